@@ -1,0 +1,386 @@
+"""ORM models: the shape of the system of record.
+
+The schema itself comes only from Alembic migrations (alembic/versions); a test
+(tests/test_migrations.py) proves that these models and the migrations agree.
+
+Skills on vacancies and seekers are stored as integer arrays of `skills.id`
+rather than in join tables: the nearby-match query must hand thousands of
+candidates to the vectorised scorer in one round trip, and arrays decode in C.
+Integrity is enforced where skills enter (the API and the importer resolve URIs
+through `matcher.taxonomy` and reject unknown ones with a 422); ESCO re-imports
+update skills in place, so ids stay stable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from geoalchemy2 import Geography
+from sqlalchemy import (
+    REAL,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Alembic names constraints the same way every time (polar's habit).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _now() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class JobType(enum.StrEnum):
+    ORDINARY = "ordinary"
+    FRITIDSJOB = "fritidsjob"
+    SMAAJOB = "smaajob"
+    VIRKSOMHEDSPRAKTIK = "virksomhedspraktik"
+    LOENTILSKUD = "loentilskud"
+    ELEV_LAERLING = "elev_laerling"
+    IGU = "igu"
+    FLEKSJOB = "fleksjob"
+
+
+class VacancyStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    EXPIRED = "expired"
+
+
+class VacancySource(enum.StrEnum):
+    API = "api"
+    IMPORT = "import"
+
+
+class Verdict(enum.StrEnum):
+    GOOD = "good"
+    BAD = "bad"
+
+
+def _pg_enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
+
+
+# --- ESCO taxonomy -----------------------------------------------------------
+
+
+class Skill(Base):
+    """An ESCO skill/competence, knowledge item or skill group."""
+
+    __tablename__ = "skills"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uri: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    # "skill/competence", "knowledge", "group" (a SkillGroup), or "" if unknown.
+    skill_type: Mapped[str] = mapped_column(String(32), nullable=False, server_default="")
+    reuse_level: Mapped[str] = mapped_column(String(32), nullable=False, server_default="")
+    preferred_label: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    # False once a newer ESCO import no longer contains the URI; kept so that
+    # profiles referring to it do not break (the import reports it).
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+
+
+class SkillBroader(Base):
+    """skill -> broader skill or skill group (ESCO skills pillar hierarchy)."""
+
+    __tablename__ = "skill_broader"
+
+    skill_id: Mapped[int] = mapped_column(
+        ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True
+    )
+    broader_id: Mapped[int] = mapped_column(
+        ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SkillRelation(Base):
+    """ESCO skill <-> related skill (relationType essential|optional)."""
+
+    __tablename__ = "skill_relations"
+
+    skill_id: Mapped[int] = mapped_column(
+        ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True
+    )
+    related_id: Mapped[int] = mapped_column(
+        ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    relation_type: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class Occupation(Base):
+    """An ESCO occupation or ISCO group."""
+
+    __tablename__ = "occupations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uri: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    concept_type: Mapped[str] = mapped_column(String(32), nullable=False)  # Occupation|ISCOGroup
+    isco_code: Mapped[str] = mapped_column(String(16), nullable=False, server_default="")
+    preferred_label: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+
+
+class OccupationSkill(Base):
+    __tablename__ = "occupation_skills"
+
+    occupation_id: Mapped[int] = mapped_column(
+        ForeignKey("occupations.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[int] = mapped_column(
+        ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    relation_type: Mapped[str] = mapped_column(String(16), nullable=False)  # essential|optional
+
+
+class ConceptLabel(Base):
+    """Labels of any ESCO concept in any language (preferred, alt, hidden)."""
+
+    __tablename__ = "concept_labels"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    concept_uri: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    concept_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    lang: Mapped[str] = mapped_column(String(8), nullable=False)
+    label_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    label: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("concept_uri", "lang", "label_type", "label", name="uq_concept_labels"),
+    )
+
+
+# --- People and places -------------------------------------------------------
+
+
+class Employer(Base):
+    __tablename__ = "employers"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    cvr: Mapped[str | None] = mapped_column(String(8))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    # SHA-256 of the API key; the key itself is shown once and never stored.
+    api_key_hash: Mapped[bytes] = mapped_column(nullable=False, unique=True)
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class Vacancy(Base):
+    __tablename__ = "vacancies"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    employer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("employers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    source: Mapped[VacancySource] = mapped_column(
+        _pg_enum(VacancySource, "vacancy_source"), nullable=False, server_default="api"
+    )
+    # The source's own id for imported ads (upsert key together with source).
+    source_ref: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    occupation_id: Mapped[int | None] = mapped_column(ForeignKey("occupations.id"))
+    location: Mapped[object] = mapped_column(
+        Geography(geometry_type="POINT", srid=4326, spatial_index=False), nullable=False
+    )
+    address: Mapped[str | None] = mapped_column(String(300))
+    required_skill_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), nullable=False, server_default="{}"
+    )
+    required_skill_weights: Mapped[list[float]] = mapped_column(
+        ARRAY(REAL), nullable=False, server_default="{}"
+    )
+    optional_skill_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), nullable=False, server_default="{}"
+    )
+    required_certificates: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), nullable=False, server_default="{}"
+    )
+    # Desired work profile, same layout as Jobseeker.work_profile (matcher/profile.py).
+    work_profile: Mapped[list[float] | None] = mapped_column(ARRAY(REAL))
+    job_type: Mapped[JobType] = mapped_column(_pg_enum(JobType, "job_type"), nullable=False)
+    hours_per_week: Mapped[float] = mapped_column(Float, nullable=False)
+    # Working hours of the day, if fixed; used by the youth rules (no night work).
+    shift_start: Mapped[dt.time | None] = mapped_column(Time)
+    shift_end: Mapped[dt.time | None] = mapped_column(Time)
+    hazardous: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    light_work: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    min_age: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="15")
+    walk_in: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    # {"mon": [["09:00","17:30"]], ...}; local time Europe/Copenhagen.
+    opening_hours: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSONB)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    openings: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="1")
+    status: Mapped[VacancyStatus] = mapped_column(
+        _pg_enum(VacancyStatus, "vacancy_status"), nullable=False, server_default="open"
+    )
+    created_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = _now()
+
+    __table_args__ = (
+        # Only open vacancies are ever searched by place: a partial index keeps
+        # the geo index small and the planner on it.
+        Index(
+            "ix_vacancies_open_location",
+            "location",
+            postgresql_using="gist",
+            postgresql_where=text("status = 'open'"),
+        ),
+        UniqueConstraint("source", "source_ref", name="uq_vacancies_source_ref"),
+        CheckConstraint("hours_per_week > 0 AND hours_per_week <= 80", name="hours"),
+        CheckConstraint("min_age BETWEEN 13 AND 99", name="min_age"),
+        CheckConstraint("openings >= 1", name="openings"),
+        CheckConstraint(
+            "cardinality(required_skill_ids) = cardinality(required_skill_weights)",
+            name="required_weights",
+        ),
+    )
+
+
+class Jobseeker(Base):
+    __tablename__ = "jobseekers"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[bytes] = mapped_column(nullable=False, unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    birth_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    language: Mapped[str] = mapped_column(String(2), nullable=False, server_default="da")
+    skill_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), nullable=False, server_default="{}"
+    )
+    certificates: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), nullable=False, server_default="{}"
+    )
+    work_profile: Mapped[list[float] | None] = mapped_column(ARRAY(REAL))
+    radius_m: Mapped[float] = mapped_column(Float, nullable=False, server_default="5000")
+    job_types: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), nullable=False, server_default="{}"
+    )
+    hours_min: Mapped[float | None] = mapped_column(Float)
+    hours_max: Mapped[float | None] = mapped_column(Float)
+    walk_in_interest: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("true")
+    )
+    # Latest position only, set by the push layer while connected and erased a
+    # short time after disconnect (docs/privacy.md). Never a history.
+    last_position: Mapped[object | None] = mapped_column(
+        Geography(geometry_type="POINT", srid=4326, spatial_index=False)
+    )
+    last_position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = _now()
+
+    __table_args__ = (
+        Index(
+            "ix_jobseekers_last_position",
+            "last_position",
+            postgresql_using="gist",
+            postgresql_where=text("last_position IS NOT NULL"),
+        ),
+    )
+
+
+class Consultant(Base):
+    __tablename__ = "consultants"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(32), nullable=False, server_default="jobkonsulent")
+    token_hash: Mapped[bytes] = mapped_column(nullable=False, unique=True)
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class CaseloadEntry(Base):
+    __tablename__ = "caseload"
+
+    consultant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("consultants.id", ondelete="CASCADE"), primary_key=True
+    )
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class MatchReview(Base):
+    __tablename__ = "match_reviews"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    consultant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("consultants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    vacancy_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vacancies.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    verdict: Mapped[Verdict] = mapped_column(_pg_enum(Verdict, "verdict"), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    # The match as the consultant saw it (score + explanation), for learning later.
+    score: Mapped[float | None] = mapped_column(Float)
+    explanation: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class AuditEntry(Base):
+    """Who read or changed whose personal data. Never holds the data itself."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = _now()
+    actor_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    actor_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    subject_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, index=True)
+    detail: Mapped[dict[str, object]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+
+
+class IdempotencyKey(Base):
+    """Replay store for retried POSTs (header `Idempotency-Key`)."""
+
+    __tablename__ = "idempotency_keys"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[bytes] = mapped_column(nullable=False)
+    status_code: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    response: Mapped[dict[str, object]] = mapped_column(JSONB, nullable=False)
+    created_at: Mapped[dt.datetime] = _now()
