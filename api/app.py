@@ -1,0 +1,71 @@
+"""The FastAPI application factory (served as `api.app:create_app`, factory=True)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+from matcher.taxonomy import Taxonomy
+
+from api import errors
+from api.observability import ObservabilityMiddleware, configure_logging
+from api.routers import consultants, employers, health, jobseekers, vacancies
+from matcher.db import make_engine, make_sessionmaker
+from matcher.settings import Settings, get_settings
+
+log = logging.getLogger("jotr.app")
+
+ATTRIBUTION = (
+    "This service uses the ESCO classification of the European Commission. "
+    "Postcode coordinates © countries-states-cities-database, ODbL 1.0."
+)
+
+DESCRIPTION = f"""
+Job On the Run matches young jobseekers with nearby vacancies.
+
+* **Employers** register with `POST /v1/employers` and send `Authorization: Bearer <api_key>`.
+* **Jobseekers** register with `POST /v1/jobseekers` and send `Authorization: Bearer <token>`.
+* **Consultants** are created by an operator (`jotr consultant create`).
+
+Coordinates are WGS84; requests take `{{"lat": …, "lon": …}}`, GeoJSON responses use
+`[lon, lat]` (RFC 7946). Distances are metres on the WGS84 ellipsoid. Errors are
+`{{"error": {{"code", "message", "details"}}}}`.
+
+{ATTRIBUTION}
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = make_engine(settings=settings)
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    async with app.state.sessionmaker() as session:
+        app.state.taxonomy = await Taxonomy.load(session)
+    log.info("started", extra={"skills": app.state.taxonomy.n_slots})
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="Job On the Run",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
+    for module in (health, employers, vacancies, jobseekers, consultants):
+        app.include_router(module.router)
+    return app

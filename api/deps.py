@@ -1,0 +1,99 @@
+"""Dependencies: the request-scoped session and who is calling.
+
+`SessionDep` commits when the route returns and rolls back if it raises, before
+the response is sent (scope="function"), so a client never sees a 2xx for a
+write that did not land.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from matcher import accounts
+from matcher.errors import DomainError, Forbidden
+from matcher.models import Consultant, Employer, Jobseeker
+from matcher.tokens import Principal
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "unauthorized"
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="API key or token: `Bearer <secret>`")
+
+
+def get_taxonomy(request: Request) -> Any:
+    return request.app.state.taxonomy
+
+
+TaxonomyDep = Annotated[Any, Depends(get_taxonomy)]
+
+
+async def _principal(
+    session: SessionDep, creds: HTTPAuthorizationCredentials | None, want: Principal
+) -> Employer | Jobseeker | Consultant:
+    if creds is None or not creds.credentials:
+        raise Unauthorized(f"missing bearer credentials ({want.value} secret)")
+    found = await accounts.authenticate(session, creds.credentials)
+    if found is None:
+        raise Unauthorized("invalid or revoked credentials")
+    kind, who = found
+    if kind != want:
+        # Authenticated, but as the wrong kind of user for this endpoint.
+        raise Forbidden(f"this endpoint is for {want.value}s")
+    return who
+
+
+async def current_employer(
+    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Employer:
+    return await _principal(session, creds, Principal.EMPLOYER)  # type: ignore[return-value]
+
+
+async def current_seeker(
+    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Jobseeker:
+    return await _principal(session, creds, Principal.JOBSEEKER)  # type: ignore[return-value]
+
+
+async def current_consultant(
+    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Consultant:
+    return await _principal(session, creds, Principal.CONSULTANT)  # type: ignore[return-value]
+
+
+async def optional_employer(
+    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Employer | None:
+    """The employer if an employer key is given; anyone else reads the public view."""
+    if creds is None:
+        return None
+    found = await accounts.authenticate(session, creds.credentials)
+    if found is None:
+        raise Unauthorized("invalid or revoked credentials")
+    kind, who = found
+    return who if kind == Principal.EMPLOYER else None  # type: ignore[return-value]
+
+
+CurrentEmployer = Annotated[Employer, Depends(current_employer)]
+CurrentSeeker = Annotated[Jobseeker, Depends(current_seeker)]
+CurrentConsultant = Annotated[Consultant, Depends(current_consultant)]
+MaybeEmployer = Annotated[Employer | None, Depends(optional_employer)]

@@ -1,0 +1,79 @@
+"""ORM rows -> response shapes. Kept apart from routes so every route that shows
+a vacancy shows it the same way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.schemas.common import Point, SkillRef
+from api.schemas.vacancies import (
+    OccupationOut,
+    Shift,
+    VacancyOwner,
+    VacancyPublic,
+    WeightedSkillOut,
+)
+from matcher import profile
+from matcher.models import Jobseeker, Vacancy
+from matcher.vacancies import lat_lon
+
+
+def _skills(taxonomy: Any, ids: list[int]) -> list[SkillRef]:
+    return [SkillRef(uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i)) for i in ids]
+
+
+def vacancy_public(v: Vacancy, employer_name: str, taxonomy: Any) -> VacancyPublic:
+    lat, lon = lat_lon(v.location)
+    occupation = (
+        OccupationOut(
+            uri=taxonomy.occupation_uri(v.occupation_id),
+            label=taxonomy.occupation_label(v.occupation_id),
+        )
+        if v.occupation_id is not None
+        else None
+    )
+    return VacancyPublic(
+        id=v.id,
+        title=v.title,
+        description=v.description,
+        employer_name=employer_name,
+        occupation=occupation,
+        location=Point(lat=lat, lon=lon),
+        address=v.address,
+        required_skills=[
+            WeightedSkillOut(uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i), weight=w)
+            for i, w in zip(v.required_skill_ids, v.required_skill_weights, strict=True)
+        ],
+        optional_skills=_skills(taxonomy, v.optional_skill_ids),
+        required_certificates=list(v.required_certificates),
+        job_type=v.job_type,
+        hours_per_week=v.hours_per_week,
+        shift=Shift(start=v.shift_start, end=v.shift_end)
+        if v.shift_start and v.shift_end
+        else None,
+        min_age=v.min_age,
+        walk_in=v.walk_in,
+        opening_hours=v.opening_hours,
+        start_date=v.start_date,
+        expires_at=v.expires_at,
+    )
+
+
+def vacancy_owner(v: Vacancy, employer_name: str, taxonomy: Any) -> VacancyOwner:
+    public = vacancy_public(v, employer_name, taxonomy)
+    return VacancyOwner(
+        **public.model_dump(),
+        employer_id=v.employer_id,
+        status=v.status,
+        source=v.source,
+        work_profile=profile.to_mapping(v.work_profile),
+        hazardous=v.hazardous,
+        light_work=v.light_work,
+        openings=v.openings,
+        created_at=v.created_at,
+        updated_at=v.updated_at,
+    )
+
+
+def seeker_skills(seeker: Jobseeker, taxonomy: Any) -> list[SkillRef]:
+    return _skills(taxonomy, seeker.skill_ids)

@@ -1,0 +1,160 @@
+"""Jobkonsulenter and UU-vejledere: their caseload, its matches, their verdicts.
+
+Every read of a person's data is written to the audit log in the same
+transaction as the read, so there is no read without its audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel, Field
+
+from api.deps import CurrentConsultant, SessionDep, TaxonomyDep
+from api.routers.jobseekers import Limit, MinScore, Radius, match_list, seeker_out
+from api.schemas.common import Lat, Lon, Strict
+from api.schemas.jobseekers import MatchList, SeekerOut
+from matcher import caseload, matching
+from matcher.eligibility import age_on
+from matcher.errors import NotFound
+from matcher.models import Verdict
+
+router = APIRouter(tags=["consultants"])
+
+
+class CaseloadItem(BaseModel):
+    id: uuid.UUID
+    display_name: str | None
+    age: int
+    skills: int
+    has_work_profile: bool
+
+
+class Caseload(BaseModel):
+    jobseekers: list[CaseloadItem]
+
+
+class ReviewCreate(Strict):
+    jobseeker_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    verdict: Verdict
+    reason: str = Field(default="", max_length=2000)
+    lat: Lat | None = Field(default=None, description="Where the match was looked at, if known")
+    lon: Lon | None = None
+
+
+class ReviewOut(BaseModel):
+    id: uuid.UUID
+    jobseeker_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    verdict: Verdict
+    reason: str
+    score: float | None
+    eligible: bool | None
+    created_at: dt.datetime
+
+
+@router.get("/v1/consultants/me/caseload", response_model=Caseload)
+async def my_caseload(consultant: CurrentConsultant, session: SessionDep) -> Caseload:
+    people = await caseload.caseload(session, consultant.id)
+    today = matching.today_in_denmark()
+    for p in people:
+        await caseload.audit(session, "consultant", consultant.id, "caseload.list", p.id)
+    return Caseload(
+        jobseekers=[
+            CaseloadItem(
+                id=p.id,
+                display_name=p.display_name,
+                age=age_on(p.birth_date, today),
+                skills=len(p.skill_ids),
+                has_work_profile=p.work_profile is not None,
+            )
+            for p in people
+        ]
+    )
+
+
+@router.get("/v1/jobseekers/{jobseeker_id}", response_model=SeekerOut)
+async def seeker_profile(
+    jobseeker_id: uuid.UUID,
+    consultant: CurrentConsultant,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+) -> SeekerOut:
+    seeker = await caseload.seeker_on_caseload(session, consultant.id, jobseeker_id)
+    await caseload.audit(session, "consultant", consultant.id, "jobseeker.read", seeker.id)
+    return seeker_out(seeker, taxonomy)
+
+
+@router.get("/v1/jobseekers/{jobseeker_id}/matches", response_model=MatchList)
+async def seeker_matches(
+    request: Request,
+    jobseeker_id: uuid.UUID,
+    consultant: CurrentConsultant,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+    lat: Annotated[float, Query(ge=-90, le=90, description="Area to look in, e.g. home postcode")],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    radius_m: Radius = None,
+    limit: Limit = 20,
+    min_score: MinScore = 0.0,
+) -> MatchList:
+    seeker = await caseload.seeker_on_caseload(session, consultant.id, jobseeker_id)
+    await caseload.audit(
+        session, "consultant", consultant.id, "jobseeker.matches", seeker.id, {"limit": limit}
+    )
+    return await match_list(
+        request, session, taxonomy, seeker, lat, lon, radius_m, limit, min_score
+    )
+
+
+@router.post("/v1/reviews", status_code=status.HTTP_201_CREATED, response_model=ReviewOut)
+async def review_match(
+    body: ReviewCreate, consultant: CurrentConsultant, session: SessionDep, taxonomy: TaxonomyDep
+) -> ReviewOut:
+    seeker = await caseload.seeker_on_caseload(session, consultant.id, body.jobseeker_id)
+    # Score the match as the consultant saw it, so learning later uses the
+    # features of that moment, not of whatever the profile becomes.
+    lat, lon = (
+        (body.lat, body.lon) if body.lat is not None and body.lon is not None else (None, None)
+    )
+    scored = await matching.score_vacancies(
+        session, taxonomy, seeker, [body.vacancy_id], lat or 0.0, lon or 0.0, seeker.radius_m
+    )
+    if body.vacancy_id not in scored:
+        raise NotFound("vacancy not found")
+    match, eligible = scored[body.vacancy_id]
+    explanation = dict(match.explanation)
+    if lat is None:
+        explanation["parts"] = {k: v for k, v in explanation["parts"].items() if k != "distance"}
+    review = await caseload.add_review(
+        session,
+        consultant.id,
+        seeker.id,
+        body.vacancy_id,
+        body.verdict,
+        body.reason,
+        match.score if lat is not None else None,
+        {**explanation, "eligible": eligible},
+    )
+    await caseload.audit(
+        session,
+        "consultant",
+        consultant.id,
+        "review.create",
+        seeker.id,
+        {"review_id": str(review.id)},
+    )
+    return ReviewOut(
+        id=review.id,
+        jobseeker_id=review.jobseeker_id,
+        vacancy_id=review.vacancy_id,
+        verdict=review.verdict,
+        reason=review.reason,
+        score=review.score,
+        eligible=eligible,
+        created_at=review.created_at,
+    )

@@ -1,0 +1,153 @@
+"""Jobseekers: sign-up, their own profile, their matches."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from api.deps import CurrentSeeker, SessionDep, TaxonomyDep
+from api.presenters import seeker_skills
+from api.routers.vacancies import check_radius
+from api.schemas.jobseekers import (
+    MatchList,
+    MatchOut,
+    MatchVacancy,
+    PreferencesOut,
+    SeekerCreate,
+    SeekerCreated,
+    SeekerOut,
+    SeekerUpdate,
+)
+from matcher import accounts, geo, matching, profile
+from matcher.eligibility import age_on
+from matcher.models import Jobseeker
+
+router = APIRouter(prefix="/v1/jobseekers", tags=["jobseekers"])
+
+Radius = Annotated[float | None, Query(gt=0, description="Metres; default: your preference")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+MinScore = Annotated[float, Query(ge=0, le=1)]
+
+
+def seeker_columns(body: SeekerCreate | SeekerUpdate, taxonomy: Any) -> dict[str, Any]:
+    fields = body.model_dump(exclude_unset=True)
+    out: dict[str, Any] = {}
+    for key in ("display_name", "birth_date", "language", "certificates"):
+        if key in fields:
+            out[key] = fields[key]
+    if "skills" in fields:
+        out["skill_ids"] = taxonomy.resolve_skills(fields["skills"])
+    if "work_profile" in fields:
+        wp = body.work_profile
+        out["work_profile"] = wp.as_vector() if wp is not None else None
+    prefs = fields.get("preferences") or {}
+    for key, value in prefs.items():
+        out[key] = [str(t) for t in value] if key == "job_types" else value
+    return out
+
+
+def seeker_out(seeker: Jobseeker, taxonomy: Any) -> SeekerOut:
+    return SeekerOut(
+        id=seeker.id,
+        display_name=seeker.display_name,
+        birth_date=seeker.birth_date,
+        age=age_on(seeker.birth_date, matching.today_in_denmark()),
+        language=seeker.language,
+        skills=seeker_skills(seeker, taxonomy),
+        certificates=list(seeker.certificates),
+        work_profile=profile.to_mapping(seeker.work_profile),
+        preferences=PreferencesOut(
+            radius_m=seeker.radius_m,
+            job_types=list(seeker.job_types),
+            hours_min=seeker.hours_min,
+            hours_max=seeker.hours_max,
+            walk_in_interest=seeker.walk_in_interest,
+        ),
+        created_at=seeker.created_at,
+        updated_at=seeker.updated_at,
+    )
+
+
+async def match_list(
+    request: Request,
+    session: Any,
+    taxonomy: Any,
+    seeker: Jobseeker,
+    lat: float,
+    lon: float,
+    radius_m: float | None,
+    limit: int,
+    min_score: float,
+) -> MatchList:
+    radius = radius_m if radius_m is not None else seeker.radius_m
+    check_radius(request, radius)
+    found = await matching.find_matches(
+        session, taxonomy, seeker, lat, lon, radius, limit, min_score
+    )
+    cards = await geo.vacancy_cards(session, [m.vacancy_id for m in found], lat, lon)
+    return MatchList(
+        radius_m=radius,
+        matches=[
+            MatchOut(
+                vacancy=MatchVacancy(
+                    id=m.vacancy_id,
+                    title=cards[m.vacancy_id].title,
+                    employer_name=cards[m.vacancy_id].employer_name,
+                    job_type=cards[m.vacancy_id].job_type,
+                    hours_per_week=cards[m.vacancy_id].hours_per_week,
+                    walk_in=cards[m.vacancy_id].walk_in,
+                    lat=cards[m.vacancy_id].lat,
+                    lon=cards[m.vacancy_id].lon,
+                    address=cards[m.vacancy_id].address,
+                ),
+                score=m.score,
+                distance_m=m.distance_m,
+                explanation=m.explanation,
+            )
+            for m in found
+        ],
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SeekerCreated)
+async def sign_up(body: SeekerCreate, session: SessionDep, taxonomy: TaxonomyDep) -> SeekerCreated:
+    seeker, token = await accounts.create_jobseeker(session, seeker_columns(body, taxonomy))
+    return SeekerCreated(id=seeker.id, token=token)
+
+
+@router.get("/me", response_model=SeekerOut)
+async def me(seeker: CurrentSeeker, taxonomy: TaxonomyDep) -> SeekerOut:
+    return seeker_out(seeker, taxonomy)
+
+
+@router.patch("/me", response_model=SeekerOut)
+async def update_me(
+    body: SeekerUpdate, seeker: CurrentSeeker, session: SessionDep, taxonomy: TaxonomyDep
+) -> SeekerOut:
+    seeker = await accounts.update_jobseeker(session, seeker, seeker_columns(body, taxonomy))
+    return seeker_out(seeker, taxonomy)
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, summary="Erase me and my data")
+async def erase_me(seeker: CurrentSeeker, session: SessionDep) -> Response:
+    await accounts.erase_jobseeker(session, seeker)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me/matches", response_model=MatchList, summary="My best matches near a point")
+async def my_matches(
+    request: Request,
+    seeker: CurrentSeeker,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    radius_m: Radius = None,
+    limit: Limit = 20,
+    min_score: MinScore = 0.0,
+) -> MatchList:
+    # The position is used for this query only and not stored.
+    return await match_list(
+        request, session, taxonomy, seeker, lat, lon, radius_m, limit, min_score
+    )

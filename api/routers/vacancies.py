@@ -1,0 +1,158 @@
+"""Vacancies: employers post and manage theirs; anyone searches nearby."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import ORJSONResponse
+
+from api.deps import CurrentEmployer, MaybeEmployer, SessionDep, TaxonomyDep
+from api.presenters import vacancy_owner, vacancy_public
+from api.schemas.vacancies import VacancyCreate, VacancyOwner, VacancyPublic, VacancyUpdate
+from matcher import geo, idempotency
+from matcher import vacancies as service
+from matcher.errors import Invalid, NotFound
+from matcher.models import VacancyStatus
+
+router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="Any unique string; a retried POST with the same key and body "
+        "returns the first response instead of creating a second vacancy.",
+    ),
+]
+
+
+def _columns(body: VacancyCreate | VacancyUpdate, taxonomy: Any) -> dict[str, Any]:
+    fields = body.model_dump(exclude_unset=True, mode="python")
+    if "work_profile" in fields:
+        wp = body.work_profile
+        fields["work_profile"] = wp.as_vector() if wp is not None else None
+    return service.to_columns(taxonomy, fields)
+
+
+def check_radius(request: Request, radius_m: float) -> None:
+    limit = request.app.state.settings.max_radius_m
+    if radius_m > limit:
+        raise Invalid(f"radius_m must be at most {limit:.0f} metres")
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=VacancyOwner,
+    summary="Post a vacancy",
+)
+async def create_vacancy(
+    body: VacancyCreate,
+    request: Request,
+    employer: CurrentEmployer,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    if idempotency_key:
+        body_hash = idempotency.request_hash(body.model_dump_json().encode())
+        previous = await idempotency.claim(session, employer.id, idempotency_key, body_hash)
+        if previous is not None:
+            return ORJSONResponse(previous.response, status_code=previous.status_code)
+    vacancy = await service.create(session, employer.id, _columns(body, taxonomy))
+    out = vacancy_owner(vacancy, employer.name, taxonomy).model_dump(mode="json")
+    if idempotency_key:
+        await idempotency.record(session, employer.id, idempotency_key, 201, out)
+    return ORJSONResponse(out, status_code=201, headers={"Location": f"/v1/vacancies/{vacancy.id}"})
+
+
+@router.get(
+    "",
+    summary="Open vacancies near a point, nearest first (GeoJSON)",
+    response_class=ORJSONResponse,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+async def search_nearby(
+    request: Request,
+    session: SessionDep,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    radius_m: Annotated[float, Query(gt=0, description="Search radius in metres")] = 5000.0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> ORJSONResponse:
+    check_radius(request, radius_m)
+    rows = await geo.nearby_open_vacancies(session, lat, lon, radius_m, limit)
+    features = [
+        {
+            "type": "Feature",
+            "id": str(r.id),
+            "geometry": {"type": "Point", "coordinates": [round(r.lon, 7), round(r.lat, 7)]},
+            "properties": {
+                "title": r.title,
+                "employer_name": r.employer_name,
+                "occupation": r.occupation_label,
+                "job_type": r.job_type,
+                "hours_per_week": r.hours_per_week,
+                "walk_in": r.walk_in,
+                "opening_hours": r.opening_hours,
+                "min_age": r.min_age,
+                "start_date": r.start_date.isoformat() if r.start_date else None,
+                "expires_at": r.expires_at.isoformat() if r.expires_at else None,
+                "address": r.address,
+                "distance_m": round(r.distance_m, 1),
+            },
+        }
+        for r in rows
+    ]
+    return ORJSONResponse(
+        {"type": "FeatureCollection", "features": features},
+        media_type="application/geo+json",
+    )
+
+
+@router.get(
+    "/{vacancy_id}",
+    response_model=VacancyOwner | VacancyPublic,
+    summary="One vacancy: the full record for its owner, the public view for others",
+)
+async def get_vacancy(
+    vacancy_id: uuid.UUID, session: SessionDep, taxonomy: TaxonomyDep, employer: MaybeEmployer
+) -> VacancyOwner | VacancyPublic:
+    vacancy = await service.get(session, vacancy_id)
+    if employer is not None and vacancy.employer_id == employer.id:
+        return vacancy_owner(vacancy, employer.name, taxonomy)
+    if vacancy.status != VacancyStatus.OPEN:
+        raise NotFound("vacancy not found")
+    names = await service.employer_names(session, {vacancy.employer_id})
+    return vacancy_public(vacancy, names[vacancy.employer_id], taxonomy)
+
+
+@router.patch("/{vacancy_id}", response_model=VacancyOwner, summary="Change your vacancy")
+async def update_vacancy(
+    vacancy_id: uuid.UUID,
+    body: VacancyUpdate,
+    employer: CurrentEmployer,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+) -> VacancyOwner:
+    vacancy = await service.get_owned(session, employer.id, vacancy_id)
+    columns = _columns(body, taxonomy)
+    if not columns:
+        raise Invalid("nothing to change: the body has no fields")
+    vacancy = await service.update(session, vacancy, columns)
+    return vacancy_owner(vacancy, employer.name, taxonomy)
+
+
+@router.delete(
+    "/{vacancy_id}",
+    response_model=VacancyOwner,
+    summary="Close your vacancy (kept, no longer shown)",
+)
+async def close_vacancy(
+    vacancy_id: uuid.UUID, employer: CurrentEmployer, session: SessionDep, taxonomy: TaxonomyDep
+) -> VacancyOwner:
+    vacancy = await service.get_owned(session, employer.id, vacancy_id)
+    vacancy = await service.close(session, vacancy)
+    return vacancy_owner(vacancy, employer.name, taxonomy)

@@ -1,0 +1,134 @@
+"""Jobseeker requests and responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from api.schemas.common import SkillRef, SkillUri, Strict, WorkProfile, unique_list
+from matcher.certificates import CERTIFICATES
+from matcher.eligibility import age_on
+from matcher.models import JobType
+
+# The service is for young people: 13 is the lowest legal working age in
+# Denmark, and target group A ends at 29.
+MIN_AGE, MAX_AGE = 13, 29
+
+
+class Preferences(Strict):
+    radius_m: float | None = Field(default=None, gt=0, description="How far to look, metres")
+    job_types: list[JobType] | None = Field(default=None, max_length=8)
+    hours_min: float | None = Field(default=None, ge=0, le=80)
+    hours_max: float | None = Field(default=None, gt=0, le=80)
+    walk_in_interest: bool | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> Preferences:
+        if (
+            self.hours_min is not None
+            and self.hours_max is not None
+            and self.hours_min > self.hours_max
+        ):
+            raise ValueError("hours_min must not exceed hours_max")
+        return self
+
+
+class SeekerFields(Strict):
+    display_name: str | None = Field(default=None, max_length=100)
+    birth_date: dt.date | None = None
+    language: Literal["da", "en"] | None = None
+    skills: list[SkillUri] | None = Field(default=None, max_length=100)
+    certificates: list[str] | None = Field(default=None, max_length=20)
+    work_profile: WorkProfile | None = None
+    preferences: Preferences | None = None
+
+    @field_validator("birth_date")
+    @classmethod
+    def _age(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None:
+            age = age_on(v, dt.date.today())
+            if not MIN_AGE <= age <= MAX_AGE:
+                raise ValueError(f"the service is for people aged {MIN_AGE}-{MAX_AGE}")
+        return v
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else unique_list(v, "skills")
+
+    @field_validator("certificates")
+    @classmethod
+    def _certs(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        unknown = [c for c in v if c not in CERTIFICATES]
+        if unknown:
+            raise ValueError(f"unknown certificates: {', '.join(unknown)}")
+        return unique_list(v, "certificates")
+
+
+class SeekerCreate(SeekerFields):
+    birth_date: dt.date
+
+
+class SeekerUpdate(SeekerFields):
+    @model_validator(mode="before")
+    @classmethod
+    def _birth_date_not_null(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "birth_date" in data and data["birth_date"] is None:
+            raise ValueError("birth_date cannot be null")
+        return data
+
+
+class SeekerCreated(BaseModel):
+    id: uuid.UUID
+    token: str = Field(description="Shown once. Send as `Authorization: Bearer <token>`.")
+
+
+class PreferencesOut(BaseModel):
+    radius_m: float
+    job_types: list[str]
+    hours_min: float | None
+    hours_max: float | None
+    walk_in_interest: bool
+
+
+class SeekerOut(BaseModel):
+    id: uuid.UUID
+    display_name: str | None
+    birth_date: dt.date
+    age: int
+    language: str
+    skills: list[SkillRef]
+    certificates: list[str]
+    work_profile: dict[str, float] | None
+    preferences: PreferencesOut
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class MatchVacancy(BaseModel):
+    id: uuid.UUID
+    title: str
+    employer_name: str
+    job_type: str
+    hours_per_week: float
+    walk_in: bool
+    lat: float
+    lon: float
+    address: str | None
+
+
+class MatchOut(BaseModel):
+    vacancy: MatchVacancy
+    score: float = Field(ge=0, le=1)
+    distance_m: float
+    explanation: dict[str, Any]
+
+
+class MatchList(BaseModel):
+    radius_m: float
+    matches: list[MatchOut]

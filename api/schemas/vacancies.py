@@ -1,0 +1,182 @@
+"""Vacancy requests and responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from api.schemas.common import Point, SkillRef, SkillUri, Strict, WorkProfile, unique_list
+from matcher.certificates import CERTIFICATES
+from matcher.models import JobType, VacancySource, VacancyStatus
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class RequiredSkill(Strict):
+    uri: SkillUri
+    weight: float = Field(default=1.0, gt=0, le=5, description="Relative importance, 1 = normal")
+
+
+class Shift(Strict):
+    """Working hours of the day (local time); `end` before `start` means overnight."""
+
+    start: dt.time
+    end: dt.time
+
+
+def _check_certificates(codes: list[str]) -> list[str]:
+    unknown = [c for c in codes if c not in CERTIFICATES]
+    if unknown:
+        raise ValueError(
+            f"unknown certificates: {', '.join(unknown)}; known: {', '.join(CERTIFICATES)}"
+        )
+    return unique_list(codes, "certificates")
+
+
+def _check_opening_hours(
+    value: dict[str, list[list[str]]] | None,
+) -> dict[str, list[list[str]]] | None:
+    if value is None:
+        return None
+    for day, spans in value.items():
+        if day not in DAYS:
+            raise ValueError(f"opening_hours: unknown day {day!r}; use {', '.join(DAYS)}")
+        if len(spans) > 4:
+            raise ValueError("opening_hours: at most 4 spans a day")
+        for span in spans:
+            if len(span) != 2 or not all(_HHMM.match(t) for t in span):
+                raise ValueError(f'opening_hours[{day}]: each span is ["HH:MM", "HH:MM"]')
+            if span[0] >= span[1]:
+                raise ValueError(f"opening_hours[{day}]: {span[0]}-{span[1]} ends before it starts")
+    return value
+
+
+class VacancyFields(Strict):
+    """Fields shared by create and update; on update every field is optional."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    occupation_uri: SkillUri | None = None
+    location: Point | None = None
+    address: str | None = Field(default=None, max_length=300)
+    required_skills: list[RequiredSkill] | None = Field(default=None, max_length=30)
+    optional_skills: list[SkillUri] | None = Field(default=None, max_length=30)
+    required_certificates: list[str] | None = Field(default=None, max_length=10)
+    work_profile: WorkProfile | None = None
+    job_type: JobType | None = None
+    hours_per_week: float | None = Field(default=None, gt=0, le=80)
+    shift: Shift | None = None
+    hazardous: bool | None = None
+    light_work: bool | None = Field(
+        default=None, description="Light work that 13-14-year-olds may do"
+    )
+    min_age: int | None = Field(default=None, ge=13, le=99)
+    walk_in: bool | None = Field(default=None, description="Walk-ins welcome (stik hovedet ind)")
+    opening_hours: dict[str, list[list[str]]] | None = None
+    start_date: dt.date | None = None
+    expires_at: dt.datetime | None = None
+    openings: int | None = Field(default=None, ge=1, le=1000)
+
+    @field_validator("required_certificates")
+    @classmethod
+    def _certs(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else _check_certificates(v)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _hours(cls, v: dict[str, list[list[str]]] | None) -> dict[str, list[list[str]]] | None:
+        return _check_opening_hours(v)
+
+    @field_validator("optional_skills")
+    @classmethod
+    def _opt_unique(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else unique_list(v, "optional_skills")
+
+    @field_validator("required_skills")
+    @classmethod
+    def _req_unique(cls, v: list[RequiredSkill] | None) -> list[RequiredSkill] | None:
+        if v is not None:
+            unique_list([s.uri for s in v], "required_skills")
+        return v
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("expires_at needs a time zone, e.g. 2026-12-31T23:59:00+01:00")
+        return v
+
+
+class VacancyCreate(VacancyFields):
+    title: str = Field(min_length=1, max_length=200)
+    location: Point
+    job_type: JobType
+    hours_per_week: float = Field(gt=0, le=80)
+
+    @model_validator(mode="after")
+    def _expiry_in_future(self) -> VacancyCreate:
+        if self.expires_at is not None and self.expires_at <= dt.datetime.now(dt.UTC):
+            raise ValueError("expires_at must be in the future")
+        return self
+
+
+class VacancyUpdate(VacancyFields):
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls_for_required(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in ("title", "location", "job_type", "hours_per_week"):
+                if name in data and data[name] is None:
+                    raise ValueError(f"{name} cannot be null")
+        return data
+
+
+class WeightedSkillOut(SkillRef):
+    weight: float
+
+
+class OccupationOut(BaseModel):
+    uri: str
+    label: str
+
+
+class VacancyPublic(BaseModel):
+    """What anyone may see about an open vacancy."""
+
+    id: uuid.UUID
+    title: str
+    description: str
+    employer_name: str
+    occupation: OccupationOut | None
+    location: Point
+    address: str | None
+    required_skills: list[WeightedSkillOut]
+    optional_skills: list[SkillRef]
+    required_certificates: list[str]
+    job_type: JobType
+    hours_per_week: float
+    shift: Shift | None
+    min_age: int
+    walk_in: bool
+    opening_hours: dict[str, list[list[str]]] | None
+    start_date: dt.date | None
+    expires_at: dt.datetime | None
+
+
+class VacancyOwner(VacancyPublic):
+    """The owning employer's view: adds the private and bookkeeping fields."""
+
+    employer_id: uuid.UUID
+    status: VacancyStatus
+    source: VacancySource
+    work_profile: dict[str, float] | None
+    hazardous: bool
+    light_work: bool
+    openings: int
+    created_at: dt.datetime
+    updated_at: dt.datetime

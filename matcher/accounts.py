@@ -1,0 +1,86 @@
+"""Creating employers, jobseekers and consultants, and finding them by secret."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from matcher.models import Consultant, Employer, IdempotencyKey, Jobseeker
+from matcher.tokens import Principal, hash_secret, kind_of, new_secret
+
+_MODELS: dict[Principal, type[Employer] | type[Jobseeker] | type[Consultant]] = {
+    Principal.EMPLOYER: Employer,
+    Principal.JOBSEEKER: Jobseeker,
+    Principal.CONSULTANT: Consultant,
+}
+_HASH_COLUMN = {
+    Principal.EMPLOYER: Employer.api_key_hash,
+    Principal.JOBSEEKER: Jobseeker.token_hash,
+    Principal.CONSULTANT: Consultant.token_hash,
+}
+
+
+async def authenticate(
+    session: AsyncSession, secret: str
+) -> tuple[Principal, Employer | Jobseeker | Consultant] | None:
+    kind = kind_of(secret)
+    if kind is None:
+        return None
+    model = _MODELS[kind]
+    row = await session.scalar(select(model).where(_HASH_COLUMN[kind] == hash_secret(secret)))
+    return (kind, row) if row is not None else None
+
+
+async def create_employer(
+    session: AsyncSession, name: str, cvr: str | None, contact_email: str | None
+) -> tuple[Employer, str]:
+    key, key_hash = new_secret(Principal.EMPLOYER)
+    employer = Employer(name=name, cvr=cvr, contact_email=contact_email, api_key_hash=key_hash)
+    session.add(employer)
+    await session.flush()
+    return employer, key
+
+
+async def create_jobseeker(session: AsyncSession, columns: dict[str, Any]) -> tuple[Jobseeker, str]:
+    token, token_hash = new_secret(Principal.JOBSEEKER)
+    seeker = Jobseeker(token_hash=token_hash, **columns)
+    session.add(seeker)
+    await session.flush()
+    await session.refresh(seeker)
+    return seeker, token
+
+
+async def update_jobseeker(
+    session: AsyncSession, seeker: Jobseeker, columns: dict[str, Any]
+) -> Jobseeker:
+    for key, value in columns.items():
+        setattr(seeker, key, value)
+    seeker.updated_at = dt.datetime.now(dt.UTC)
+    await session.flush()
+    await session.refresh(seeker)
+    return seeker
+
+
+async def erase_jobseeker(session: AsyncSession, seeker: Jobseeker) -> None:
+    """Delete the person and everything about them (caseload rows and reviews
+    cascade). The audit log keeps only ids, which identify no one once the
+    person is gone."""
+    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.owner_id == seeker.id))
+    await session.delete(seeker)
+    await session.flush()
+
+
+async def create_consultant(
+    session: AsyncSession, name: str, email: str | None, role: str = "jobkonsulent"
+) -> tuple[Consultant, str]:
+    token, token_hash = new_secret(Principal.CONSULTANT)
+    consultant = Consultant(
+        id=uuid.uuid4(), name=name, email=email, role=role, token_hash=token_hash
+    )
+    session.add(consultant)
+    await session.flush()
+    return consultant, token

@@ -1,0 +1,15 @@
+"""Prometheus metrics of the domain (matches); request and push metrics live with
+their layers. Under several worker processes, set PROMETHEUS_MULTIPROC_DIR
+(docs/operations.md) so /metrics aggregates all workers."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+MATCH_SECONDS = Histogram(
+    "jotr_match_seconds",
+    "Time to find matches for one seeker at one place (geo query + scoring).",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+CANDIDATES_SCORED = Counter("jotr_match_candidates_scored_total", "Candidate vacancies scored.")
+MATCHES_RETURNED = Counter("jotr_matches_returned_total", "Matches returned to a caller.")

@@ -1,0 +1,167 @@
+"""Scoring a seeker against a batch of candidate vacancies, vectorised.
+
+A candidate batch arrives columnar (one NumPy array per field, skills flattened
+with offsets), so scoring thousands of candidates is a handful of array
+operations rather than a Python loop per pair. The score is a weighted sum of
+five parts, each in [0, 1]:
+
+    required   weighted coverage of the vacancy's required skills, with partial
+               credit through the ESCO hierarchy and relations (taxonomy.py)
+    optional   share of the optional skills covered
+    profile    1 - mean absolute difference of the two work profiles
+    practical  hours within the seeker's wish, job type wished for, starts soon
+    distance   1 at the door, 0 at the seeker's radius
+
+A part with nothing to compare (a vacancy without optional skills, a missing
+work profile) is neutral (0.5) for optional/profile and full (1.0) for required:
+a job that requires nothing does not hold anything against anyone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from matcher.eligibility import EligibilityColumns
+
+WEIGHTS: dict[str, float] = {
+    "required": 0.40,
+    "optional": 0.10,
+    "profile": 0.20,
+    "practical": 0.15,
+    "distance": 0.15,
+}
+PARTS: tuple[str, ...] = tuple(WEIGHTS)
+NEUTRAL = 0.5
+# Practical fit: hours outside the wished range lose fit linearly over this many hours.
+HOURS_TOLERANCE = 10.0
+UNWISHED_JOB_TYPE = 0.3
+# A start date this far ahead still counts fully; after that fit fades to 0.5 at 180 days.
+START_SOON_DAYS = 30.0
+START_FAR_DAYS = 180.0
+
+
+@dataclass(frozen=True, slots=True)
+class SeekerContext:
+    """What scoring needs to know about a seeker, prepared once per request."""
+
+    age: int
+    credit: np.ndarray  # float32[n_slots]: credit per skill id (taxonomy.credit_vector)
+    certificates: frozenset[str]
+    work_profile: np.ndarray | None  # float32[profile.SIZE]
+    radius_m: float
+    job_types: frozenset[str] = frozenset()
+    hours_min: float | None = None
+    hours_max: float | None = None
+    walk_in_interest: bool = True
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+@dataclass(slots=True)
+class CandidateBatch:
+    """Candidates in columns. Skill lists are flattened: row i owns
+    `req_ids[req_offsets[i]:req_offsets[i+1]]` (likewise optional)."""
+
+    ids: list[object]
+    distance_m: np.ndarray  # float64
+    req_ids: np.ndarray  # int32
+    req_weights: np.ndarray  # float32
+    req_offsets: np.ndarray  # int64, len n+1
+    opt_ids: np.ndarray  # int32
+    opt_offsets: np.ndarray  # int64, len n+1
+    profiles: np.ndarray  # float32[n, profile.SIZE]; NaN rows where missing
+    eligibility: EligibilityColumns
+    job_types: np.ndarray  # object (str)
+    hours_per_week: np.ndarray  # float32
+    start_in_days: np.ndarray  # float32, NaN if no start date
+    walk_in: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(slots=True)
+class Scores:
+    """Total score and each part, aligned with the batch rows."""
+
+    total: np.ndarray
+    parts: dict[str, np.ndarray]
+
+
+def _segment_ids(offsets: np.ndarray) -> np.ndarray:
+    n = len(offsets) - 1
+    return np.repeat(np.arange(n), np.diff(offsets))
+
+
+def _coverage(
+    credit: np.ndarray, ids: np.ndarray, weights: np.ndarray | None, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row weighted credit sum and weight sum over a flattened skill column."""
+    n = len(offsets) - 1
+    seg = _segment_ids(offsets)
+    # Skill ids beyond the taxonomy (added after this process loaded it) earn nothing.
+    got = np.zeros(len(ids), dtype=np.float32)
+    known = ids < len(credit)
+    got[known] = credit[ids[known]]
+    w = weights if weights is not None else np.ones(len(ids), dtype=np.float32)
+    covered = np.bincount(seg, weights=got * w, minlength=n)
+    total = np.bincount(seg, weights=w, minlength=n)
+    return covered, total
+
+
+def score_batch(seeker: SeekerContext, batch: CandidateBatch) -> Scores:
+    n = len(batch)
+    if n == 0:
+        empty = np.zeros(0)
+        return Scores(total=empty, parts={p: empty for p in PARTS})
+
+    covered, total_w = _coverage(seeker.credit, batch.req_ids, batch.req_weights, batch.req_offsets)
+    required = np.where(total_w > 0, covered / np.maximum(total_w, 1e-9), 1.0)
+
+    opt_cov, opt_n = _coverage(seeker.credit, batch.opt_ids, None, batch.opt_offsets)
+    optional = np.where(opt_n > 0, opt_cov / np.maximum(opt_n, 1.0), NEUTRAL)
+
+    if seeker.work_profile is None:
+        fit = np.full(n, NEUTRAL)
+    else:
+        diff = np.abs(batch.profiles - seeker.work_profile[None, :]).mean(axis=1)
+        fit = np.where(np.isnan(diff), NEUTRAL, 1.0 - diff)
+
+    practical = _practical(seeker, batch)
+    distance = np.clip(1.0 - batch.distance_m / max(seeker.radius_m, 1.0), 0.0, 1.0)
+
+    parts = {
+        "required": required,
+        "optional": optional,
+        "profile": fit,
+        "practical": practical,
+        "distance": distance,
+    }
+    total = sum(WEIGHTS[p] * parts[p] for p in PARTS)
+    return Scores(total=np.clip(total, 0.0, 1.0), parts=parts)
+
+
+def _practical(seeker: SeekerContext, batch: CandidateBatch) -> np.ndarray:
+    h = batch.hours_per_week.astype(np.float64)
+    lo = seeker.hours_min if seeker.hours_min is not None else 0.0
+    hi = seeker.hours_max if seeker.hours_max is not None else 80.0
+    outside = np.maximum(lo - h, 0.0) + np.maximum(h - hi, 0.0)
+    hours = np.clip(1.0 - outside / HOURS_TOLERANCE, 0.0, 1.0)
+
+    if seeker.job_types:
+        wished = np.isin(batch.job_types, list(seeker.job_types))
+        job_type = np.where(wished, 1.0, UNWISHED_JOB_TYPE)
+    else:
+        job_type = np.ones(len(batch))
+
+    days = np.nan_to_num(batch.start_in_days.astype(np.float64), nan=0.0)
+    late = np.clip((days - START_SOON_DAYS) / (START_FAR_DAYS - START_SOON_DAYS), 0.0, 1.0)
+    start = 1.0 - 0.5 * late
+
+    return (hours + job_type + start) / 3.0
+
+
+def parts_for_row(scores: Scores, row: int) -> dict[str, float]:
+    return {p: round(float(scores.parts[p][row]), 4) for p in PARTS}
