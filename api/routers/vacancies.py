@@ -29,7 +29,8 @@ IdempotencyKey = Annotated[
 
 
 def _columns(body: VacancyCreate | VacancyUpdate, taxonomy: Any) -> dict[str, Any]:
-    fields = body.model_dump(exclude_unset=True, mode="python")
+    # Top-level: only what the client sent (a PATCH is partial); nested: with defaults.
+    fields = body.model_dump(include=body.model_fields_set)
     if "work_profile" in fields:
         wp = body.work_profile
         fields["work_profile"] = wp.as_vector() if wp is not None else None

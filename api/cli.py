@@ -1,0 +1,427 @@
+"""The `jotr` command line: run the service and look after its database.
+
+Every command uses DATABASE_URL when it is set, and otherwise the embedded
+cluster that `jotr db up` starts (matcher/embedded_pg.py). Failures a user can
+fix (database not running, directory missing, ESCO not loaded) print one line
+saying what to do and exit with status 1; only bugs show a traceback.
+
+Heavy imports live inside the commands, so `jotr --help` and `jotr db status`
+answer at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+
+from matcher.embedded_pg import ClusterError, EmbeddedCluster
+from matcher.settings import get_settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    help="Job On the Run: geolocated job matching for young jobseekers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold tokens and passwords
+)
+db_app = typer.Typer(help="The embedded local PostGIS cluster (used without DATABASE_URL).")
+esco_app = typer.Typer(help="The ESCO skills and occupations taxonomy.")
+consultant_app = typer.Typer(help="Job consultants (jobkonsulenter) and their caseloads.")
+app.add_typer(db_app, name="db", no_args_is_help=True)
+app.add_typer(esco_app, name="esco", no_args_is_help=True)
+app.add_typer(consultant_app, name="consultant", no_args_is_help=True)
+
+
+class CliError(Exception):
+    """An expected failure; the message tells the user what to do."""
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(1)
+
+
+def friendly(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn the failures a user can fix into one clear line and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        import psycopg
+        import sqlalchemy.exc
+
+        from matcher.demo_seed import DemoSeedError
+        from matcher.esco_import import EscoImportError
+
+        try:
+            return fn(*args, **kwargs)
+        except (CliError, ClusterError, DemoSeedError, EscoImportError) as exc:
+            _fail(str(exc))
+        except (psycopg.OperationalError, sqlalchemy.exc.OperationalError, ConnectionError) as exc:
+            _fail(f"{_first_line(exc)}\n{_db_hint()}")
+        except OSError as exc:  # a file or port we could not use
+            _fail(str(exc))
+
+    return wrapper
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _db_hint() -> str:
+    settings = get_settings()
+    if settings.database_url:
+        return f"Is the database in DATABASE_URL ({_redacted(settings.database_url)}) up?"
+    return "The embedded database is not running: start it with `jotr db up` (or set DATABASE_URL)."
+
+
+def _database_url() -> str:
+    """The URL every command uses, after checking that the database answers."""
+    import psycopg
+
+    from matcher.db import resolve_database_url
+    from matcher.demo_seed import libpq_url
+
+    url = resolve_database_url(get_settings())
+    try:
+        with psycopg.connect(libpq_url(url), connect_timeout=5):
+            pass
+    except psycopg.OperationalError as exc:
+        raise CliError(
+            f"cannot connect to {_redacted(url)}: {_first_line(exc)}\n{_db_hint()}"
+        ) from None
+    return url
+
+
+def _run_async(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+# --- db ----------------------------------------------------------------------
+
+
+@db_app.command("up")
+@friendly
+def db_up() -> None:
+    """Create (first time) and start the embedded cluster, with the database and PostGIS."""
+    settings = get_settings()
+    if settings.database_url:
+        typer.secho(
+            "note: DATABASE_URL is set, so the service uses that database, not this cluster.",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+    typer.echo(EmbeddedCluster.from_settings(settings).start().describe())
+
+
+@db_app.command("down")
+@friendly
+def db_down() -> None:
+    """Stop the embedded cluster (data is kept)."""
+    stopped = EmbeddedCluster.from_settings(get_settings()).stop()
+    typer.echo("embedded cluster stopped" if stopped else "embedded cluster was not running")
+
+
+@db_app.command("status")
+@friendly
+def db_status() -> None:
+    """Show the embedded cluster's state; exit status 3 when it is not running."""
+    status = EmbeddedCluster.from_settings(get_settings()).status()
+    typer.echo(status.describe())
+    if not status.running:
+        raise typer.Exit(3)
+
+
+# --- schema and data -----------------------------------------------------------
+
+
+def _alembic_dir() -> Path:
+    """Where the migrations are.
+
+    Assumption: jotr runs from a source checkout (an editable install, or the
+    Docker image, whose working directory holds the project). The migrations are
+    looked up next to the installed `api` package first, then in the current
+    directory, so a non-editable install works when run from the project root.
+    """
+    here = Path(__file__).resolve().parents[1] / "alembic"
+    for candidate in (here, Path.cwd() / "alembic"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise CliError(
+        "cannot find the Alembic migrations (alembic/env.py): run jotr from the project "
+        "directory, or install it from a checkout with `pip install -e .`"
+    )
+
+
+def _migrate(url: str) -> None:
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from alembic import command
+    from matcher.db import sync_url
+
+    directory = _alembic_dir()
+    ini = directory.parent / "alembic.ini"
+    cfg = Config(str(ini)) if ini.is_file() else Config()
+    cfg.set_main_option("script_location", str(directory))
+    cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
+
+    def current() -> str | None:
+        engine = create_engine(sync_url(url), poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+        finally:
+            engine.dispose()
+
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    before = current()
+    if before == head:
+        typer.echo(f"database {_redacted(url)} is up to date (revision {head})")
+        return
+    command.upgrade(cfg, "head")
+    typer.echo(f"database {_redacted(url)} migrated from {before or 'empty'} to {current()}")
+
+
+@app.command()
+@friendly
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    _migrate(_database_url())
+
+
+def _esco_loaded(url: str) -> bool:
+    import psycopg
+
+    from matcher.demo_seed import libpq_url
+
+    with psycopg.connect(libpq_url(url)) as conn:
+        row = conn.execute("SELECT EXISTS (SELECT 1 FROM occupation_skills)").fetchone()
+    return bool(row and row[0])
+
+
+def _load_esco(url: str, directories: list[Path]) -> None:
+    from tqdm import tqdm
+
+    from matcher.esco_import import load_esco
+
+    with tqdm(total=1, unit="step", desc="ESCO", leave=False) as bar:
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.set_description(f"ESCO: {stage}")
+            bar.refresh()
+
+        report = load_esco(url, directories, progress)
+    typer.echo(
+        f"ESCO loaded in {report.seconds:.1f} s: {report.occupations} occupations, "
+        f"{report.skills} skills, {report.skill_groups} skill groups, "
+        f"{report.occupation_skills} occupation-skill links, {report.labels} labels "
+        f"({', '.join(report.languages) or 'no languages'})"
+    )
+    for title, counts in (
+        ("inserted", report.inserted),
+        ("updated", report.updated),
+        ("removed", report.removed),
+        ("skipped", report.skipped),
+    ):
+        if any(counts.values()):
+            typer.echo(f"  {title}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    if report.disappeared:
+        typer.echo(f"  {len(report.disappeared)} concepts are no longer in ESCO (kept, inactive)")
+
+
+@esco_app.command("load")
+@friendly
+def esco_load(
+    directories: list[Path] = typer.Argument(
+        None, help="Directories with ESCO CSV files (default: the bundled ESCO data)."
+    ),
+) -> None:
+    """Import (or update) ESCO from the official CSV download."""
+    from matcher.esco_import import bundled_esco_dir
+
+    dirs = list(directories or [bundled_esco_dir()])
+    for d in dirs:
+        if not d.is_dir():
+            raise CliError(f"{d}: no such directory")
+    _load_esco(_database_url(), dirs)
+
+
+def _seed(url: str, vacancies: int, seed: int, replace: bool) -> None:
+    from tqdm import tqdm
+
+    from matcher.demo_seed import seed_demo
+
+    bars: list[tqdm[Any]] = []  # created on first progress, after the preconditions passed
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit="vacancy", desc="demo data", leave=False))
+        bars[0].n = done
+        bars[0].refresh()
+
+    try:
+        report = seed_demo(url, vacancies, seed, progress, replace=replace)
+    finally:
+        for bar in bars:
+            bar.close()
+    typer.echo("demo data seeded:")
+    for line in report.lines():
+        typer.echo(f"  {line}")
+
+
+@app.command()
+@friendly
+def seed(
+    demo: bool = typer.Option(False, "--demo", help="Seed Aarhus demo employers and vacancies."),
+    vacancies: int = typer.Option(400, min=1, max=100_000, help="How many vacancies."),
+    seed: int = typer.Option(7, help="Random seed (same seed, same data)."),
+    replace: bool = typer.Option(False, help="Remove earlier demo data first."),
+) -> None:
+    """Fill the database with demo data (needs ESCO loaded)."""
+    if not demo:
+        raise CliError("nothing to seed: pass --demo for the Aarhus demo data")
+    _seed(_database_url(), vacancies, seed, replace)
+
+
+# --- consultants ---------------------------------------------------------------
+
+
+async def _create_consultant(url: str, name: str, email: str | None) -> tuple[uuid.UUID, str]:
+    from sqlalchemy.exc import IntegrityError
+
+    from matcher import accounts
+    from matcher.db import make_engine, make_sessionmaker
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            try:
+                consultant, token = await accounts.create_consultant(session, name, email)
+                await session.commit()
+            except IntegrityError:
+                raise CliError(f"a consultant with email {email} already exists") from None
+            return consultant.id, token
+    finally:
+        await engine.dispose()
+
+
+async def _assign(url: str, consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -> None:
+    from matcher import caseload
+    from matcher.db import make_engine, make_sessionmaker
+    from matcher.models import Consultant, Jobseeker
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if await session.get(Consultant, consultant_id) is None:
+                raise CliError(f"no consultant with id {consultant_id}")
+            if await session.get(Jobseeker, jobseeker_id) is None:
+                raise CliError(f"no jobseeker with id {jobseeker_id}")
+            await caseload.assign(session, consultant_id, jobseeker_id)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+@consultant_app.command("create")
+@friendly
+def consultant_create(
+    name: str = typer.Option(..., help="The consultant's full name."),
+    email: str | None = typer.Option(None, help="Work email (unique)."),
+) -> None:
+    """Create a consultant and print their token (shown only this once)."""
+    consultant_id, token = _run_async(_create_consultant(_database_url(), name, email))
+    typer.echo(f"consultant id: {consultant_id}")
+    typer.echo(f"token:         {token}")
+    typer.secho("Store the token now: it is not shown again.", err=True, fg=typer.colors.YELLOW)
+
+
+@consultant_app.command("assign")
+@friendly
+def consultant_assign(consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -> None:
+    """Put a jobseeker on a consultant's caseload."""
+    _run_async(_assign(_database_url(), consultant_id, jobseeker_id))
+    typer.echo(f"jobseeker {jobseeker_id} is on consultant {consultant_id}'s caseload")
+
+
+# --- running -------------------------------------------------------------------
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=get_settings().log_level.lower(),
+    )
+
+
+@app.command()
+@friendly
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0: all)."),
+    port: int = typer.Option(8000, min=1, max=65535),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+) -> None:
+    """Run the API server."""
+    _database_url()  # fail here, clearly, rather than in every worker's startup
+    _serve(host, port, workers)
+
+
+@app.command()
+@friendly
+def demo(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0: all)."),
+    port: int = typer.Option(8000, min=1, max=65535),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+    vacancies: int = typer.Option(400, min=1, max=100_000, help="Demo vacancies to seed."),
+) -> None:
+    """Everything for a demo: database, schema, ESCO, demo data, then the server."""
+    from matcher.demo_seed import count_demo_vacancies
+    from matcher.esco_import import bundled_esco_dir
+
+    settings = get_settings()
+    if not settings.database_url:
+        typer.echo(EmbeddedCluster.from_settings(settings).start().describe())
+    url = _database_url()
+    _migrate(url)
+    if _esco_loaded(url):
+        typer.echo("ESCO already loaded")
+    else:
+        _load_esco(url, [bundled_esco_dir()])
+    if count_demo_vacancies(url):
+        typer.echo("demo data already seeded")
+    else:
+        _seed(url, vacancies, 7, replace=False)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    typer.secho(f"\nJob On the Run: http://{shown}:{port}/  (API docs at /docs)", bold=True)
+    _serve(host, port, workers)
+
+
+if __name__ == "__main__":
+    app()

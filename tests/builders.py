@@ -1,0 +1,133 @@
+"""Builders for test data: plain async functions with `**overrides`, through the
+real HTTP API wherever the API can create the thing."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import itertools
+import uuid
+from functools import lru_cache
+from typing import Any
+
+import httpx
+import psycopg
+
+from matcher.tokens import Principal, new_secret
+from tests.conftest import SHARED_DATA, _libpq
+
+# Every test gets its own patch of Denmark (about 5.5 x 6 km apart), so tests can
+# share one database and one server without seeing each other's vacancies.
+_spots = itertools.count()
+
+
+def next_spot() -> tuple[float, float]:
+    i = next(_spots)
+    return 54.70 + 0.05 * (i % 60), 8.30 + 0.10 * (i // 60)
+
+
+@lru_cache(maxsize=1)
+def _occupation_rows() -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    path = SHARED_DATA / "esco_en" / "occupation_skill_relations_v1.2.0.csv.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            occ = out.setdefault(
+                row["occupationLabel"],
+                {"uri": row["occupationUri"], "essential": [], "optional": []},
+            )
+            if row["skillUri"]:
+                occ[row["relationType"]].append(row["skillUri"])
+    return out
+
+
+def occupation(label: str) -> dict[str, Any]:
+    """A real ESCO occupation with its essential and optional skill URIs."""
+    return _occupation_rows()[label]
+
+
+def birth_date_for_age(age: int) -> str:
+    # Born on 1 January: exactly `age` on any day of this year.
+    return dt.date(dt.date.today().year - age, 1, 1).isoformat()
+
+
+def auth(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+async def new_employer(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    body = {"name": f"Test Bageri {uuid.uuid4().hex[:6]}", **overrides}
+    r = await client.post("/v1/employers", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def vacancy_body(lat: float, lon: float, **overrides: Any) -> dict[str, Any]:
+    barista = occupation("barista")
+    body: dict[str, Any] = {
+        "title": "Barista, weekends",
+        "description": "Coffee bar in the Latin Quarter.",
+        "occupation_uri": barista["uri"],
+        "location": {"lat": lat, "lon": lon},
+        "required_skills": [{"uri": u} for u in barista["essential"][:4]],
+        "optional_skills": barista["optional"][:2],
+        "job_type": "fritidsjob",
+        "hours_per_week": 10,
+        "min_age": 15,
+        "walk_in": True,
+    }
+    body.update(overrides)
+    return body
+
+
+async def new_vacancy(
+    client: httpx.AsyncClient, api_key: str, lat: float, lon: float, **overrides: Any
+) -> dict[str, Any]:
+    r = await client.post(
+        "/v1/vacancies", json=vacancy_body(lat, lon, **overrides), headers=auth(api_key)
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def seeker_body(**overrides: Any) -> dict[str, Any]:
+    barista = occupation("barista")
+    body: dict[str, Any] = {
+        "birth_date": birth_date_for_age(19),
+        "display_name": "Testperson",
+        "skills": barista["essential"][:3],
+        "preferences": {"radius_m": 3000},
+    }
+    body.update(overrides)
+    return body
+
+
+async def new_seeker(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    r = await client.post("/v1/jobseekers", json=seeker_body(**overrides))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def new_consultant(database_url: str, caseload: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    """Consultants are made by operators (CLI), not the API: insert directly."""
+    token, token_hash = new_secret(Principal.CONSULTANT)
+    cid = uuid.uuid4()
+    with psycopg.connect(_libpq(database_url)) as conn:
+        conn.execute(
+            "INSERT INTO consultants (id, name, token_hash) VALUES (%s, %s, %s)",
+            (cid, "Test Konsulent", token_hash),
+        )
+        for seeker_id in caseload:
+            conn.execute(
+                "INSERT INTO caseload (consultant_id, jobseeker_id) VALUES (%s, %s)",
+                (cid, seeker_id),
+            )
+    return {"id": str(cid), "token": token}
+
+
+def count_rows(database_url: str, table: str) -> int:
+    with psycopg.connect(_libpq(database_url)) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])

@@ -1,0 +1,166 @@
+"""The vectorised scorer: parts, weights, neutral values, and agreement with a
+plain per-pair reference implementation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from matcher import profile
+from matcher.eligibility import EligibilityColumns
+from matcher.scoring import WEIGHTS, CandidateBatch, SeekerContext, score_batch
+
+N_SKILLS = 50
+
+
+def make_batch(rows: list[dict[str, object]]) -> CandidateBatch:
+    n = len(rows)
+
+    def flat(key: str, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+        lists = [list(r.get(key, [])) for r in rows]  # type: ignore[call-overload]
+        offsets = np.concatenate([[0], np.cumsum([len(x) for x in lists])]).astype(np.int64)
+        return np.asarray([v for x in lists for v in x], dtype=dtype), offsets
+
+    req, req_off = flat("req", np.int32)
+    req_w = np.asarray(
+        [w for r in rows for w in r.get("req_w", [1.0] * len(r.get("req", [])))], dtype=np.float32
+    )  # type: ignore[arg-type]
+    opt, opt_off = flat("opt", np.int32)
+    profiles = np.full((n, profile.SIZE), np.nan, dtype=np.float32)
+    for i, r in enumerate(rows):
+        if r.get("profile") is not None:
+            profiles[i] = r["profile"]
+    return CandidateBatch(
+        ids=list(range(n)),
+        distance_m=np.asarray([r.get("distance", 0.0) for r in rows], dtype=np.float64),
+        req_ids=req,
+        req_weights=req_w,
+        req_offsets=req_off,
+        opt_ids=opt,
+        opt_offsets=opt_off,
+        profiles=profiles,
+        eligibility=EligibilityColumns(
+            min_age=np.full(n, 15, dtype=np.int16),
+            hours_per_week=np.asarray([r.get("hours", 10.0) for r in rows], dtype=np.float32),
+            shift_start_min=np.full(n, np.nan, dtype=np.float32),
+            shift_end_min=np.full(n, np.nan, dtype=np.float32),
+            hazardous=np.zeros(n, dtype=bool),
+            light_work=np.zeros(n, dtype=bool),
+            certificates_ok=np.ones(n, dtype=bool),
+        ),
+        job_types=np.asarray([r.get("job_type", "fritidsjob") for r in rows], dtype=object),
+        hours_per_week=np.asarray([r.get("hours", 10.0) for r in rows], dtype=np.float32),
+        start_in_days=np.asarray([r.get("start_in", np.nan) for r in rows], dtype=np.float32),
+        walk_in=np.zeros(n, dtype=bool),
+    )
+
+
+def seeker(credit: dict[int, float] | None = None, **kw: object) -> SeekerContext:
+    vec = np.zeros(N_SKILLS, dtype=np.float32)
+    for k, v in (credit or {}).items():
+        vec[k] = v
+    args: dict[str, object] = {
+        "age": 20,
+        "credit": vec,
+        "certificates": frozenset(),
+        "work_profile": None,
+        "radius_m": 5000.0,
+        "today": dt.date(2026, 11, 23),
+    }
+    args.update(kw)
+    return SeekerContext(**args)  # type: ignore[arg-type]
+
+
+def test_weights_sum_to_one() -> None:
+    assert sum(WEIGHTS.values()) == pytest.approx(1.0)
+
+
+def test_required_coverage_is_weighted_and_uses_partial_credit() -> None:
+    batch = make_batch([{"req": [1, 2, 3], "req_w": [2.0, 1.0, 1.0]}])
+    s = score_batch(seeker({1: 1.0, 3: 0.5}), batch)
+    assert s.parts["required"][0] == pytest.approx((2 * 1.0 + 0 + 0.5) / 4)
+
+
+def test_empty_skill_lists_are_full_and_neutral() -> None:
+    s = score_batch(seeker(), make_batch([{}]))
+    assert s.parts["required"][0] == 1.0
+    assert s.parts["optional"][0] == 0.5
+    assert s.parts["profile"][0] == 0.5
+
+
+def test_empty_rows_between_full_rows_do_not_shift_segments() -> None:
+    batch = make_batch([{"req": [1]}, {}, {"req": [2, 3]}, {}])
+    s = score_batch(seeker({2: 1.0}), batch)
+    assert s.parts["required"].tolist() == [0.0, 1.0, 0.5, 1.0]
+
+
+def test_profile_fit_and_distance() -> None:
+    me = np.full(profile.SIZE, 0.2, dtype=np.float32)
+    batch = make_batch(
+        [
+            {"profile": np.full(profile.SIZE, 0.2), "distance": 0.0},
+            {"profile": np.full(profile.SIZE, 0.7), "distance": 2500.0},
+            {"profile": None, "distance": 9000.0},
+        ]
+    )
+    s = score_batch(seeker(work_profile=me), batch)
+    assert s.parts["profile"].tolist() == pytest.approx([1.0, 0.5, 0.5])
+    assert s.parts["distance"].tolist() == pytest.approx([1.0, 0.5, 0.0])
+
+
+def test_practical_fit_hours_job_type_and_start() -> None:
+    batch = make_batch(
+        [
+            {"hours": 10, "job_type": "fritidsjob", "start_in": 3},
+            {"hours": 25, "job_type": "fritidsjob"},  # 5 h above the wish
+            {"hours": 10, "job_type": "ordinary"},  # not a wished type
+            {"hours": 10, "job_type": "fritidsjob", "start_in": 180},
+        ]
+    )
+    s = score_batch(
+        seeker(hours_min=5.0, hours_max=20.0, job_types=frozenset({"fritidsjob"})), batch
+    )
+    assert s.parts["practical"].tolist() == pytest.approx(
+        [1.0, (0.5 + 1 + 1) / 3, (1 + 0.3 + 1) / 3, (1 + 1 + 0.5) / 3]
+    )
+
+
+def test_matches_per_pair_reference() -> None:
+    rng = np.random.default_rng(3)
+    rows = []
+    for _ in range(300):
+        k = int(rng.integers(0, 6))
+        rows.append(
+            {
+                "req": rng.choice(N_SKILLS, k, replace=False).tolist(),
+                "req_w": rng.uniform(0.5, 2, k).tolist(),
+                "opt": rng.choice(N_SKILLS, int(rng.integers(0, 4)), replace=False).tolist(),
+                "profile": rng.random(profile.SIZE) if rng.random() < 0.8 else None,
+                "distance": float(rng.uniform(0, 6000)),
+                "hours": float(rng.uniform(2, 37)),
+            }
+        )
+    credit = {int(i): float(rng.choice([0.4, 0.8, 1.0])) for i in rng.choice(N_SKILLS, 15)}
+    me = seeker(credit, work_profile=rng.random(profile.SIZE).astype(np.float32))
+    got = score_batch(me, make_batch(rows)).total
+
+    def reference(r: dict) -> float:  # type: ignore[type-arg]
+        c = lambda i: credit.get(i, 0.0)  # noqa: E731
+        req = (
+            sum(w * c(i) for i, w in zip(r["req"], r["req_w"], strict=True)) / sum(r["req_w"])
+            if r["req"]
+            else 1.0
+        )
+        opt = sum(c(i) for i in r["opt"]) / len(r["opt"]) if r["opt"] else 0.5
+        fit = (
+            1 - float(np.abs(r["profile"].astype(np.float32) - me.work_profile).mean())
+            if r["profile"] is not None
+            else 0.5
+        )
+        practical = 1.0
+        dist = max(0.0, 1 - r["distance"] / 5000)
+        return 0.4 * req + 0.1 * opt + 0.2 * fit + 0.15 * practical + 0.15 * dist
+
+    assert got == pytest.approx([reference(r) for r in rows], abs=1e-5)
