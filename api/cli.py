@@ -12,19 +12,15 @@ answer at once.
 from __future__ import annotations
 
 import asyncio
-import functools
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Any
 
 import typer
 
-from matcher.embedded_pg import ClusterError, EmbeddedCluster
+from api.cli_common import CliError, database_url, friendly, redacted
+from matcher.embedded_pg import EmbeddedCluster
 from matcher.settings import get_settings
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 app = typer.Typer(
     help="Job On the Run: geolocated job matching for young jobseekers.",
@@ -38,78 +34,6 @@ consultant_app = typer.Typer(help="Job consultants (jobkonsulenter) and their ca
 app.add_typer(db_app, name="db", no_args_is_help=True)
 app.add_typer(esco_app, name="esco", no_args_is_help=True)
 app.add_typer(consultant_app, name="consultant", no_args_is_help=True)
-
-
-class CliError(Exception):
-    """An expected failure; the message tells the user what to do."""
-
-
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(1)
-
-
-def friendly(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn the failures a user can fix into one clear line and exit status 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        import psycopg
-        import sqlalchemy.exc
-
-        from matcher.demo_seed import DemoSeedError
-        from matcher.esco_import import EscoImportError
-
-        try:
-            return fn(*args, **kwargs)
-        except (CliError, ClusterError, DemoSeedError, EscoImportError) as exc:
-            _fail(str(exc))
-        except (psycopg.OperationalError, sqlalchemy.exc.OperationalError, ConnectionError) as exc:
-            _fail(f"{_first_line(exc)}\n{_db_hint()}")
-        except OSError as exc:  # a file or port we could not use
-            _fail(str(exc))
-
-    return wrapper
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def _db_hint() -> str:
-    settings = get_settings()
-    if settings.database_url:
-        return f"Is the database in DATABASE_URL ({_redacted(settings.database_url)}) up?"
-    return "The embedded database is not running: start it with `jotr db up` (or set DATABASE_URL)."
-
-
-def _database_url() -> str:
-    """The URL every command uses, after checking that the database answers."""
-    import psycopg
-
-    from matcher.db import resolve_database_url
-    from matcher.demo_seed import libpq_url
-
-    url = resolve_database_url(get_settings())
-    try:
-        with psycopg.connect(libpq_url(url), connect_timeout=5):
-            pass
-    except psycopg.OperationalError as exc:
-        raise CliError(
-            f"cannot connect to {_redacted(url)}: {_first_line(exc)}\n{_db_hint()}"
-        ) from None
-    return url
-
-
-def _run_async(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 # --- db ----------------------------------------------------------------------
@@ -195,17 +119,17 @@ def _migrate(url: str) -> None:
     head = ScriptDirectory.from_config(cfg).get_current_head()
     before = current()
     if before == head:
-        typer.echo(f"database {_redacted(url)} is up to date (revision {head})")
+        typer.echo(f"database {redacted(url)} is up to date (revision {head})")
         return
     command.upgrade(cfg, "head")
-    typer.echo(f"database {_redacted(url)} migrated from {before or 'empty'} to {current()}")
+    typer.echo(f"database {redacted(url)} migrated from {before or 'empty'} to {current()}")
 
 
 @app.command()
 @friendly
 def migrate() -> None:
     """Bring the database schema up to date (alembic upgrade head)."""
-    _migrate(_database_url())
+    _migrate(database_url())
 
 
 def _esco_loaded(url: str) -> bool:
@@ -218,10 +142,14 @@ def _esco_loaded(url: str) -> bool:
     return bool(row and row[0])
 
 
-def _load_esco(url: str, directories: list[Path]) -> None:
+def _load_esco(url: str, directories: list[Path], if_missing: bool = False) -> None:
     from tqdm import tqdm
 
     from matcher.esco_import import load_esco
+
+    if if_missing and _esco_loaded(url):
+        typer.echo("ESCO already loaded")
+        return
 
     with tqdm(total=1, unit="step", desc="ESCO", leave=False) as bar:
 
@@ -256,6 +184,9 @@ def esco_load(
     directories: list[Path] = typer.Argument(
         None, help="Directories with ESCO CSV files (default: the bundled ESCO data)."
     ),
+    if_missing: bool = typer.Option(
+        False, "--if-missing", help="Do nothing if ESCO is already loaded."
+    ),
 ) -> None:
     """Import (or update) ESCO from the official CSV download."""
     from matcher.esco_import import bundled_esco_dir
@@ -264,13 +195,17 @@ def esco_load(
     for d in dirs:
         if not d.is_dir():
             raise CliError(f"{d}: no such directory")
-    _load_esco(_database_url(), dirs)
+    _load_esco(database_url(), dirs, if_missing)
 
 
-def _seed(url: str, vacancies: int, seed: int, replace: bool) -> None:
+def _seed(url: str, vacancies: int, seed: int, replace: bool, if_missing: bool = False) -> None:
     from tqdm import tqdm
 
-    from matcher.demo_seed import seed_demo
+    from matcher.demo_seed import count_demo_vacancies, seed_demo
+
+    if if_missing and count_demo_vacancies(url):
+        typer.echo("demo data already seeded")
+        return
 
     bars: list[tqdm[Any]] = []  # created on first progress, after the preconditions passed
 
@@ -296,12 +231,15 @@ def seed(
     demo: bool = typer.Option(False, "--demo", help="Seed Aarhus demo employers and vacancies."),
     vacancies: int = typer.Option(400, min=1, max=100_000, help="How many vacancies."),
     seed: int = typer.Option(7, help="Random seed (same seed, same data)."),
-    replace: bool = typer.Option(False, help="Remove earlier demo data first."),
+    replace: bool = typer.Option(False, "--replace", help="Remove earlier demo data first."),
+    if_missing: bool = typer.Option(
+        False, "--if-missing", help="Do nothing if demo data is already there."
+    ),
 ) -> None:
     """Fill the database with demo data (needs ESCO loaded)."""
     if not demo:
         raise CliError("nothing to seed: pass --demo for the Aarhus demo data")
-    _seed(_database_url(), vacancies, seed, replace)
+    _seed(database_url(), vacancies, seed, replace, if_missing)
 
 
 # --- consultants ---------------------------------------------------------------
@@ -351,7 +289,7 @@ def consultant_create(
     email: str | None = typer.Option(None, help="Work email (unique)."),
 ) -> None:
     """Create a consultant and print their token (shown only this once)."""
-    consultant_id, token = _run_async(_create_consultant(_database_url(), name, email))
+    consultant_id, token = asyncio.run(_create_consultant(database_url(), name, email))
     typer.echo(f"consultant id: {consultant_id}")
     typer.echo(f"token:         {token}")
     typer.secho("Store the token now: it is not shown again.", err=True, fg=typer.colors.YELLOW)
@@ -361,7 +299,7 @@ def consultant_create(
 @friendly
 def consultant_assign(consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -> None:
     """Put a jobseeker on a consultant's caseload."""
-    _run_async(_assign(_database_url(), consultant_id, jobseeker_id))
+    asyncio.run(_assign(database_url(), consultant_id, jobseeker_id))
     typer.echo(f"jobseeker {jobseeker_id} is on consultant {consultant_id}'s caseload")
 
 
@@ -389,7 +327,7 @@ def serve(
     workers: int = typer.Option(1, min=1, help="Worker processes."),
 ) -> None:
     """Run the API server."""
-    _database_url()  # fail here, clearly, rather than in every worker's startup
+    database_url()  # fail here, clearly, rather than in every worker's startup
     _serve(host, port, workers)
 
 
@@ -402,22 +340,15 @@ def demo(
     vacancies: int = typer.Option(400, min=1, max=100_000, help="Demo vacancies to seed."),
 ) -> None:
     """Everything for a demo: database, schema, ESCO, demo data, then the server."""
-    from matcher.demo_seed import count_demo_vacancies
     from matcher.esco_import import bundled_esco_dir
 
     settings = get_settings()
     if not settings.database_url:
         typer.echo(EmbeddedCluster.from_settings(settings).start().describe())
-    url = _database_url()
+    url = database_url()
     _migrate(url)
-    if _esco_loaded(url):
-        typer.echo("ESCO already loaded")
-    else:
-        _load_esco(url, [bundled_esco_dir()])
-    if count_demo_vacancies(url):
-        typer.echo("demo data already seeded")
-    else:
-        _seed(url, vacancies, 7, replace=False)
+    _load_esco(url, [bundled_esco_dir()], if_missing=True)
+    _seed(url, vacancies, 7, replace=False, if_missing=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.secho(f"\nJob On the Run: http://{shown}:{port}/  (API docs at /docs)", bold=True)
     _serve(host, port, workers)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from matcher.errors import Invalid
 from matcher.models import Consultant, Employer, IdempotencyKey, Jobseeker
 from matcher.tokens import Principal, hash_secret, kind_of, new_secret
 
@@ -57,6 +58,10 @@ async def create_jobseeker(session: AsyncSession, columns: dict[str, Any]) -> tu
 async def update_jobseeker(
     session: AsyncSession, seeker: Jobseeker, columns: dict[str, Any]
 ) -> Jobseeker:
+    hours_min = columns.get("hours_min", seeker.hours_min)
+    hours_max = columns.get("hours_max", seeker.hours_max)
+    if hours_min is not None and hours_max is not None and hours_min > hours_max:
+        raise Invalid(f"hours_min ({hours_min}) must not exceed hours_max ({hours_max})")
     for key, value in columns.items():
         setattr(seeker, key, value)
     seeker.updated_at = dt.datetime.now(dt.UTC)

@@ -48,6 +48,10 @@ def _vacancy_cases() -> list[tuple[str, dict[str, Any], int]]:
         ),
         ("empty title", {**ok, "title": "   "}, 422),
         ("body is a list", [ok], 422),  # type: ignore[dict-item]
+        ("null description", {**ok, "description": None}, 422),
+        ("null skill list", {**ok, "optional_skills": None}, 422),
+        ("NUL in title", {**ok, "title": "Bar\x00ista"}, 422),
+        ("NUL in a nested key", {**ok, "opening_hours": {"mon\x00": [["09:00", "17:00"]]}}, 422),
     ]
 
 
@@ -141,6 +145,9 @@ async def test_bad_search_parameters(client: httpx.AsyncClient, params: dict[str
         ("hours reversed", {"preferences": {"hours_min": 20, "hours_max": 5}}),
         ("bad language", {"language": "fr"}),
         ("unknown field", {"cpr": "0101011234"}),
+        ("null job types", {"preferences": {"job_types": None}}),
+        ("null skills", {"skills": None}),
+        ("NUL in name", {"display_name": "A\x00"}),
     ],
 )
 async def test_bad_seeker_bodies(
@@ -167,3 +174,33 @@ async def test_bad_paths_are_4xx(client: httpx.AsyncClient, method: str, path: s
     r = await client.request(method, path, headers=auth(emp["api_key"]), json={})
     assert 400 <= r.status_code < 500, r.text
     assert r.json()["error"]["code"]
+
+
+async def test_patches_that_would_break_a_row_are_422(client: httpx.AsyncClient) -> None:
+    from tests.builders import new_seeker, new_vacancy
+
+    lat, lon = next_spot()
+    emp = await new_employer(client)
+    v = await new_vacancy(client, emp["api_key"], lat, lon)
+    for body in ({"min_age": None}, {"walk_in": None}, {"title": None}, {}):
+        r = await client.patch(f"/v1/vacancies/{v['id']}", json=body, headers=auth(emp["api_key"]))
+        assert r.status_code == 422, (body, r.text)
+    s = await new_seeker(client, preferences={"hours_min": 10, "hours_max": 20})
+    r = await client.patch(
+        "/v1/jobseekers/me", json={"preferences": {"hours_max": 5}}, headers=auth(s["token"])
+    )
+    assert r.status_code == 422 and "hours_min" in r.json()["error"]["message"]
+    r = await client.patch("/v1/jobseekers/me", json={"language": None}, headers=auth(s["token"]))
+    assert r.status_code == 422
+
+
+async def test_denormal_coordinates_do_not_break_the_geo_index(client: httpx.AsyncClient) -> None:
+    # Found by fuzzing: PostGIS's geography KNN fails on coordinates like 1e-81.
+    emp = await new_employer(client)
+    body = vacancy_body(1e-300, 5e-324)
+    r = await client.post("/v1/vacancies", json=body, headers=auth(emp["api_key"]))
+    assert r.status_code == 201 and r.json()["location"] == {"lat": 0.0, "lon": 0.0}
+    for lat, lon in [(-2.220446049250313e-16, 1.0731927443452038e-81), (1e-15, 0.0)]:
+        r = await client.get("/v1/vacancies", params={"lat": lat, "lon": lon, "radius_m": 5000})
+        assert r.status_code == 200, r.text
+        assert r.json()["features"]

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentConsultant, SessionDep, TaxonomyDep
 from api.routers.jobseekers import Limit, MinScore, Radius, match_list, seeker_out
-from api.schemas.common import Lat, Lon, Strict
+from api.schemas.common import Lat, LatQuery, Lon, LonQuery, Strict
 from api.schemas.jobseekers import MatchList, SeekerOut
 from matcher import caseload, matching
 from matcher.eligibility import age_on
@@ -96,8 +95,8 @@ async def seeker_matches(
     consultant: CurrentConsultant,
     session: SessionDep,
     taxonomy: TaxonomyDep,
-    lat: Annotated[float, Query(ge=-90, le=90, description="Area to look in, e.g. home postcode")],
-    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: LatQuery,
+    lon: LonQuery,
     radius_m: Radius = None,
     limit: Limit = 20,
     min_score: MinScore = 0.0,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from api.deps import CurrentSeeker, SessionDep, TaxonomyDep
 from api.presenters import seeker_skills
 from api.routers.vacancies import check_radius
+from api.schemas.common import LatQuery, LonQuery
 from api.schemas.jobseekers import (
     MatchList,
     MatchOut,
@@ -141,8 +142,8 @@ async def my_matches(
     seeker: CurrentSeeker,
     session: SessionDep,
     taxonomy: TaxonomyDep,
-    lat: Annotated[float, Query(ge=-90, le=90)],
-    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: LatQuery,
+    lon: LonQuery,
     radius_m: Radius = None,
     limit: Limit = 20,
     min_score: MinScore = 0.0,

@@ -10,6 +10,7 @@ from fastapi.responses import ORJSONResponse
 
 from api.deps import CurrentEmployer, MaybeEmployer, SessionDep, TaxonomyDep
 from api.presenters import vacancy_owner, vacancy_public
+from api.schemas.common import LatQuery, LonQuery
 from api.schemas.vacancies import VacancyCreate, VacancyOwner, VacancyPublic, VacancyUpdate
 from matcher import geo, idempotency
 from matcher import vacancies as service
@@ -78,8 +79,8 @@ async def create_vacancy(
 async def search_nearby(
     request: Request,
     session: SessionDep,
-    lat: Annotated[float, Query(ge=-90, le=90)],
-    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: LatQuery,
+    lon: LonQuery,
     radius_m: Annotated[float, Query(gt=0, description="Search radius in metres")] = 5000.0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> ORJSONResponse:

@@ -2,23 +2,62 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from matcher import profile
 
-Lat = Annotated[float, Field(ge=-90.0, le=90.0, description="WGS84 latitude, degrees")]
-Lon = Annotated[float, Field(ge=-180.0, le=180.0, description="WGS84 longitude, degrees")]
+
+def _to_centimetres(x: float) -> float:
+    """Round to 7 decimals (about 1 cm). No phone is more precise, and it keeps
+    denormal inputs like 1e-300 away from PostGIS, whose geography KNN index
+    fails on them ("index returned tuples in wrong order")."""
+    return round(x, 7)
+
+
+_ROUND = AfterValidator(_to_centimetres)
+Lat = Annotated[float, Field(ge=-90.0, le=90.0, description="WGS84 latitude, degrees"), _ROUND]
+Lon = Annotated[float, Field(ge=-180.0, le=180.0, description="WGS84 longitude, degrees"), _ROUND]
+LatQuery = Annotated[float, Query(ge=-90, le=90, description="WGS84 latitude"), _ROUND]
+LonQuery = Annotated[float, Query(ge=-180, le=180, description="WGS84 longitude"), _ROUND]
 SkillUri = Annotated[
     str, Field(min_length=1, max_length=255, examples=["http://data.europa.eu/esco/skill/..."])
 ]
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Strict(BaseModel):
-    """Unknown fields are an error, not silently dropped: a typo must not pass."""
+    """Unknown fields are an error, not silently dropped: a typo must not pass.
+
+    Fields in `NOT_NULL` are optional to send (PATCH) but may not be sent as
+    null: their columns always hold a value ("send [] to clear a list").
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_raw(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = sorted(k for k in cls.NOT_NULL if k in data and data[k] is None)
+            if nulls:
+                raise ValueError(f"{', '.join(nulls)} cannot be null")
+            # PostgreSQL text cannot hold NUL; say so instead of failing at the database.
+            if _has_nul(data):
+                raise ValueError("text must not contain NUL (\\u0000) characters")
+        return data
 
 
 class Point(Strict):

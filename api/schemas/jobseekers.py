@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -19,6 +19,7 @@ MIN_AGE, MAX_AGE = 13, 29
 
 
 class Preferences(Strict):
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset({"radius_m", "job_types", "walk_in_interest"})
     radius_m: float | None = Field(default=None, gt=0, description="How far to look, metres")
     job_types: list[JobType] | None = Field(default=None, max_length=8)
     hours_min: float | None = Field(default=None, ge=0, le=80)
@@ -37,6 +38,9 @@ class Preferences(Strict):
 
 
 class SeekerFields(Strict):
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset(
+        {"birth_date", "language", "skills", "certificates", "preferences"}
+    )
     display_name: str | None = Field(default=None, max_length=100)
     birth_date: dt.date | None = None
     language: Literal["da", "en"] | None = None
@@ -75,12 +79,7 @@ class SeekerCreate(SeekerFields):
 
 
 class SeekerUpdate(SeekerFields):
-    @model_validator(mode="before")
-    @classmethod
-    def _birth_date_not_null(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "birth_date" in data and data["birth_date"] is None:
-            raise ValueError("birth_date cannot be null")
-        return data
+    pass
 
 
 class SeekerCreated(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import Any
+from typing import ClassVar
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -58,6 +58,14 @@ def _check_opening_hours(
 
 class VacancyFields(Strict):
     """Fields shared by create and update; on update every field is optional."""
+
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset(
+        {
+            "title", "description", "location", "required_skills", "optional_skills",
+            "required_certificates", "job_type", "hours_per_week", "hazardous",
+            "light_work", "min_age", "walk_in", "openings",
+        }
+    )  # fmt: skip
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
@@ -126,14 +134,7 @@ class VacancyCreate(VacancyFields):
 
 
 class VacancyUpdate(VacancyFields):
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls_for_required(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name in ("title", "location", "job_type", "hours_per_week"):
-                if name in data and data[name] is None:
-                    raise ValueError(f"{name} cannot be null")
-        return data
+    pass
 
 
 class WeightedSkillOut(SkillRef):
