@@ -8,7 +8,7 @@ write that did not land.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from matcher import accounts
 from matcher.errors import DomainError, Forbidden
 from matcher.models import Consultant, Employer, Jobseeker
+from matcher.taxonomy import Taxonomy
 from matcher.tokens import Principal
 
 
@@ -40,11 +41,12 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="API key or token: `Bearer <secret>`")
 
 
-def get_taxonomy(request: Request) -> Any:
-    return request.app.state.taxonomy
+def get_taxonomy(request: Request) -> Taxonomy:
+    taxonomy: Taxonomy = request.app.state.taxonomy
+    return taxonomy
 
 
-TaxonomyDep = Annotated[Any, Depends(get_taxonomy)]
+TaxonomyDep = Annotated[Taxonomy, Depends(get_taxonomy)]
 
 
 async def _principal(

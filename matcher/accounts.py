@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +33,7 @@ async def authenticate(
         return None
     model = _MODELS[kind]
     row = await session.scalar(select(model).where(_HASH_COLUMN[kind] == hash_secret(secret)))
-    return (kind, row) if row is not None else None
+    return (kind, cast(Employer | Jobseeker | Consultant, row)) if row is not None else None
 
 
 async def create_employer(

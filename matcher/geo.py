@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import numpy as np
@@ -156,7 +157,7 @@ def _flatten(
     return np.asarray(flat, dtype=dtype), offsets
 
 
-def _nan_if_none(values: list[object]) -> np.ndarray:
+def _nan_if_none(values: list[Any]) -> np.ndarray:
     return np.asarray([np.nan if v is None else float(v) for v in values], dtype=np.float32)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from geoalchemy2.elements import WKTElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher.errors import Conflict, NotFound
@@ -112,14 +112,3 @@ async def employer_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uui
         return {}
     rows = await session.execute(select(Employer.id, Employer.name).where(Employer.id.in_(ids)))
     return {r.id: r.name for r in rows}
-
-
-async def expire_due(session: AsyncSession) -> int:
-    """Mark open vacancies past their expiry as expired (queries also filter on
-    expiry, so this is bookkeeping, not correctness)."""
-    result = await session.execute(
-        Vacancy.__table__.update()
-        .where(Vacancy.status == VacancyStatus.OPEN, Vacancy.expires_at <= func.now())
-        .values(status=VacancyStatus.EXPIRED, updated_at=func.now())
-    )
-    return int(result.rowcount or 0)
