@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
-from matcher.taxonomy import Taxonomy
+from sqlalchemy.engine import make_url
 
 from api import errors
 from api.observability import ObservabilityMiddleware, configure_logging
-from api.routers import consultants, employers, health, jobseekers, vacancies
-from matcher.db import make_engine, make_sessionmaker
+from api.routers import consultants, employers, health, jobseekers, push, vacancies
+from matcher.db import make_engine, make_sessionmaker, resolve_database_url
 from matcher.settings import Settings, get_settings
+from matcher.taxonomy import Taxonomy
+from push.bus import Bus, PgBus, RedisBus
+from push.hub import PushHub
 
 log = logging.getLogger("jotr.app")
 
@@ -38,6 +41,22 @@ Coordinates are WGS84; requests take `{{"lat": …, "lon": …}}`, GeoJSON respo
 """
 
 
+def make_bus(settings: Settings) -> Bus:
+    if settings.push_bus == "redis":
+        return RedisBus(settings.redis_url)
+    url = make_url(resolve_database_url(settings)).set(drivername="postgresql")
+    return PgBus(url.render_as_string(hide_password=False))
+
+
+async def _expire_positions(hub: PushHub, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await hub.expire_positions()
+        except Exception:
+            log.exception("expiring positions failed")
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -46,10 +65,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = make_sessionmaker(engine)
     async with app.state.sessionmaker() as session:
         app.state.taxonomy = await Taxonomy.load(session)
-    log.info("started", extra={"skills": app.state.taxonomy.n_slots})
+    app.state.bus = make_bus(settings)
+    app.state.hub = PushHub(app.state.sessionmaker, app.state.taxonomy, settings, app.state.bus)
+    await app.state.bus.start(app.state.hub.on_message)
+    sweeper = asyncio.create_task(_expire_positions(app.state.hub, settings.position_ttl_s / 4))
+    log.info("started", extra={"skills": app.state.taxonomy.n_slots, "bus": settings.push_bus})
     try:
         yield
     finally:
+        sweeper.cancel()
+        await app.state.bus.close()
         await engine.dispose()
 
 
@@ -61,11 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
-    for module in (health, employers, vacancies, jobseekers, consultants):
+    for module in (health, employers, vacancies, jobseekers, consultants, push):
         app.include_router(module.router)
     return app

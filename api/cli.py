@@ -151,7 +151,8 @@ def _load_esco(url: str, directories: list[Path], if_missing: bool = False) -> N
         typer.echo("ESCO already loaded")
         return
 
-    with tqdm(total=1, unit="step", desc="ESCO", leave=False) as bar:
+    # disable=None: no bar when output is not a terminal (CI logs, compose).
+    with tqdm(total=1, unit="step", desc="ESCO", leave=False, disable=None) as bar:
 
         def progress(stage: str, done: int, total: int) -> None:
             bar.total = total
@@ -211,7 +212,9 @@ def _seed(url: str, vacancies: int, seed: int, replace: bool, if_missing: bool =
 
     def progress(stage: str, done: int, total: int) -> None:
         if not bars:
-            bars.append(tqdm(total=total, unit="vacancy", desc="demo data", leave=False))
+            bars.append(
+                tqdm(total=total, unit="vacancy", desc="demo data", leave=False, disable=None)
+            )
         bars[0].n = done
         bars[0].refresh()
 

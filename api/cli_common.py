@@ -29,22 +29,31 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        import psycopg
-        import sqlalchemy.exc
-
-        from matcher.demo_seed import DemoSeedError
-        from matcher.esco_import import EscoImportError
-
         try:
             return fn(*args, **kwargs)
-        except (CliError, ClusterError, DemoSeedError, EscoImportError) as exc:
-            fail(str(exc))
-        except (psycopg.OperationalError, sqlalchemy.exc.OperationalError, ConnectionError) as exc:
-            fail(f"{first_line(exc)}\n{db_hint()}")
-        except OSError as exc:  # a file or port we could not use
-            fail(str(exc))
+        except Exception as exc:
+            explain(exc)
+            raise  # a bug: the traceback is the useful output
 
     return wrapper
+
+
+def explain(exc: Exception) -> None:
+    """Fail with a clear message if `exc` is a failure the user can fix; else return."""
+    # Imported here, on failure only: they cost most of a second at start-up.
+    import psycopg
+    import sqlalchemy.exc
+
+    from matcher.demo_seed import DemoSeedError
+    from matcher.esco_import import EscoImportError
+
+    if isinstance(exc, CliError | ClusterError | DemoSeedError | EscoImportError):
+        fail(str(exc))
+    unreachable = psycopg.OperationalError | sqlalchemy.exc.OperationalError | ConnectionError
+    if isinstance(exc, unreachable):
+        fail(f"{first_line(exc)}\n{db_hint()}")
+    if isinstance(exc, OSError):  # a file or port we could not use
+        fail(str(exc))
 
 
 def first_line(exc: BaseException) -> str:

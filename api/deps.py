@@ -7,6 +7,7 @@ write that did not land.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -14,11 +15,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import accounts
+from matcher import accounts, events
 from matcher.errors import DomainError, Forbidden
 from matcher.models import Consultant, Employer, Jobseeker
 from matcher.taxonomy import Taxonomy
 from matcher.tokens import Principal
+
+log = logging.getLogger("jotr.api")
 
 
 class Unauthorized(DomainError):
@@ -34,6 +37,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+        # Announce only what was committed (matcher/events.py).
+        pending = events.take(session)
+        if pending:
+            try:
+                await request.app.state.bus.publish([e.encode() for e in pending])
+            except Exception:  # the write stands; push catches up on the next location update
+                log.exception("publishing vacancy events failed")
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

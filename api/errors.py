@@ -11,9 +11,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.responses import JSON
 from matcher.errors import DomainError
 
 log = logging.getLogger("jotr.api")
@@ -25,9 +25,9 @@ def error_response(
     message: str,
     details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
-) -> ORJSONResponse:
+) -> JSON:
     body = {"error": {"code": code, "message": message, "details": details or []}}
-    return ORJSONResponse(body, status_code=status, headers=headers)
+    return JSON(body, status_code=status, headers=headers)
 
 
 def _clean(errors: list[Any]) -> list[dict[str, Any]]:
@@ -44,12 +44,12 @@ def _clean(errors: list[Any]) -> list[dict[str, Any]]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> ORJSONResponse:
+    async def _domain(_: Request, exc: DomainError) -> JSON:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_: Request, exc: RequestValidationError) -> JSON:
         details = _clean(list(exc.errors()))
         if any(d["type"] == "json_invalid" for d in details):
             return error_response(400, "malformed_json", "request body is not valid JSON", details)
@@ -58,7 +58,7 @@ def install(app: FastAPI) -> None:
         return error_response(422, "validation_error", f"{where}: {first['msg']}", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSON:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
@@ -67,6 +67,6 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSON:
         log.exception("unhandled error", extra={"route": request.url.path})
         return error_response(500, "internal_error", "internal error; it has been logged")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from typing import Any
 
 from geoalchemy2 import Geography
 from sqlalchemy import (
@@ -299,6 +300,13 @@ class Jobseeker(Base):
         Geography(geometry_type="POINT", srid=4326, spatial_index=False)
     )
     last_position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Push settings (docs/push-protocol.md). push_seq is the last sequence number
+    # handed out to this person's deliveries; the row lock on it orders them.
+    push_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    push_paused: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    push_min_score: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")
+    quiet_from: Mapped[dt.time | None] = mapped_column(Time)
+    quiet_until: Mapped[dt.time | None] = mapped_column(Time)
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
 
@@ -354,6 +362,35 @@ class MatchReview(Base):
     score: Mapped[float | None] = mapped_column(Float)
     explanation: Mapped[dict[str, object] | None] = mapped_column(JSONB)
     created_at: Mapped[dt.datetime] = _now()
+
+
+class PushDelivery(Base):
+    """Every push, recorded before it is sent: the history that resume replays.
+
+    At most one `match` and one `withdrawn` per seeker and vacancy, which is
+    what "pushed once" means.
+    """
+
+    __tablename__ = "push_deliveries"
+
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # match | withdrawn
+    vacancy_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vacancies.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # The message body as sent (without seq), so a replay is byte-for-byte the same.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    score: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = _now()
+    acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("jobseeker_id", "vacancy_id", "kind", name="uq_push_deliveries_once"),
+        CheckConstraint("kind IN ('match', 'withdrawn')", name="kind"),
+    )
 
 
 class AuditEntry(Base):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,15 @@ class Settings(BaseSettings):
     max_limit: int = 100
 
     max_body_bytes: int = 64 * 1024
+
+    # Realtime push (docs/push-protocol.md).
+    push_bus: Literal["postgres", "redis"] = "postgres"
+    push_per_minute: int = 6  # at most this many pushes a minute per connection
+    push_move_threshold_m: float = 25.0  # moves shorter than this do no work
+    push_walk_in_m: float = 300.0  # walk-in places are announced within this distance
+    push_outbox: int = 256  # frames queued per connection before it counts as a laggard
+    push_bad_messages: int = 10  # this many bad frames within 10 s closes the connection
+    position_ttl_s: int = 600  # a position not refreshed for this long is erased
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -15,7 +15,9 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from matcher import events
 from matcher.errors import Conflict, NotFound
+from matcher.events import VacancyEvent
 from matcher.models import Employer, Vacancy, VacancySource, VacancyStatus
 
 
@@ -67,6 +69,7 @@ async def create(session: AsyncSession, employer_id: uuid.UUID, columns: dict[st
     session.add(vacancy)
     await session.flush()
     await session.refresh(vacancy)
+    events.emit(session, VacancyEvent(vacancy.id, "created"))
     return vacancy
 
 
@@ -96,6 +99,7 @@ async def update(session: AsyncSession, vacancy: Vacancy, columns: dict[str, Any
     vacancy.updated_at = dt.datetime.now(dt.UTC)
     await session.flush()
     await session.refresh(vacancy)
+    events.emit(session, VacancyEvent(vacancy.id, "updated"))
     return vacancy
 
 
@@ -104,6 +108,7 @@ async def close(session: AsyncSession, vacancy: Vacancy) -> Vacancy:
         vacancy.status = VacancyStatus.CLOSED
         vacancy.updated_at = dt.datetime.now(dt.UTC)
         await session.flush()
+        events.emit(session, VacancyEvent(vacancy.id, "closed"))
     return vacancy
 
 

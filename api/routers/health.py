@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import ORJSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from sqlalchemy import text
 
 from api.errors import error_response
+from api.responses import JSON
 
 router = APIRouter(tags=["operations"])
 
@@ -29,7 +29,7 @@ async def readyz(request: Request) -> Response:
         return error_response(503, "not_ready", f"database not ready: {type(exc).__name__}")
     skills = request.app.state.taxonomy.n_slots
     body = {"status": "ready", "schema": version, "esco_skills_loaded": skills > 1}
-    return ORJSONResponse(body)
+    return JSON(body)
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

@@ -6,16 +6,17 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from fastapi.responses import ORJSONResponse
 
 from api.deps import CurrentEmployer, MaybeEmployer, SessionDep, TaxonomyDep
 from api.presenters import vacancy_owner, vacancy_public
+from api.responses import JSON
 from api.schemas.common import LatQuery, LonQuery
 from api.schemas.vacancies import VacancyCreate, VacancyOwner, VacancyPublic, VacancyUpdate
 from matcher import geo, idempotency
 from matcher import vacancies as service
 from matcher.errors import Invalid, NotFound
 from matcher.models import VacancyStatus
+from push import delivery
 
 router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
 
@@ -62,18 +63,18 @@ async def create_vacancy(
         body_hash = idempotency.request_hash(body.model_dump_json().encode())
         previous = await idempotency.claim(session, employer.id, idempotency_key, body_hash)
         if previous is not None:
-            return ORJSONResponse(previous.response, status_code=previous.status_code)
+            return JSON(previous.response, status_code=previous.status_code)
     vacancy = await service.create(session, employer.id, _columns(body, taxonomy))
     out = vacancy_owner(vacancy, employer.name, taxonomy).model_dump(mode="json")
     if idempotency_key:
         await idempotency.record(session, employer.id, idempotency_key, 201, out)
-    return ORJSONResponse(out, status_code=201, headers={"Location": f"/v1/vacancies/{vacancy.id}"})
+    return JSON(out, status_code=201, headers={"Location": f"/v1/vacancies/{vacancy.id}"})
 
 
 @router.get(
     "",
     summary="Open vacancies near a point, nearest first (GeoJSON)",
-    response_class=ORJSONResponse,
+    response_class=JSON,
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 async def search_nearby(
@@ -83,7 +84,7 @@ async def search_nearby(
     lon: LonQuery,
     radius_m: Annotated[float, Query(gt=0, description="Search radius in metres")] = 5000.0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> ORJSONResponse:
+) -> JSON:
     check_radius(request, radius_m)
     rows = await geo.nearby_open_vacancies(session, lat, lon, radius_m, limit)
     features = [
@@ -108,7 +109,7 @@ async def search_nearby(
         }
         for r in rows
     ]
-    return ORJSONResponse(
+    return JSON(
         {"type": "FeatureCollection", "features": features},
         media_type="application/geo+json",
     )
@@ -156,5 +157,9 @@ async def close_vacancy(
     vacancy_id: uuid.UUID, employer: CurrentEmployer, session: SessionDep, taxonomy: TaxonomyDep
 ) -> VacancyOwner:
     vacancy = await service.get_owned(session, employer.id, vacancy_id)
+    was_open = vacancy.status == VacancyStatus.OPEN
     vacancy = await service.close(session, vacancy)
+    if was_open:
+        # Everyone who was told about it is told it is gone, live or on resume.
+        await delivery.record_withdrawals(await geo.raw_connection(session), vacancy.id)
     return vacancy_owner(vacancy, employer.name, taxonomy)

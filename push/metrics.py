@@ -1,0 +1,23 @@
+"""Prometheus metrics of realtime push."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONNECTIONS = Gauge("jotr_push_connections", "Open push connections.", multiprocess_mode="livesum")
+PUSHES = Counter("jotr_pushes_total", "Deliveries sent live, by kind.", ["kind"])
+REPLAYED = Counter("jotr_push_replayed_total", "Deliveries replayed on resume.")
+LAGGARDS = Counter("jotr_push_laggards_total", "Connections dropped for a full outbox.")
+LOCATION_SKIPPED = Counter(
+    "jotr_push_locations_skipped_total", "Location updates below the movement threshold."
+)
+BAD_FRAMES = Counter("jotr_push_bad_frames_total", "Client frames rejected.", ["code"])
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+LOCATION_SECONDS = Histogram(
+    "jotr_push_location_seconds", "Location update handled (geofence + record).", buckets=_BUCKETS
+)
+VACANCY_FANOUT_SECONDS = Histogram(
+    "jotr_push_vacancy_fanout_seconds",
+    "New vacancy to connected seekers (one worker).",
+    buckets=_BUCKETS,
+)

@@ -1,0 +1,70 @@
+"""Small pure rules of push: when to skip work, how often to push, when not to.
+
+All time is explicit (`now` is passed in), so every rule is tested without clocks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_EARTH_RADIUS_M = 6_371_008.8
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance; good to ~0.5 %, plenty to decide "has moved"."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """At most `per_minute` pushes a minute, refilled continuously; bursts up
+    to `per_minute` (a seeker stepping into a busy street gets the best few now
+    and the rest as the bucket refills on later updates)."""
+
+    per_minute: float
+    tokens: float = field(init=False)
+    updated: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.per_minute
+
+    def available(self, now: float) -> int:
+        if self.updated:
+            self.tokens = min(
+                self.per_minute, self.tokens + (now - self.updated) * self.per_minute / 60
+            )
+        self.updated = now
+        return int(self.tokens)
+
+    def take(self, n: int) -> None:
+        self.tokens = max(0.0, self.tokens - n)
+
+
+def in_quiet_hours(
+    now: dt.datetime, quiet_from: dt.time | None, quiet_until: dt.time | None
+) -> bool:
+    """Quiet hours are local (Copenhagen) times; 22:00-07:00 spans midnight."""
+    if quiet_from is None or quiet_until is None or quiet_from == quiet_until:
+        return False
+    t = now.astimezone(COPENHAGEN).time()
+    if quiet_from < quiet_until:
+        return quiet_from <= t < quiet_until
+    return t >= quiet_from or t < quiet_until
+
+
+def open_now(opening_hours: dict[str, list[list[str]]] | None, now: dt.datetime) -> bool:
+    """Whether a walk-in place is open at `now` (local time). No hours given:
+    we cannot tell, so we say no rather than send someone to a closed door."""
+    if not opening_hours:
+        return False
+    local = now.astimezone(COPENHAGEN)
+    hhmm = local.strftime("%H:%M")
+    return any(start <= hhmm < end for start, end in opening_hours.get(_DAYS[local.weekday()], []))
