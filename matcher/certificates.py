@@ -18,7 +18,3 @@ CERTIFICATES: dict[str, dict[str, str]] = {
     "moped": {"da": "Knallertkørekort", "en": "Moped licence"},
     "criminal_record_child": {"da": "Børneattest", "en": "Child protection record check"},
 }
-
-
-def unknown(codes: list[str]) -> list[str]:
-    return [c for c in codes if c not in CERTIFICATES]

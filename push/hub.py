@@ -18,8 +18,6 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
 
 import asyncpg
 from sqlalchemy import select
@@ -33,55 +31,14 @@ from matcher.taxonomy import Taxonomy
 from push import delivery, metrics
 from push import protocol as p
 from push.bus import Bus
+from push.connection import Connection
+from push.payloads import settings_view, vacancy_card
 from push.rules import TokenBucket, haversine_m, in_quiet_hours, open_now
 
 log = logging.getLogger("jotr.push")
 
 # How many of the best matches one location update considers.
 MATCHES_PER_UPDATE = 50
-LAGGARD = b""  # sentinel in an outbox: close this connection
-
-
-@dataclass(eq=False)
-class Connection:
-    seeker_id: uuid.UUID
-    outbox: asyncio.Queue[bytes]
-    bucket: TokenBucket
-    last_point: tuple[float, float] | None = None
-    bad_frames: list[float] = field(default_factory=list)
-    closed: bool = False
-
-    def offer(self, frame: bytes) -> bool:
-        """Queue a frame without waiting; a full outbox marks a laggard, which
-        is disconnected and resumes later from the database."""
-        if self.closed:
-            return False
-        try:
-            self.outbox.put_nowait(frame)
-            return True
-        except asyncio.QueueFull:
-            self.closed = True
-            metrics.LAGGARDS.inc()
-            # Make room for the sentinel so the writer wakes and closes.
-            while not self.outbox.empty():
-                self.outbox.get_nowait()
-            self.outbox.put_nowait(LAGGARD)
-            return False
-
-
-def _vacancy_card(card: geo.NearbyVacancy) -> dict[str, Any]:
-    return {
-        "id": str(card.id),
-        "title": card.title,
-        "employer_name": card.employer_name,
-        "job_type": card.job_type,
-        "hours_per_week": card.hours_per_week,
-        "walk_in": card.walk_in,
-        "opening_hours": card.opening_hours,
-        "lat": card.lat,
-        "lon": card.lon,
-        "address": card.address,
-    }
 
 
 class PushHub:
@@ -231,7 +188,7 @@ class PushHub:
                 m.vacancy_id,
                 {
                     "type": "match",
-                    "vacancy": _vacancy_card(card),
+                    "vacancy": vacancy_card(card),
                     "score": m.score,
                     "distance_m": m.distance_m,
                     "walk_in_now": walk_in_now,
@@ -436,17 +393,3 @@ JOIN jobseekers j
 WHERE v.id = $1 AND v.status = 'open'
   AND j.id = ANY($2::uuid[]) AND j.last_position IS NOT NULL AND NOT j.push_paused
 """
-
-
-def settings_view(seeker: Jobseeker) -> dict[str, Any]:
-    quiet = (
-        {"from": seeker.quiet_from.strftime("%H:%M"), "until": seeker.quiet_until.strftime("%H:%M")}
-        if seeker.quiet_from and seeker.quiet_until
-        else None
-    )
-    return {
-        "radius_m": seeker.radius_m,
-        "paused": seeker.push_paused,
-        "min_score": seeker.push_min_score,
-        "quiet_hours": quiet,
-    }

@@ -15,7 +15,8 @@ from matcher import accounts
 from matcher.tokens import Principal
 from push import metrics
 from push import protocol as p
-from push.hub import LAGGARD, Connection, PushHub
+from push.connection import LAGGARD, Connection
+from push.hub import PushHub
 
 router = APIRouter(tags=["push"])
 

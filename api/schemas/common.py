@@ -8,6 +8,7 @@ from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from matcher import profile
+from matcher.certificates import CERTIFICATES
 
 
 def _to_centimetres(x: float) -> float:
@@ -88,6 +89,15 @@ class WorkProfile(Strict):
 
 def profile_out(values: list[float] | None) -> dict[str, float] | None:
     return profile.to_mapping(values)
+
+
+def check_certificates(codes: list[str]) -> list[str]:
+    unknown = [c for c in codes if c not in CERTIFICATES]
+    if unknown:
+        raise ValueError(
+            f"unknown certificates: {', '.join(unknown)}; known: {', '.join(CERTIFICATES)}"
+        )
+    return unique_list(codes, "certificates")
 
 
 class SkillRef(BaseModel):

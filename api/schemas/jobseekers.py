@@ -8,8 +8,14 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from api.schemas.common import SkillRef, SkillUri, Strict, WorkProfile, unique_list
-from matcher.certificates import CERTIFICATES
+from api.schemas.common import (
+    SkillRef,
+    SkillUri,
+    Strict,
+    WorkProfile,
+    check_certificates,
+    unique_list,
+)
 from matcher.eligibility import age_on
 from matcher.models import JobType
 
@@ -66,12 +72,7 @@ class SeekerFields(Strict):
     @field_validator("certificates")
     @classmethod
     def _certs(cls, v: list[str] | None) -> list[str] | None:
-        if v is None:
-            return None
-        unknown = [c for c in v if c not in CERTIFICATES]
-        if unknown:
-            raise ValueError(f"unknown certificates: {', '.join(unknown)}")
-        return unique_list(v, "certificates")
+        return None if v is None else check_certificates(v)
 
 
 class SeekerCreate(SeekerFields):

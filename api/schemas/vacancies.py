@@ -9,8 +9,15 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from api.schemas.common import Point, SkillRef, SkillUri, Strict, WorkProfile, unique_list
-from matcher.certificates import CERTIFICATES
+from api.schemas.common import (
+    Point,
+    SkillRef,
+    SkillUri,
+    Strict,
+    WorkProfile,
+    check_certificates,
+    unique_list,
+)
 from matcher.models import JobType, VacancySource, VacancyStatus
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -27,15 +34,6 @@ class Shift(Strict):
 
     start: dt.time
     end: dt.time
-
-
-def _check_certificates(codes: list[str]) -> list[str]:
-    unknown = [c for c in codes if c not in CERTIFICATES]
-    if unknown:
-        raise ValueError(
-            f"unknown certificates: {', '.join(unknown)}; known: {', '.join(CERTIFICATES)}"
-        )
-    return unique_list(codes, "certificates")
 
 
 def _check_opening_hours(
@@ -93,7 +91,7 @@ class VacancyFields(Strict):
     @field_validator("required_certificates")
     @classmethod
     def _certs(cls, v: list[str] | None) -> list[str] | None:
-        return None if v is None else _check_certificates(v)
+        return None if v is None else check_certificates(v)
 
     @field_validator("opening_hours")
     @classmethod
