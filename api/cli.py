@@ -310,8 +310,14 @@ def consultant_assign(consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -> None
 
 
 def _serve(host: str, port: int, workers: int) -> None:
+    import os
+    import tempfile
+
     import uvicorn
 
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker counts on its own; a shared directory lets /metrics sum them.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="jotr-metrics-")
     uvicorn.run(
         "api.app:create_app",
         factory=True,

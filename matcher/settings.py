@@ -39,8 +39,6 @@ class Settings(BaseSettings):
     # Public nearby search and match radius limits (metres). Above 50 km the
     # "jobs near me" idea stops making sense and the query gets expensive.
     max_radius_m: float = 50_000.0
-    default_radius_m: float = 5_000.0
-    max_limit: int = 100
 
     max_body_bytes: int = 64 * 1024
 
