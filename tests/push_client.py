@@ -19,15 +19,16 @@ def push_spot() -> tuple[float, float]:
 
 
 class Phone:
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, token: str) -> None:
         self.ws = ws
+        self.token = token
         self.hello: dict[str, Any] = {}
 
     @classmethod
     async def connect(cls, base_url: str, token: str, **kw: Any) -> Phone:
         url = base_url.replace("http://", "ws://") + "/v1/push"
         ws = await connect(url, additional_headers={"Authorization": f"Bearer {token}"}, **kw)
-        phone = cls(ws)
+        phone = cls(ws, token)
         phone.hello = await phone.recv()
         assert phone.hello["type"] == "hello", phone.hello
         return phone

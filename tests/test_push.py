@@ -326,3 +326,39 @@ def test_quiet_hours_window_is_local_time() -> None:
     assert not in_quiet_hours(dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC), q_from, q_until)
     assert in_quiet_hours(dt.datetime(2026, 7, 10, 4, 30, tzinfo=dt.UTC), q_from, q_until)
     assert not in_quiet_hours(winter_23h_local, None, None)
+
+
+async def test_a_laggard_is_dropped_and_others_carry_on(
+    database_url: str, esco_loaded: object
+) -> None:
+    # A tiny outbox and no throttle make one burst overflow it on purpose.
+    srv = ServerProcess(
+        database_url, workers=1, env={"JOTR_PUSH_OUTBOX": "4", "JOTR_PUSH_PER_MINUTE": "1000"}
+    )
+    srv.start()
+    try:
+        async with httpx.AsyncClient(base_url=srv.base_url) as api:
+            lat, lon = push_spot()
+            emp = await new_employer(api)
+            for i in range(12):
+                await new_vacancy(api, emp["api_key"], *offset(lat, lon, 50 + 20 * i, 30 * i),
+                                  walk_in=False)  # fmt: skip
+            slow = await Phone.connect(srv.base_url, (await seeker_at(api))["token"])
+            await slow.move(lat, lon)
+            with pytest.raises(ConnectionClosed) as info:
+                await slow.drain(quiet=2.0)
+            assert info.value.rcvd is not None and info.value.rcvd.code == 1013
+            # Nothing was lost: everything recorded is there to resume, in order.
+            back = await Phone.connect(srv.base_url, slow.token)
+            await back.send(type="resume", after_seq=0)
+            replay = await back.drain(quiet=1.0)
+            assert replay[-1]["type"] == "resumed" and replay[-1]["count"] == 2
+            assert replay[-1]["more"] is True
+            await back.close()
+            # Another phone on the same worker is unaffected.
+            other = await Phone.connect(srv.base_url, (await seeker_at(api))["token"])
+            await other.send(type="settings", paused=False)
+            assert (await other.recv())["type"] == "settings"
+            await other.close()
+    finally:
+        srv.stop()
