@@ -1,9 +1,13 @@
 """The geo index: open vacancies near a point, as one indexed PostGIS query.
 
 Both queries use the partial GiST index on `vacancies.location` (open rows only):
-`ST_DWithin` on geography filters by true distance in metres, `<->` orders by
-distance through the index (KNN), and `ST_Distance` on geography reports the
-distance on the WGS84 spheroid (tested against GeographicLib within 0.5 %).
+`ST_DWithin` on geography filters by distance in metres, `<->` orders by
+distance through the index (KNN) and stops at the LIMIT.
+
+Distances are on the sphere (`use_spheroid => false`), not the spheroid: about
+three times cheaper per row, and within 0.35 % of the WGS84 geodesic at Danish
+latitudes (tests check 0.5 % against GeographicLib). The candidate query is the
+hot path; every microsecond per row counts thousands of times per request.
 
 The SQL is written out here, not generated, because it is the hot path: we talk
 to asyncpg directly and get typed columns back without an ORM layer in between.
@@ -33,14 +37,14 @@ SELECT v.id, v.title, v.job_type::text AS job_type, v.hours_per_week, v.walk_in,
        v.opening_hours, v.min_age, v.start_date, v.expires_at, v.openings, v.address,
        o.preferred_label AS occupation_label, e.name AS employer_name,
        ST_X(v.location::geometry) AS lon, ST_Y(v.location::geometry) AS lat,
-       ST_Distance(v.location, {_POINT}) AS distance_m
+       ST_Distance(v.location, {_POINT}, false) AS distance_m
 FROM vacancies v
 JOIN employers e ON e.id = v.employer_id
 LEFT JOIN occupations o ON o.id = v.occupation_id
 """
 
 NEARBY_SQL = f"""{_VACANCY_CARD}
-WHERE {_OPEN} AND ST_DWithin(v.location, {_POINT}, $3)
+WHERE {_OPEN} AND ST_DWithin(v.location, {_POINT}, $3, false)
 ORDER BY v.location <-> {_POINT}
 LIMIT $4
 """
@@ -53,7 +57,7 @@ WHERE v.id = ANY($3::uuid[])
 # are checked here (`<@`, array containment) so the rows stay numeric.
 _CANDIDATE_COLUMNS = f"""
 SELECT v.id,
-       ST_Distance(v.location, {_POINT}) AS distance_m,
+       ST_Distance(v.location, {_POINT}, false) AS distance_m,
        v.required_skill_ids, v.required_skill_weights, v.optional_skill_ids,
        v.work_profile, v.job_type::text AS job_type, v.hours_per_week,
        (v.start_date - current_date) AS start_in_days,
@@ -66,7 +70,7 @@ FROM vacancies v
 """
 
 CANDIDATES_SQL = f"""{_CANDIDATE_COLUMNS}
-WHERE {_OPEN} AND ST_DWithin(v.location, {_POINT}, $4) AND v.min_age <= $5
+WHERE {_OPEN} AND ST_DWithin(v.location, {_POINT}, $4, false) AND v.min_age <= $5
 ORDER BY v.location <-> {_POINT}
 LIMIT $6
 """

@@ -388,8 +388,8 @@ NEARBY_SEEKERS_SQL = """
 SELECT j.id, ST_Y(j.last_position::geometry) AS lat, ST_X(j.last_position::geometry) AS lon
 FROM vacancies v
 JOIN jobseekers j
-  ON ST_DWithin(j.last_position, v.location, $3)
- AND ST_DWithin(j.last_position, v.location, j.radius_m)
+  ON ST_DWithin(j.last_position, v.location, $3, false)
+ AND ST_DWithin(j.last_position, v.location, j.radius_m, false)
 WHERE v.id = $1 AND v.status = 'open'
   AND j.id = ANY($2::uuid[]) AND j.last_position IS NOT NULL AND NOT j.push_paused
 """
