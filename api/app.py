@@ -12,7 +12,17 @@ from sqlalchemy.engine import make_url
 
 from api import errors
 from api.observability import ObservabilityMiddleware, configure_logging
-from api.routers import consultants, employers, health, jobseekers, push, vacancies
+from api.routers import (
+    consultants,
+    employers,
+    extract,
+    health,
+    jobseekers,
+    push,
+    taxonomy,
+    vacancies,
+)
+from matcher.autocomplete import Autocomplete
 from matcher.db import make_engine, make_sessionmaker, resolve_database_url
 from matcher.settings import Settings, get_settings
 from matcher.taxonomy import Taxonomy
@@ -65,6 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = make_sessionmaker(engine)
     async with app.state.sessionmaker() as session:
         app.state.taxonomy = await Taxonomy.load(session)
+        app.state.autocomplete = await Autocomplete.load(session)
     app.state.bus = make_bus(settings)
     app.state.hub = PushHub(app.state.sessionmaker, app.state.taxonomy, settings, app.state.bus)
     await app.state.bus.start(app.state.hub.on_message)
@@ -90,6 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
-    for module in (health, employers, vacancies, jobseekers, consultants, push):
+    for module in (health, employers, vacancies, jobseekers, consultants, push, taxonomy, extract):
         app.include_router(module.router)
     return app

@@ -34,6 +34,8 @@ consultant_app = typer.Typer(help="Job consultants (jobkonsulenter) and their ca
 app.add_typer(db_app, name="db", no_args_is_help=True)
 app.add_typer(esco_app, name="esco", no_args_is_help=True)
 app.add_typer(consultant_app, name="consultant", no_args_is_help=True)
+import_app = typer.Typer(help="Import job ads from external feeds.")
+app.add_typer(import_app, name="import", no_args_is_help=True)
 
 
 # --- db ----------------------------------------------------------------------
@@ -304,6 +306,39 @@ def consultant_assign(consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -> None
     """Put a jobseeker on a consultant's caseload."""
     asyncio.run(_assign(database_url(), consultant_id, jobseeker_id))
     typer.echo(f"jobseeker {jobseeker_id} is on consultant {consultant_id}'s caseload")
+
+
+# --- imports -------------------------------------------------------------------
+
+
+@import_app.command("jobnet")
+@friendly
+def import_jobnet(
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        help="ISO date or date-time (Danish time without an offset) to start from. Used on "
+        "the first import and with --reset; later runs resume from the stored position.",
+    ),
+    feed_url: str | None = typer.Option(
+        None, "--feed-url", help="The feed (default JOTR_JOBNET_FEED_URL); docs/jobnet-feed.md."
+    ),
+    page_size: int = typer.Option(100, "--page-size", min=1, max=1000, help="Ads per page."),
+    reset: bool = typer.Option(
+        False, "--reset", help="Forget the stored position and start again at --since."
+    ),
+) -> None:
+    """Import (new and changed) job ads from the Jobnet feed; rerun to resume or update."""
+    from api.jobnet_import import echo_report, run_import
+
+    settings = get_settings()
+    url = feed_url or settings.jobnet_feed_url
+    if not url:
+        raise CliError("no feed URL: pass --feed-url or set JOTR_JOBNET_FEED_URL")
+    if reset and not since:
+        raise CliError("--reset needs --since (where to start again)")
+    report, notes = asyncio.run(run_import(settings, database_url(), url, since, page_size, reset))
+    echo_report(report, notes)
 
 
 # --- running -------------------------------------------------------------------

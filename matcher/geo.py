@@ -102,10 +102,18 @@ class NearbyVacancy:
 
 
 async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session, inside its transaction."""
+    """The asyncpg connection under the session, inside the session's transaction.
+
+    SQLAlchemy's asyncpg adapter opens the database transaction lazily, on its
+    own first statement; a statement sent straight to asyncpg before that would
+    run (and commit) on its own. So we make sure the transaction is open first.
+    """
     conn = await session.connection()
     raw = await conn.get_raw_connection()
-    return raw.driver_connection  # type: ignore[return-value]
+    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    if not driver.is_in_transaction():
+        await conn.exec_driver_sql("SELECT 1")
+    return driver
 
 
 async def nearby_open_vacancies(

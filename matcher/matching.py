@@ -83,22 +83,41 @@ def seeker_context(
     )
 
 
-def rank(
-    ctx: SeekerContext, batch: CandidateBatch, limit: int, min_score: float = 0.0
-) -> tuple[np.ndarray, Scores]:
-    """Rows of the best eligible candidates, best first, and all scores."""
-    scores = score_batch(ctx, batch)
-    if len(batch) == 0:
-        return np.zeros(0, dtype=np.int64), scores
-    ok = eligible_mask(batch.eligibility, ctx.age) & (scores.total >= min_score)
-    total = np.where(ok, scores.total, -1.0)
+@dataclass(slots=True)
+class Scored:
+    """A scored candidate batch: what every caller picks its matches from."""
+
+    ctx: SeekerContext
+    batch: CandidateBatch
+    scores: Scores
+    eligible: np.ndarray  # bool, the hard rules
+
+    def match(self, taxonomy: SkillLookup, row: int) -> Match:
+        return Match(
+            vacancy_id=self.batch.ids[row],  # type: ignore[arg-type]
+            score=round(float(self.scores.total[row]), 4),
+            distance_m=round(float(self.batch.distance_m[row]), 1),
+            explanation=explain(taxonomy, self.ctx, self.batch, self.scores, row),
+        )
+
+
+def score(ctx: SeekerContext, batch: CandidateBatch) -> Scored:
+    return Scored(ctx, batch, score_batch(ctx, batch), eligible_mask(batch.eligibility, ctx.age))
+
+
+def rank(scored: Scored, limit: int, min_score: float = 0.0) -> np.ndarray:
+    """Rows of the best eligible candidates with at least `min_score`, best first."""
+    if len(scored.batch) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ok = scored.eligible & (scored.scores.total >= min_score)
+    total = np.where(ok, scored.scores.total, -1.0)
     k = min(limit, int(ok.sum()))
     if k == 0:
-        return np.zeros(0, dtype=np.int64), scores
+        return np.zeros(0, dtype=np.int64)
     top = np.argpartition(-total, k - 1)[:k]
     # Ties broken by distance so the order is stable and sensible.
-    order = np.lexsort((batch.distance_m[top], -total[top]))
-    return top[order], scores
+    order = np.lexsort((scored.batch.distance_m[top], -total[top]))
+    return top[order]
 
 
 def explain(
@@ -136,6 +155,28 @@ def _skill_split(taxonomy: SkillLookup, ctx: SeekerContext, ids: np.ndarray) -> 
     return {"matched": matched, "missing": missing}
 
 
+async def score_nearby(
+    session: AsyncSession,
+    taxonomy: SkillLookup,
+    seeker: SeekerLike,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    today: dt.date | None = None,
+) -> Scored:
+    """The one indexed geo query, the hard rules and the score, for every
+    candidate within the radius (up to CANDIDATE_CAP, nearest first)."""
+    started = time.perf_counter()
+    ctx = seeker_context(seeker, taxonomy, radius_m, today)
+    batch = await fetch_candidates(
+        session, lat, lon, radius_m, ctx.age, sorted(ctx.certificates), CANDIDATE_CAP
+    )
+    scored = score(ctx, batch)
+    metrics.MATCH_SECONDS.observe(time.perf_counter() - started)
+    metrics.CANDIDATES_SCORED.inc(len(batch))
+    return scored
+
+
 async def find_matches(
     session: AsyncSession,
     taxonomy: SkillLookup,
@@ -147,23 +188,8 @@ async def find_matches(
     min_score: float = 0.0,
     today: dt.date | None = None,
 ) -> list[Match]:
-    started = time.perf_counter()
-    ctx = seeker_context(seeker, taxonomy, radius_m, today)
-    batch = await fetch_candidates(
-        session, lat, lon, radius_m, ctx.age, sorted(ctx.certificates), CANDIDATE_CAP
-    )
-    rows, scores = rank(ctx, batch, limit, min_score)
-    matches = [
-        Match(
-            vacancy_id=batch.ids[r],  # type: ignore[arg-type]
-            score=round(float(scores.total[r]), 4),
-            distance_m=round(float(batch.distance_m[r]), 1),
-            explanation=explain(taxonomy, ctx, batch, scores, int(r)),
-        )
-        for r in rows
-    ]
-    metrics.MATCH_SECONDS.observe(time.perf_counter() - started)
-    metrics.CANDIDATES_SCORED.inc(len(batch))
+    scored = await score_nearby(session, taxonomy, seeker, lat, lon, radius_m, today)
+    matches = [scored.match(taxonomy, int(r)) for r in rank(scored, limit, min_score)]
     metrics.MATCHES_RETURNED.inc(len(matches))
     return matches
 
@@ -184,16 +210,8 @@ async def score_vacancies(
     """
     ctx = seeker_context(seeker, taxonomy, radius_m, today)
     batch = await fetch_candidates_by_id(session, vacancy_ids, lat, lon, sorted(ctx.certificates))
-    scores = score_batch(ctx, batch)
-    ok = eligible_mask(batch.eligibility, ctx.age)
-    out: dict[uuid.UUID, tuple[Match, bool]] = {}
-    for r in range(len(batch)):
-        vid = batch.ids[r]
-        match = Match(
-            vacancy_id=vid,  # type: ignore[arg-type]
-            score=round(float(scores.total[r]), 4),
-            distance_m=round(float(batch.distance_m[r]), 1),
-            explanation=explain(taxonomy, ctx, batch, scores, r),
-        )
-        out[vid] = (match, bool(ok[r]))  # type: ignore[index]
-    return out
+    scored = score(ctx, batch)
+    return {
+        batch.ids[r]: (scored.match(taxonomy, r), bool(scored.eligible[r]))  # type: ignore[misc]
+        for r in range(len(batch))
+    }

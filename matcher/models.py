@@ -194,6 +194,9 @@ class Employer(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     # SHA-256 of the API key; the key itself is shown once and never stored.
     api_key_hash: Mapped[bytes] = mapped_column(nullable=False, unique=True)
+    # Set only for employers that an importer created for an external ad's
+    # hiring organisation ("jobnet:<cvr>:<folded name>"); they have no usable key.
+    import_key: Mapped[str | None] = mapped_column(String(240), unique=True)
     created_at: Mapped[dt.datetime] = _now()
 
 
@@ -216,6 +219,11 @@ class Vacancy(Base):
         Geography(geometry_type="POINT", srid=4326, spatial_index=False), nullable=False
     )
     address: Mapped[str | None] = mapped_column(String(300))
+    # How exact `location` is: 'given' (coordinates sent by the poster or feed),
+    # 'address' / 'street' (geocoded), 'postcode' (a postcode centroid; matcher/geocode.py).
+    location_precision: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="given"
+    )
     required_skill_ids: Mapped[list[int]] = mapped_column(
         ARRAY(Integer), nullable=False, server_default="{}"
     )
@@ -263,6 +271,10 @@ class Vacancy(Base):
         CheckConstraint("hours_per_week > 0 AND hours_per_week <= 80", name="hours"),
         CheckConstraint("min_age BETWEEN 13 AND 99", name="min_age"),
         CheckConstraint("openings >= 1", name="openings"),
+        CheckConstraint(
+            "location_precision IN ('given', 'address', 'street', 'postcode')",
+            name="location_precision",
+        ),
         CheckConstraint(
             "cardinality(required_skill_ids) = cardinality(required_skill_weights)",
             name="required_weights",
@@ -420,4 +432,34 @@ class IdempotencyKey(Base):
     request_hash: Mapped[bytes] = mapped_column(nullable=False)
     status_code: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     response: Mapped[dict[str, object]] = mapped_column(JSONB, nullable=False)
+    created_at: Mapped[dt.datetime] = _now()
+
+
+# --- Ingest and geocoding (matcher/ingest, matcher/geocode.py) ------------------
+
+
+class ImportState(Base):
+    """Where an importer is in its source's change feed.
+
+    Written in the same transaction as the page of ads it follows, so after a
+    crash the import resumes exactly after the last committed page.
+    """
+
+    __tablename__ = "import_state"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = _now()
+
+
+class GeocodeCacheEntry(Base):
+    """Geocoder answers by normalised address (matcher/geocode.py), kept across restarts."""
+
+    __tablename__ = "geocode_cache"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    lat: Mapped[float] = mapped_column(Float, nullable=False)
+    lon: Mapped[float] = mapped_column(Float, nullable=False)
+    precision: Mapped[str] = mapped_column(String(16), nullable=False)
+    label: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     created_at: Mapped[dt.datetime] = _now()

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     push_outbox: int = 256  # frames queued per connection before it counts as a laggard
     push_bad_messages: int = 10  # this many bad frames within 10 s closes the connection
     position_ttl_s: int = 600  # a position not refreshed for this long is erased
+
+    # Geocoding (matcher/geocode.py). Unset: offline only (postcode centroids).
+    geocoder_url: str | None = None  # a DAWA-style address API, e.g. https://api.dataforsyningen.dk
+    geocode_cache_ttl_days: int = 90
+    # The Jobnet change feed (docs/jobnet-feed.md) that `jotr import jobnet` reads.
+    jobnet_feed_url: str | None = None
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -20,6 +20,7 @@ import uuid
 from collections import defaultdict
 
 import asyncpg
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -123,9 +124,11 @@ class PushHub:
             await raw.execute(SET_POSITION_SQL, seeker.id, loc.lon, loc.lat)
             if seeker.push_paused or in_quiet_hours(now, seeker.quiet_from, seeker.quiet_until):
                 return 0
-            found = await self._fresh_matches(session, raw, seeker, loc.lat, loc.lon, now)
             room = conn.bucket.available(time.monotonic())
-            chosen = found[:room]
+            if room < 1:
+                return 0
+            point = (loc.lat, loc.lon)
+            chosen = await self._fresh_matches(session, raw, seeker, point, now, room)
             deliveries = await self._record_matches(raw, seeker.id, chosen)
         conn.bucket.take(len(deliveries))
         await self._send(conn.seeker_id, deliveries)
@@ -138,43 +141,49 @@ class PushHub:
         session: AsyncSession,
         raw: asyncpg.Connection,
         seeker: Jobseeker,
-        lat: float,
-        lon: float,
+        point: tuple[float, float],
         now: dt.datetime,
+        room: int,
     ) -> list[tuple[matching.Match, geo.NearbyVacancy, bool]]:
-        """Matches above the seeker's threshold never pushed before, best first.
+        """Up to `room` matches above the seeker's threshold never pushed before,
+        best first.
 
         Walk-in places are held back until the seeker is within walking
-        distance while they are open; then they are announced as walk-in-now.
+        distance while they are open; then they are announced as walk-in-now,
+        first. One geo query serves both: the candidates come nearest first, so
+        the walk-in places within 300 m are always among them.
         """
-        radius = seeker.radius_m
-        found = await matching.find_matches(
-            session, self.taxonomy, seeker, lat, lon, radius, MATCHES_PER_UPDATE,
-            min_score=seeker.push_min_score,
-        )  # fmt: skip
-        walk_in_m = self.settings.push_walk_in_m
-        if seeker.walk_in_interest and walk_in_m < radius:
-            near = await matching.find_matches(
-                session, self.taxonomy, seeker, lat, lon, walk_in_m, MATCHES_PER_UPDATE,
-                min_score=seeker.push_min_score,
-            )  # fmt: skip
-            seen = {m.vacancy_id for m in found}
-            found += [m for m in near if m.vacancy_id not in seen]
-        if not found:
+        lat, lon = point
+        scored = await matching.score_nearby(
+            session, self.taxonomy, seeker, lat, lon, seeker.radius_m
+        )
+        batch = scored.batch
+        good = scored.eligible & (scored.scores.total >= seeker.push_min_score)
+        held_back = batch.walk_in & seeker.walk_in_interest
+        held_back &= batch.distance_m > self.settings.push_walk_in_m
+        rows = np.flatnonzero(good & ~held_back)
+        if len(rows) == 0:
             return []
-        pushed = await delivery.already_pushed(raw, seeker.id, [m.vacancy_id for m in found])
-        fresh = [m for m in found if m.vacancy_id not in pushed]
-        cards = await geo.vacancy_cards(session, [m.vacancy_id for m in fresh], lat, lon)
+        # Walk-in places near by first, then the best scores.
+        near_walk_in = batch.walk_in[rows] & seeker.walk_in_interest
+        rows = rows[np.lexsort((-scored.scores.total[rows], ~near_walk_in))][:MATCHES_PER_UPDATE]
+        ids = [batch.ids[int(r)] for r in rows]
+        pushed = await delivery.already_pushed(raw, seeker.id, ids)  # type: ignore[arg-type]
+        fresh = [int(r) for r, vid in zip(rows, ids, strict=True) if vid not in pushed]
+        if not fresh:
+            return []
+        fresh_ids: list[uuid.UUID] = [batch.ids[r] for r in fresh]  # type: ignore[misc]
+        cards = await geo.vacancy_cards(session, fresh_ids, lat, lon)
         out = []
-        for m in fresh:
-            card = cards[m.vacancy_id]
-            walk_in_now = (
-                card.walk_in and m.distance_m <= walk_in_m and open_now(card.opening_hours, now)
-            )
+        for r, vid in zip(fresh, fresh_ids, strict=True):
+            card = cards[vid]
+            near = bool(batch.distance_m[r] <= self.settings.push_walk_in_m)
+            walk_in_now = card.walk_in and near and open_now(card.opening_hours, now)
             if card.walk_in and seeker.walk_in_interest and not walk_in_now:
-                continue
-            out.append((m, card, walk_in_now))
-        out.sort(key=lambda t: (not t[2], -t[0].score))  # walk-in-now first: they pass by
+                continue  # near, but closed: not now
+            out.append((scored.match(self.taxonomy, r), card, walk_in_now))
+            if len(out) == room:
+                break
         return out
 
     async def _record_matches(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
@@ -18,6 +19,7 @@ from push import protocol as p
 from push.connection import LAGGARD, Connection
 from push.hub import PushHub
 
+log = logging.getLogger("jotr.push")
 router = APIRouter(tags=["push"])
 
 # RFC 6455 close codes we use.
@@ -86,11 +88,19 @@ async def _read(ws: WebSocket, hub: PushHub, conn: Connection) -> None:
                 await ws.close(code=POLICY_VIOLATION, reason="too many bad messages")
                 return
             continue
-        if isinstance(msg, p.Location):
-            await hub.on_location(conn, msg)
-        elif isinstance(msg, p.Ack):
-            await hub.on_ack(conn, msg)
-        elif isinstance(msg, p.Resume):
-            await hub.on_resume(conn, msg)
-        else:
-            conn.offer(await hub.on_settings(conn, msg))
+        try:
+            await _dispatch(hub, conn, msg)
+        except Exception:  # our bug must not cost the phone its connection
+            log.exception("push message failed", extra={"type": type(msg).__name__})
+            conn.offer(p.error_message("internal", "that message failed on our side; it is logged"))
+
+
+async def _dispatch(hub: PushHub, conn: Connection, msg: p.ClientMessage) -> None:
+    if isinstance(msg, p.Location):
+        await hub.on_location(conn, msg)
+    elif isinstance(msg, p.Ack):
+        await hub.on_ack(conn, msg)
+    elif isinstance(msg, p.Resume):
+        await hub.on_resume(conn, msg)
+    else:
+        conn.offer(await hub.on_settings(conn, msg))

@@ -1,0 +1,46 @@
+"""Request and response of `POST /v1/extract` (skills and occupation from ad text)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from api.schemas.common import Strict
+
+MAX_TEXT = 20_000
+
+
+class ExtractRequest(Strict):
+    title: str = Field(default="", max_length=300, examples=["Barista"])
+    text: str = Field(
+        default="",
+        max_length=MAX_TEXT,
+        description="The ad's description, plain text; lines and sentences are read one by one.",
+        examples=["You will prepare espresso and serve customers at the till."],
+    )
+    lang: Literal["da", "en"] = Field(default="da", description="Language of title and text.")
+    top_occupations: int = Field(default=5, ge=1, le=20)
+    top_skills: int = Field(default=10, ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _something_to_read(self) -> ExtractRequest:
+        if not self.title and not self.text:
+            raise ValueError("title and text are both empty: send at least one of them")
+        return self
+
+
+class SuggestionOut(BaseModel):
+    uri: str
+    label: str = Field(description="In the request's language where ESCO has it, else English.")
+    confidence: float = Field(
+        ge=0,
+        le=1,
+        description="About the share of such suggestions "
+        "that were right on our benchmarks (docs/quality.md).",
+    )
+
+
+class ExtractResponse(BaseModel):
+    occupations: list[SuggestionOut] = Field(description="Best first.")
+    skills: list[SuggestionOut] = Field(description="Best first.")
