@@ -8,6 +8,7 @@ tested) and drops it at the end.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -22,7 +23,12 @@ import psycopg
 import pytest
 from alembic.config import Config
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from alembic import command
 from matcher.db import async_url, sync_url
@@ -56,15 +62,22 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    name = f"jotr_test_{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def migrated_database(prefix: str = "jotr_test") -> Iterator[str]:
+    """A fresh database built by `alembic upgrade head`, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     url = create_database(name)
     try:
         command.upgrade(alembic_config(url), "head")
         yield url
     finally:
         drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with migrated_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +92,18 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     eng = create_async_engine(async_url(database_url), pool_size=5)
     yield eng
     await eng.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """A plain client for the tests' own local HTTP servers."""
+    async with httpx.AsyncClient(timeout=1.0) as client:
+        yield client
 
 
 @pytest.fixture

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import csv
 import gzip
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from conftest import SHARED_DATA, _libpq, alembic_config, create_database, drop_database
 
-from alembic import command
 from matcher.esco_import import (
     EscoFilesMissing,
     EscoImportError,
@@ -28,6 +25,7 @@ from matcher.esco_import import (
     load_esco,
 )
 from matcher.esco_read import discover
+from tests.conftest import SHARED_DATA, _libpq, migrated_database
 
 ESCO = "http://data.europa.eu/esco/"
 HASKELL = ESCO + "skill/000f1d3d-220f-4789-9c0a-cc742521fb02"
@@ -117,13 +115,8 @@ def test_bundle_holds_what_the_importer_needs() -> None:
 
 @pytest.fixture(scope="module")
 def scratch_url() -> Iterator[str]:
-    name = f"jotr_test_esco_{uuid.uuid4().hex[:8]}"
-    url = create_database(name)
-    try:
-        command.upgrade(alembic_config(url), "head")
+    with migrated_database("jotr_test_esco") as url:
         yield url
-    finally:
-        drop_database(name)
 
 
 def _write(path: Path, header: str, rows: list[list[str]]) -> None:
