@@ -39,6 +39,7 @@ def vacancy_public(v: Vacancy, employer_name: str, taxonomy: Any) -> VacancyPubl
         employer_name=employer_name,
         occupation=occupation,
         location=Point(lat=lat, lon=lon),
+        location_precision=v.location_precision,
         address=v.address,
         required_skills=[
             WeightedSkillOut(uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i), weight=w)

@@ -35,6 +35,7 @@ _OPEN = "v.status = 'open' AND (v.expires_at IS NULL OR v.expires_at > now())"
 _VACANCY_CARD = f"""
 SELECT v.id, v.title, v.job_type::text AS job_type, v.hours_per_week, v.walk_in,
        v.opening_hours, v.min_age, v.start_date, v.expires_at, v.openings, v.address,
+       v.location_precision,
        o.preferred_label AS occupation_label, e.name AS employer_name,
        ST_X(v.location::geometry) AS lon, ST_Y(v.location::geometry) AS lat,
        ST_Distance(v.location, {_POINT}, false) AS distance_m
@@ -94,6 +95,7 @@ class NearbyVacancy:
     expires_at: dt.datetime | None
     openings: int
     address: str | None
+    location_precision: str
     occupation_label: str | None
     employer_name: str
     lon: float

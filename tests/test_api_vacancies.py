@@ -20,7 +20,7 @@ async def test_post_get_patch_close(client: httpx.AsyncClient) -> None:
     emp = await new_employer(client)
     v = await new_vacancy(client, emp["api_key"], lat, lon, hours_per_week=12.5)
     assert v["status"] == "open" and v["source"] == "api" and v["employer_id"] == emp["id"]
-    assert v["location"] == {"lat": lat, "lon": lon}
+    assert v["location"] == {"lat": lat, "lon": lon} and v["location_precision"] == "given"
     assert len(v["required_skills"]) == 4 and v["required_skills"][0]["label"]
     assert v["occupation"]["label"] == "barista"
 

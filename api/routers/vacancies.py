@@ -104,6 +104,7 @@ async def search_nearby(
                 "start_date": r.start_date.isoformat() if r.start_date else None,
                 "expires_at": r.expires_at.isoformat() if r.expires_at else None,
                 "address": r.address,
+                "location_precision": r.location_precision,
                 "distance_m": round(r.distance_m, 1),
             },
         }

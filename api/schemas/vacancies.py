@@ -153,6 +153,9 @@ class VacancyPublic(BaseModel):
     employer_name: str
     occupation: OccupationOut | None
     location: Point
+    location_precision: str = Field(
+        description="given (by the poster), address, street or postcode (centroid)"
+    )
     address: str | None
     required_skills: list[WeightedSkillOut]
     optional_skills: list[SkillRef]
