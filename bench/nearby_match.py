@@ -259,7 +259,7 @@ async def measure_radius(
 
     # 1. End to end, as the route calls it, after a warm-up that also takes PostgreSQL
     # past the first five (custom-planned) executions of the prepared statement.
-    warm_args = []
+    warm_args: list[tuple[Any, ...]] = []
     for i in range(-WARMUP, n):
         seeker, la, lo = where(i)
         async with sessions() as s:
@@ -300,9 +300,8 @@ async def measure_radius(
     for i in range(-2, baseline_queries):
         seeker, la, lo = where(i)
         async with sessions() as s:
-            # Through the session, which opens the transaction that SET LOCAL needs (the
-            # raw asyncpg connection alone would run in autocommit and SET LOCAL would
-            # not stick).
+            # Through the session, so the settings live in its transaction (SET LOCAL
+            # outside one is ignored), then the same raw connection the code uses.
             for stmt in (*NO_INDEX, "SET LOCAL jit = off"):
                 await s.execute(text(stmt))
             conn = await raw_connection(s)

@@ -432,10 +432,9 @@ def _stat(pid: int | str) -> list[bytes]:
     return parts[1].split() if len(parts) == 2 else []
 
 
-def _ticks(pid: int | str, reaped: bool = False) -> int:
-    """utime + stime, and with `reaped` those of the children it has waited for."""
+def ticks(pid: int | str) -> int:
     f = _stat(pid) or [b"0"] * 20
-    return int(f[11]) + int(f[12]) + (int(f[13]) + int(f[14]) if reaped else 0)
+    return int(f[11]) + int(f[12])  # utime + stime
 
 
 def rss_kib(pids: list[int]) -> int:
@@ -443,15 +442,23 @@ def rss_kib(pids: list[int]) -> int:
     return sum(int(ln.split()[1]) for ln in lines if ln.startswith("VmRSS:"))
 
 
-def cpu_snapshot(groups: dict[str, list[int]]) -> dict[str, dict[int, int]]:
-    """CPU ticks per process by group; "postgres" is every postgres process (with the
-    backends that have exited, through the postmaster), "machine" all but idle time."""
-    out = {name: {pid: _ticks(pid) for pid in pids} for name, pids in groups.items()}
+def _ours(pid: str, db: bytes) -> bool:
+    """A PostgreSQL process working for us: a backend of our database, or one of
+    the server's own (postmaster, WAL writer, checkpointer...: no client address)."""
+    if _read(f"/proc/{pid}/comm") != b"postgres\n":
+        return False
+    cmd = _read(f"/proc/{pid}/cmdline")
+    return db in cmd or b"(" not in cmd
+
+
+def cpu_snapshot(groups: dict[str, list[int]], db: str) -> dict[str, dict[int, int]]:
+    """CPU ticks per process by group, plus "postgres" (see `_ours`; a backend that
+    exits in between is not counted) and "machine" (all but idle and iowait)."""
+    out = {name: {pid: ticks(pid) for pid in pids} for name, pids in groups.items()}
     pg = [d.name for d in Path("/proc").iterdir() if d.name.isdigit()]
-    out["postgres"] = {int(p): _ticks(p, True) for p in pg
-                       if _read(f"/proc/{p}/comm") == b"postgres\n"}  # fmt: skip
+    out["postgres"] = {int(p): ticks(p) for p in pg if _ours(p, db.encode())}
     cpu = [int(x) for x in _read("/proc/stat").split(b"\n", 1)[0].split()[1:8]]
-    out["machine"] = {0: sum(cpu) - cpu[3] - cpu[4]}  # user..softirq, less idle and iowait
+    out["machine"] = {0: sum(cpu) - cpu[3] - cpu[4]}
     return out
 
 

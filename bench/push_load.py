@@ -80,8 +80,10 @@ def _pp(xs: list[float], unit: str = " ms") -> str:
     """p50 / p99; a delivery that never arrived counts as infinitely late."""
     if not xs:
         return "–"
-    return " / ".join("never" if math.isinf(v) else f"{v:,.1f}" for v in
-                      (_p(xs, 50), _p(xs, 99))) + unit  # fmt: skip
+    p50, p99 = _p(xs, 50), _p(xs, 99)
+    if math.isinf(p99):
+        return ("never" if math.isinf(p50) else f"{p50:,.1f}{unit}") + " / never"
+    return f"{p50:,.1f} / {p99:,.1f}{unit}"
 
 
 # --- database ---------------------------------------------------------------------------
@@ -134,9 +136,18 @@ class Run:
         assert self.server.proc is not None
         groups = {"server": [self.server.proc.pid, *self.server.worker_pids()],
                   "phones": self.fleet.pids, "bench": [os.getpid()]}  # fmt: skip
-        c0, t0 = phones.cpu_snapshot(groups), time.monotonic()
+        c0, t0, n0 = phones.cpu_snapshot(groups, DB_NAME), time.monotonic(), self._sessions()
         out = await coro
-        return out, phones.cores(c0, phones.cpu_snapshot(groups), time.monotonic() - t0)
+        used = phones.cores(c0, phones.cpu_snapshot(groups, DB_NAME), time.monotonic() - t0)
+        return out, used | {"sessions": self._sessions() - n0}
+
+    def _sessions(self) -> int:
+        """Connections PostgreSQL has accepted to our database so far (a pool that
+        keeps opening new ones makes each pay for its first, custom-planned queries)."""
+        with psycopg.connect(nearby_match._libpq(self.args.url)) as conn:
+            row = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
+                               (DB_NAME,)).fetchone()  # fmt: skip
+        return int(row[0]) if row else 0
 
     async def all(self) -> None:
         await self.connect()
@@ -261,24 +272,28 @@ class Run:
 
 def _cores(c: dict[str, float]) -> str:
     return (f"cores: server {c['server']:.2f}, PostgreSQL {c['postgres']:.2f}, phones "
-            f"{c['phones'] + c['bench']:.2f}, other {c['other']:.2f}")  # fmt: skip
+            f"{c['phones'] + c['bench']:.2f}, other {c['other']:.2f}; PostgreSQL sessions "
+            f"opened {c['sessions']:.0f}")  # fmt: skip
 
 
 # --- the baseline: the bare candidate query ----------------------------------------------------
 
 
 def baseline_worker(url: str, points: list[tuple[Any, ...]], start_at: float, seconds: float,
-                    conns: int, once: bool) -> list[float]:  # fmt: skip
+                    conns: int, once: bool) -> tuple[list[float], float, float]:  # fmt: skip
     """CANDIDATES_SQL alone as the server's asyncpg connections run it (a prepared
-    statement past its first five custom plans); `once`: each point once, in turn."""
+    statement past its first five custom plans); `once`: each point once, in turn.
+    Returns the latencies and the CPU seconds of its PostgreSQL backends and its own."""
 
-    async def main() -> list[float]:
+    async def main() -> tuple[list[float], float, float]:
         pool = [await asyncpg.connect(nearby_match._libpq(url)) for _ in range(conns)]
         for c in pool:
             for args in points[:8]:
                 await c.fetch(CANDIDATES_SQL, *args)
+        backends = [c.get_server_pid() for c in pool]
         ms: list[float] = []
         await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+        pg0, own0 = sum(map(phones.ticks, backends)), time.process_time()
         end = time.monotonic() + seconds
 
         async def run(c: asyncpg.Connection, k: int) -> None:
@@ -290,9 +305,11 @@ def baseline_worker(url: str, points: list[tuple[Any, ...]], start_at: float, se
                 ms.append((time.perf_counter() - t) * 1e3)
 
         await asyncio.gather(*(run(c, k) for k, c in enumerate(pool)))
+        pg = (sum(map(phones.ticks, backends)) - pg0) / os.sysconf("SC_CLK_TCK")
+        own = time.process_time() - own0
         for c in pool:
             await c.close()
-        return ms
+        return ms, pg, own
 
     return uvloop.run(main())
 
@@ -300,16 +317,15 @@ def baseline_worker(url: str, points: list[tuple[Any, ...]], start_at: float, se
 def baseline(url: str, points: list[tuple[Any, ...]], conns: int, procs: int, seconds: float
              ) -> dict[str, Any]:  # fmt: skip
     with ProcessPoolExecutor(procs, mp_context=SPAWN) as pool:
-        alone = pool.submit(baseline_worker, url, points, 0.0, seconds, 1, True).result()
+        alone, _, _ = pool.submit(baseline_worker, url, points, 0.0, seconds, 1, True).result()
         start = time.monotonic() + 5.0  # once the processes are up and warm
         futs = [pool.submit(baseline_worker, url, points[k::procs], start, seconds,
                             max(1, conns // procs), False) for k in range(procs)]  # fmt: skip
-        time.sleep(max(0.0, start - time.monotonic()))
-        c0, t0 = phones.cpu_snapshot({}), time.monotonic()
-        busy = [x for f in futs for x in f.result()]
-        used = phones.cores(c0, phones.cpu_snapshot({}), time.monotonic() - t0)
-    return {"alone_ms": alone, "busy_ms": busy, "per_s": len(busy) / seconds, "conns": conns,
-            "pg_cores": used["postgres"], "machine_cores": used["machine"]}  # fmt: skip
+        busy = [f.result() for f in futs]
+    return {"alone_ms": alone, "busy_ms": [x for ms, _, _ in busy for x in ms], "conns": conns,
+            "per_s": sum(len(ms) for ms, _, _ in busy) / seconds,
+            "pg_cores": sum(pg for _, pg, _ in busy) / seconds,
+            "client_cores": sum(own for _, _, own in busy) / seconds}  # fmt: skip
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -335,6 +351,10 @@ def render(run: Run, base: dict[str, Any]) -> str:
     best = kept[-1] if kept else max(run.steps, key=lambda r: r["handled_per_s"])
     fast = [f"{r['target']:,.0f} /s" for r in kept if _p(r["push_ms"], 99) < 50.0]
     f, s = run.facts, run.args
+
+    def opened(phases: list[dict[str, Any]]) -> str:
+        return ", ".join(f"{r['cpu']['sessions']:.0f}" for r in phases)
+
     u50 = _p(best["handled_ms"]["first"] + best["handled_ms"]["full"], 50)
     vac = ["", "| vacancies /s | posted (failed) | POST p50 / p99 | phones in range p50 / max "
            "| deliveries (not received) | → each eligible p50 / p99 "
@@ -372,9 +392,11 @@ def render(run: Run, base: dict[str, Any]) -> str:
         f"{f['failed'] or 'none'}), phones offering "
         f"{'no compression' if s.no_deflate else 'permessage-deflate'}; workers' RSS "
         f"{f['rss_before'] / 1024:.0f} → {f['rss_after'] / 1024:.0f} MiB. Bare query, "
-        f"{base['conns']} at once: PostgreSQL {base['pg_cores']:.2f} cores, machine "
-        f"{base['machine_cores']:.2f}. Vacancy deliveries count as not received when they "
-        f"had not arrived {s.settle:g} s after the last POST at that rate.",
+        f"{base['conns']} at once: PostgreSQL {base['pg_cores']:.2f} cores, client (asyncpg) "
+        f"{base['client_cores']:.2f}. Vacancy deliveries count as not received when they "
+        f"had not arrived {s.settle:g} s after the last POST at that rate. PostgreSQL "
+        f"sessions opened per step: {opened(run.steps)} (location ramp), "
+        f"{opened(run.vacancy)} (vacancies).",
     ])  # fmt: skip
 
 
