@@ -80,7 +80,7 @@ class SeekerCreate(SeekerFields):
 
 
 class SeekerUpdate(SeekerFields):
-    pass
+    """A PATCH: any subset; `preferences` keys not sent stay as they are."""
 
 
 class SeekerCreated(BaseModel):

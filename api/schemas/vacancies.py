@@ -132,7 +132,7 @@ class VacancyCreate(VacancyFields):
 
 
 class VacancyUpdate(VacancyFields):
-    pass
+    """A PATCH: any subset of the fields; those sent replace the stored ones."""
 
 
 class WeightedSkillOut(SkillRef):
