@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -76,6 +77,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with app.state.sessionmaker() as session:
         app.state.taxonomy = await Taxonomy.load(session)
         app.state.autocomplete = await Autocomplete.load(session)
+    # Hundreds of thousands of long-lived taxonomy and index objects would be
+    # walked by every full garbage collection, which then lands in the middle of
+    # a request (measured: nearby-match p99 at 5 km 129 -> 63 ms). Freeze them.
+    gc.collect()
+    gc.freeze()
     app.state.bus = make_bus(settings)
     app.state.hub = PushHub(app.state.sessionmaker, app.state.taxonomy, settings, app.state.bus)
     await app.state.bus.start(app.state.hub.on_message)

@@ -38,6 +38,14 @@ def sync_url(url: str) -> str:
     return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
+# Measured in bench/nearby_match.py: PostgreSQL plans a prepared statement's
+# first five runs for their own parameters, underestimates how many vacancies a
+# dense circle holds (4 instead of 44k) and picks a parallel scan that sorts
+# them all (220-320 ms, 2.3 s once JIT kicks in) where the generic plan, the
+# nearest-first index scan, takes 27 ms. JIT never pays off for these queries.
+SERVER_SETTINGS = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
+
+
 def make_engine(url: str | None = None, settings: Settings | None = None) -> AsyncEngine:
     settings = settings or get_settings()
     return create_async_engine(
@@ -45,6 +53,7 @@ def make_engine(url: str | None = None, settings: Settings | None = None) -> Asy
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        connect_args={"server_settings": SERVER_SETTINGS},
     )
 
 

@@ -24,7 +24,8 @@ _spots = itertools.count()
 
 def next_spot() -> tuple[float, float]:
     i = next(_spots)
-    return 54.70 + 0.05 * (i % 60), 8.30 + 0.10 * (i // 60)
+    # Rounded like the API rounds coordinates (7 decimals, about 1 cm).
+    return round(54.70 + 0.05 * (i % 60), 7), round(8.30 + 0.10 * (i // 60), 7)
 
 
 @lru_cache(maxsize=1)

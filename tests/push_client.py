@@ -15,7 +15,7 @@ _spots = itertools.count()
 
 def push_spot() -> tuple[float, float]:
     i = next(_spots)
-    return 55.10 + 0.10 * (i % 25), 11.60 + 0.16 * (i // 25)
+    return round(55.10 + 0.10 * (i % 25), 7), round(11.60 + 0.16 * (i // 25), 7)
 
 
 class Phone:
