@@ -204,14 +204,11 @@ class Fleet:
         if ph.handled is None:
             ph.handled = (ph.lat, ph.lon)
             return "first"
-        else:
-            lo, hi = SMALL_STEP_M if self.rng.random() < small_share else BIG_STEP_M
-            dist = self.rng.uniform(lo, hi)
-            ph.heading += self.rng.gauss(0.0, 0.6)
-            ph.lat += dist * math.cos(ph.heading) / METRES_PER_DEGREE
-            ph.lon += (
-                dist * math.sin(ph.heading) / (METRES_PER_DEGREE * math.cos(math.radians(ph.lat)))
-            )
+        lo, hi = SMALL_STEP_M if self.rng.random() < small_share else BIG_STEP_M
+        dist = self.rng.uniform(lo, hi)
+        ph.heading += self.rng.gauss(0.0, 0.6)  # a heading that drifts, not a drunkard's walk
+        ph.lat += dist * math.cos(ph.heading) / METRES_PER_DEGREE
+        ph.lon += dist * math.sin(ph.heading) / (METRES_PER_DEGREE * math.cos(math.radians(ph.lat)))
         # The server's rule (push/hub.py): compare with the last position it handled.
         if haversine_m(*ph.handled, ph.lat, ph.lon) < self.threshold_m:
             return "skip"

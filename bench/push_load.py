@@ -139,11 +139,11 @@ class Run:
         c0, t0, n0 = phones.cpu_snapshot(groups, DB_NAME), time.monotonic(), self._sessions()
         out = await coro
         used = phones.cores(c0, phones.cpu_snapshot(groups, DB_NAME), time.monotonic() - t0)
-        return out, used | {"sessions": self._sessions() - n0}
+        return out, used | {"sessions": self._sessions() - n0 - 1}  # less our own
 
     def _sessions(self) -> int:
-        """Connections PostgreSQL has accepted to our database so far (a pool that
-        keeps opening new ones makes each pay for its first, custom-planned queries)."""
+        """Connections PostgreSQL has accepted to our database so far: a pool that
+        keeps opening new ones pays a backend fork and cold caches for each."""
         with psycopg.connect(nearby_match._libpq(self.args.url)) as conn:
             row = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
                                (DB_NAME,)).fetchone()  # fmt: skip
@@ -352,6 +352,9 @@ def render(run: Run, base: dict[str, Any]) -> str:
     fast = [f"{r['target']:,.0f} /s" for r in kept if _p(r["push_ms"], 99) < 50.0]
     f, s = run.facts, run.args
 
+    last = run.steps[-1]
+    closed = f"{last['closed']} {last['close_codes'] or ''}".strip()
+
     def opened(phases: list[dict[str, Any]]) -> str:
         return ", ".join(f"{r['cpu']['sessions']:.0f}" for r in phases)
 
@@ -389,8 +392,8 @@ def render(run: Run, base: dict[str, Any]) -> str:
         f" | |",
         "",
         f"Connections: {f['connected']:,} in {f['connect_s']:.1f} s (failed: "
-        f"{f['failed'] or 'none'}), phones offering "
-        f"{'no compression' if s.no_deflate else 'permessage-deflate'}; workers' RSS "
+        f"{f['failed'] or 'none'}; closed by the server during the ramp: {closed}), phones "
+        f"offering {'no compression' if s.no_deflate else 'permessage-deflate'}; workers' RSS "
         f"{f['rss_before'] / 1024:.0f} → {f['rss_after'] / 1024:.0f} MiB. Bare query, "
         f"{base['conns']} at once: PostgreSQL {base['pg_cores']:.2f} cores, client (asyncpg) "
         f"{base['client_cores']:.2f}. Vacancy deliveries count as not received when they "
