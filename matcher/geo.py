@@ -54,9 +54,13 @@ CARDS_BY_ID_SQL = f"""{_VACANCY_CARD}
 WHERE v.id = ANY($3::uuid[])
 """
 
+OPEN_CARDS_BY_ID_SQL = f"""{_VACANCY_CARD}
+WHERE v.id = ANY($3::uuid[]) AND {_OPEN}
+"""
+
 # Candidates for matching: only what scoring and the hard rules read. Certificates
 # are checked here (`<@`, array containment) so the rows stay numeric.
-_CANDIDATE_COLUMNS = f"""
+_CANDIDATE_SELECT = f"""
 SELECT v.id,
        ST_Distance(v.location, {_POINT}, false) AS distance_m,
        v.required_skill_ids, v.required_skill_weights, v.optional_skill_ids,
@@ -66,19 +70,31 @@ SELECT v.id,
        (EXTRACT(EPOCH FROM v.shift_start) / 60)::float8 AS shift_start_min,
        (EXTRACT(EPOCH FROM v.shift_end) / 60)::float8 AS shift_end_min,
        v.hazardous, v.light_work,
-       v.required_certificates <@ $3::varchar[] AS certificates_ok
-FROM vacancies v
-"""
-
-CANDIDATES_SQL = f"""{_CANDIDATE_COLUMNS}
+       v.required_certificates <@ $3::varchar[] AS certificates_ok"""
+_N_CANDIDATE_COLUMNS = 16
+# Where each candidate is: the push layer re-ranks its cached candidates as the
+# phone moves, without asking the database again (push/candidates.py).
+_POINT_COLUMNS = ", ST_Y(v.location::geometry) AS lat, ST_X(v.location::geometry) AS lon"
+_NEAR = f"""
 WHERE {_OPEN} AND ST_DWithin(v.location, {_POINT}, $4, false) AND v.min_age <= $5
 ORDER BY v.location <-> {_POINT}
 LIMIT $6
 """
 
+CANDIDATES_SQL = f"{_CANDIDATE_SELECT}\nFROM vacancies v{_NEAR}"
+CANDIDATES_WITH_POINTS_SQL = f"{_CANDIDATE_SELECT}{_POINT_COLUMNS}\nFROM vacancies v{_NEAR}"
+
 # The same columns for given vacancies, wherever they are (reviews, push on a new vacancy).
-CANDIDATES_BY_ID_SQL = f"""{_CANDIDATE_COLUMNS}
+CANDIDATES_BY_ID_SQL = f"""{_CANDIDATE_SELECT}
+FROM vacancies v
 WHERE v.id = ANY($4::uuid[])
+"""
+
+# One open vacancy with its place and required certificates, to be scored for
+# many connected seekers at once (each with their own certificates).
+OPEN_CANDIDATE_FOR_ALL_SQL = f"""{_CANDIDATE_SELECT}{_POINT_COLUMNS}, v.required_certificates
+FROM vacancies v
+WHERE v.id = $4 AND {_OPEN}
 """
 
 
@@ -127,11 +143,16 @@ async def nearby_open_vacancies(
 
 
 async def vacancy_cards(
-    session: AsyncSession, vacancy_ids: list[uuid.UUID], lat: float, lon: float
+    session: AsyncSession,
+    vacancy_ids: list[uuid.UUID],
+    lat: float,
+    lon: float,
+    open_only: bool = False,
 ) -> dict[uuid.UUID, NearbyVacancy]:
     """Display fields of given vacancies, with their distance from a point."""
     conn = await raw_connection(session)
-    rows = await conn.fetch(CARDS_BY_ID_SQL, lon, lat, vacancy_ids)
+    sql = OPEN_CARDS_BY_ID_SQL if open_only else CARDS_BY_ID_SQL
+    rows = await conn.fetch(sql, lon, lat, vacancy_ids)
     return {r["id"]: NearbyVacancy(**dict(r)) for r in rows}
 
 
@@ -147,6 +168,38 @@ async def fetch_candidates(
     conn = await raw_connection(session)
     rows = await conn.fetch(CANDIDATES_SQL, lon, lat, certificates, radius_m, age, cap)
     return batch_from_rows(rows)
+
+
+async def fetch_candidates_with_points(
+    conn: asyncpg.Connection,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    age: int,
+    certificates: list[str],
+    cap: int,
+) -> tuple[CandidateBatch, np.ndarray, np.ndarray]:
+    """Candidates as `fetch_candidates`, plus each one's latitude and longitude."""
+    rows = await conn.fetch(CANDIDATES_WITH_POINTS_SQL, lon, lat, certificates, radius_m, age, cap)
+    return batch_from_rows(rows), *_points(rows)
+
+
+async def fetch_open_candidate_for_all(
+    conn: asyncpg.Connection, vacancy_id: uuid.UUID
+) -> tuple[CandidateBatch, float, float, frozenset[str]] | None:
+    """One open vacancy as a one-row batch (distance 0, certificates unchecked),
+    its place and the certificates it requires; None when it is not open."""
+    row = await conn.fetchrow(OPEN_CANDIDATE_FOR_ALL_SQL, 0.0, 0.0, [], vacancy_id)
+    if row is None:
+        return None
+    required = frozenset(row["required_certificates"] or ())
+    return batch_from_rows([row]), row["lat"], row["lon"], required
+
+
+def _points(rows: list[asyncpg.Record]) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.fromiter((r["lat"] for r in rows), dtype=np.float64, count=len(rows))
+    lon = np.fromiter((r["lon"] for r in rows), dtype=np.float64, count=len(rows))
+    return lat, lon
 
 
 async def fetch_candidates_by_id(
@@ -178,7 +231,7 @@ def _nan_if_none(values: list[Any]) -> np.ndarray:
 def batch_from_rows(rows: list[asyncpg.Record]) -> CandidateBatch:
     """Turn candidate rows into the columnar batch the scorer wants."""
     n = len(rows)
-    cols = list(zip(*rows, strict=True)) if n else [()] * 16
+    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 16
     (ids, dist, req, req_w, opt, profiles, job_types, hours, start_days,
      walk_in, min_age, s_start, s_end, hazardous, light, certs_ok) = cols  # fmt: skip
     req_ids, req_off = _flatten(list(req), np.int32)

@@ -20,7 +20,7 @@ a job that requires nothing does not hold anything against anyone.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -81,6 +81,40 @@ class CandidateBatch:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def take(self, rows: np.ndarray) -> CandidateBatch:
+        """The given rows as a batch of their own (a copy: the rest can be freed)."""
+        req_ids, req_offsets = _take_segments(self.req_ids, self.req_offsets, rows)
+        req_weights, _ = _take_segments(self.req_weights, self.req_offsets, rows)
+        opt_ids, opt_offsets = _take_segments(self.opt_ids, self.opt_offsets, rows)
+        e = self.eligibility
+        return CandidateBatch(
+            ids=[self.ids[r] for r in rows.tolist()],
+            distance_m=self.distance_m[rows],
+            req_ids=req_ids,
+            req_weights=req_weights,
+            req_offsets=req_offsets,
+            opt_ids=opt_ids,
+            opt_offsets=opt_offsets,
+            profiles=self.profiles[rows],
+            eligibility=type(e)(**{f.name: getattr(e, f.name)[rows] for f in fields(e)}),
+            job_types=self.job_types[rows],
+            hours_per_week=self.hours_per_week[rows],
+            start_in_days=self.start_in_days[rows],
+            walk_in=self.walk_in[rows],
+        )
+
+
+def _take_segments(
+    flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    lengths = offsets[rows + 1] - offsets[rows]
+    new_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    if len(rows) == 0 or new_offsets[-1] == 0:
+        return flat[:0].copy(), new_offsets
+    index = np.concatenate([np.arange(offsets[r], offsets[r + 1]) for r in rows.tolist()])
+    return flat[index], new_offsets
+
 
 @dataclass(slots=True)
 class Scores:
@@ -88,6 +122,9 @@ class Scores:
 
     total: np.ndarray
     parts: dict[str, np.ndarray]
+
+    def take(self, rows: np.ndarray) -> Scores:
+        return Scores(total=self.total[rows], parts={p: v[rows] for p, v in self.parts.items()})
 
 
 def _segment_ids(offsets: np.ndarray) -> np.ndarray:

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     push_outbox: int = 256  # frames queued per connection before it counts as a laggard
     push_bad_messages: int = 10  # this many bad frames within 10 s closes the connection
     position_ttl_s: int = 600  # a position not refreshed for this long is erased
+    # The stored position (for REST matches, reach counts) is rewritten after
+    # this much movement or time; push itself works from the connection's own.
+    position_write_m: float = 100.0
+    position_write_s: float = 60.0
 
     # Geocoding (matcher/geocode.py). Unset: offline only (postcode centroids).
     geocoder_url: str | None = None  # a DAWA-style address API, e.g. https://api.dataforsyningen.dk

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
+from matcher.scoring import SeekerContext
 from push import metrics
+from push.candidates import CandidateCache
 from push.rules import TokenBucket
 
 LAGGARD = b""  # sentinel in an outbox: close this connection
+
+
+@dataclass(slots=True)
+class SeekerState:
+    """The seeker as this connection last read them (refreshed with the cache)."""
+
+    ctx: SeekerContext
+    certificates: frozenset[str]
+    radius_m: float
+    min_score: float
+    paused: bool
+    quiet_from: dt.time | None
+    quiet_until: dt.time | None
+    walk_in_interest: bool
 
 
 @dataclass(eq=False)
@@ -20,6 +37,19 @@ class Connection:
     last_point: tuple[float, float] | None = None
     bad_frames: list[float] = field(default_factory=list)
     closed: bool = False
+    state: SeekerState | None = None
+    cache: CandidateCache | None = None
+    # Vacancies this seeker was already pushed, among the cached ones.
+    pushed: set[uuid.UUID] = field(default_factory=set)
+    # Where and when (monotonic) the position was last written to the database.
+    written_point: tuple[float, float] | None = None
+    written_at: float = 0.0
+
+    def forget_cache(self) -> None:
+        """Settings changed: the next update reads the seeker and rebuilds."""
+        self.state = None
+        self.cache = None
+        self.pushed.clear()
 
     def offer(self, frame: bytes) -> bool:
         """Queue a frame without waiting; a full outbox marks a laggard, which

@@ -1,9 +1,13 @@
 """The push hub of one worker process: its connections and what they are told.
 
-Two geofences, each one indexed query where it is cheap (DESIGN.md):
-- a seeker moves: open vacancies within their radius (matcher.matching);
-- a vacancy appears: *connected* seekers (this worker's) whose last position is
-  within their radius of it (the partial GiST index on `last_position`).
+Two geofences:
+- a seeker moves: open vacancies within their radius. The indexed PostGIS query
+  runs when the connection's candidate cache is (re)built, over the radius plus
+  a margin; between rebuilds an update is re-ranked in memory
+  (push/candidates.py);
+- a vacancy appears or changes: one query reads it, then this worker's
+  connections are checked in memory (their positions live here) and their
+  caches patched, so nothing waits for a rebuild to see it.
 
 Deliveries are recorded (push/delivery.py) and committed before any frame is
 queued, so what a phone was told is always in the database for resume.
@@ -13,6 +17,7 @@ Frames go into a bounded outbox per connection; nobody awaits a slow phone.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -21,18 +26,18 @@ from collections import defaultdict
 
 import asyncpg
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from matcher import geo, matching
 from matcher.events import VacancyEvent
 from matcher.models import Jobseeker
+from matcher.scoring import CandidateBatch
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
-from push import delivery, metrics
+from push import candidates, delivery, metrics
 from push import protocol as p
 from push.bus import Bus
-from push.connection import Connection
+from push.connection import Connection, SeekerState
 from push.payloads import settings_view, vacancy_card
 from push.rules import TokenBucket, haversine_m, in_quiet_hours, open_now
 
@@ -106,85 +111,162 @@ class PushHub:
     # --- client messages ----------------------------------------------------
 
     async def on_location(self, conn: Connection, loc: p.Location) -> int:
-        """Handle a position; returns how many matches were pushed."""
+        """Handle a position; returns how many matches were pushed.
+
+        Most updates are answered from the connection's candidate cache
+        (push/candidates.py) without a database round trip; the database is
+        asked when the cache must be rebuilt, when the stored position is due
+        for a rewrite, and to record what is pushed.
+        """
         started = time.perf_counter()
+        now_m = time.monotonic()
+        point = (loc.lat, loc.lon)
         if conn.last_point is not None:
             moved = haversine_m(*conn.last_point, loc.lat, loc.lon)
             if moved < self.settings.push_move_threshold_m:
                 metrics.LOCATION_SKIPPED.inc()
+                if now_m - conn.written_at >= self.settings.position_write_s:
+                    await self._write_position(conn, point, now_m)
                 return 0
-        conn.last_point = (loc.lat, loc.lon)
+        conn.last_point = point
         now = dt.datetime.now(dt.UTC)
+        rebuild = conn.state is None or conn.cache is None or not conn.cache.valid_at(*point, now_m)
+        write = self._position_due(conn, point, now_m)
+        if not rebuild and not write and not self._picks(conn, point, now):
+            metrics.LOCATION_SECONDS.observe(time.perf_counter() - started)
+            return 0
         async with self.sessionmaker() as session, session.begin():
-            seeker = await session.get(Jobseeker, conn.seeker_id)
-            if seeker is None:  # erased while connected
-                conn.closed = True
-                return 0
             raw = await geo.raw_connection(session)
-            await raw.execute(SET_POSITION_SQL, seeker.id, loc.lon, loc.lat)
-            if seeker.push_paused or in_quiet_hours(now, seeker.quiet_from, seeker.quiet_until):
+            if write:
+                await raw.execute(SET_POSITION_SQL, conn.seeker_id, loc.lon, loc.lat)
+                conn.written_point, conn.written_at = point, now_m
+            if rebuild and not await self._rebuild(session, raw, conn, point):
                 return 0
-            room = conn.bucket.available(time.monotonic())
-            if room < 1:
-                return 0
-            point = (loc.lat, loc.lon)
-            chosen = await self._fresh_matches(session, raw, seeker, point, now, room)
-            deliveries = await self._record_matches(raw, seeker.id, chosen)
-        conn.bucket.take(len(deliveries))
+            deliveries = await self._push_picks(session, raw, conn, point, now)
         await self._send(conn.seeker_id, deliveries)
         metrics.LOCATION_SECONDS.observe(time.perf_counter() - started)
         metrics.PUSHES.labels("match").inc(len(deliveries))
         return len(deliveries)
 
-    async def _fresh_matches(
+    def _position_due(self, conn: Connection, point: tuple[float, float], now_m: float) -> bool:
+        if conn.written_point is None:
+            return True
+        if now_m - conn.written_at >= self.settings.position_write_s:
+            return True
+        return haversine_m(*conn.written_point, *point) >= self.settings.position_write_m
+
+    async def _write_position(
+        self, conn: Connection, point: tuple[float, float], now_m: float
+    ) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            raw = await geo.raw_connection(session)
+            await raw.execute(SET_POSITION_SQL, conn.seeker_id, point[1], point[0])
+        conn.written_point, conn.written_at = point, now_m
+
+    async def _rebuild(
         self,
         session: AsyncSession,
         raw: asyncpg.Connection,
-        seeker: Jobseeker,
+        conn: Connection,
+        point: tuple[float, float],
+    ) -> bool:
+        """Read the seeker and score everything within radius + margin of the
+        phone; False if the seeker no longer exists."""
+        seeker = await session.get(Jobseeker, conn.seeker_id, populate_existing=True)
+        if seeker is None:  # erased while connected
+            conn.closed = True
+            return False
+        state = SeekerState(
+            ctx=matching.seeker_context(seeker, self.taxonomy, seeker.radius_m),
+            certificates=frozenset(seeker.certificates),
+            radius_m=seeker.radius_m,
+            min_score=seeker.push_min_score,
+            paused=seeker.push_paused,
+            quiet_from=seeker.quiet_from,
+            quiet_until=seeker.quiet_until,
+            walk_in_interest=seeker.walk_in_interest,
+        )
+        lat, lon = point
+        batch, lats, lons = await geo.fetch_candidates_with_points(
+            raw, lat, lon, state.radius_m + candidates.MARGIN_M, state.ctx.age,
+            sorted(state.certificates), candidates.CACHE_CAP,
+        )  # fmt: skip
+        scored = matching.score(state.ctx, batch)
+        conn.state = state
+        conn.cache = candidates.CandidateCache.build(
+            state.ctx, batch, scored.scores, scored.eligible, lats, lons, point,
+            state.min_score, capped=len(batch) >= candidates.CACHE_CAP,
+        )  # fmt: skip
+        conn.pushed = await delivery.already_pushed(raw, conn.seeker_id, list(conn.cache.by_id))
+        metrics.CACHE_REBUILDS.inc()
+        metrics.CACHED_CANDIDATES.observe(len(conn.cache))
+        return True
+
+    def _picks(
+        self, conn: Connection, point: tuple[float, float], now: dt.datetime
+    ) -> list[candidates.Pick]:
+        """What the cache says to push at this point now, best first: walk-in
+        places within walking distance, then up to the throttle's room."""
+        state, cache = conn.state, conn.cache
+        if state is None or cache is None or state.paused:
+            return []
+        if in_quiet_hours(now, state.quiet_from, state.quiet_until):
+            return []
+        room = conn.bucket.available(time.monotonic())
+        if room < 1:
+            return []
+        picks = cache.picks(
+            *point, conn.pushed, state.walk_in_interest, self.settings.push_walk_in_m,
+            MATCHES_PER_UPDATE,
+        )  # fmt: skip
+        # Walk-in places come first and some may be closed; keep enough to fill the room.
+        n_walk_in = sum(1 for pk in picks if pk.candidate.walk_in and state.walk_in_interest)
+        return picks[: n_walk_in + room]
+
+    async def _push_picks(
+        self,
+        session: AsyncSession,
+        raw: asyncpg.Connection,
+        conn: Connection,
         point: tuple[float, float],
         now: dt.datetime,
-        room: int,
-    ) -> list[tuple[matching.Match, geo.NearbyVacancy, bool]]:
-        """Up to `room` matches above the seeker's threshold never pushed before,
-        best first.
-
-        Walk-in places are held back until the seeker is within walking
-        distance while they are open; then they are announced as walk-in-now,
-        first. One geo query serves both: the candidates come nearest first, so
-        the walk-in places within 300 m are always among them.
-        """
+    ) -> list[delivery.Delivery]:
+        picks = self._picks(conn, point, now)
+        state = conn.state
+        if not picks or state is None:
+            return []
+        room = conn.bucket.available(time.monotonic())
         lat, lon = point
-        scored = await matching.score_nearby(
-            session, self.taxonomy, seeker, lat, lon, seeker.radius_m
+        # Open-only: a vacancy closed since the cache was built is not pushed.
+        cards = await geo.vacancy_cards(
+            session, [pk.candidate.vacancy_id for pk in picks], lat, lon, open_only=True
         )
-        batch = scored.batch
-        good = scored.eligible & (scored.scores.total >= seeker.push_min_score)
-        held_back = batch.walk_in & seeker.walk_in_interest
-        held_back &= batch.distance_m > self.settings.push_walk_in_m
-        rows = np.flatnonzero(good & ~held_back)
-        if len(rows) == 0:
-            return []
-        # Walk-in places near by first, then the best scores.
-        near_walk_in = batch.walk_in[rows] & seeker.walk_in_interest
-        rows = rows[np.lexsort((-scored.scores.total[rows], ~near_walk_in))][:MATCHES_PER_UPDATE]
-        ids = [batch.ids[int(r)] for r in rows]
-        pushed = await delivery.already_pushed(raw, seeker.id, ids)  # type: ignore[arg-type]
-        fresh = [int(r) for r, vid in zip(rows, ids, strict=True) if vid not in pushed]
-        if not fresh:
-            return []
-        fresh_ids: list[uuid.UUID] = [batch.ids[r] for r in fresh]  # type: ignore[misc]
-        cards = await geo.vacancy_cards(session, fresh_ids, lat, lon)
-        out = []
-        for r, vid in zip(fresh, fresh_ids, strict=True):
-            card = cards[vid]
-            near = bool(batch.distance_m[r] <= self.settings.push_walk_in_m)
+        chosen: list[tuple[matching.Match, geo.NearbyVacancy, bool]] = []
+        for pk in picks:
+            vid = pk.candidate.vacancy_id
+            card = cards.get(vid)
+            if card is None:
+                if conn.cache is not None:
+                    conn.cache.discard(vid)
+                continue
+            near = pk.distance_m <= self.settings.push_walk_in_m
             walk_in_now = card.walk_in and near and open_now(card.opening_hours, now)
-            if card.walk_in and seeker.walk_in_interest and not walk_in_now:
+            if card.walk_in and state.walk_in_interest and not walk_in_now:
                 continue  # near, but closed: not now
-            out.append((scored.match(self.taxonomy, r), card, walk_in_now))
-            if len(out) == room:
+            match = matching.Match(
+                vacancy_id=vid,
+                score=round(pk.score, 4),
+                distance_m=round(pk.distance_m, 1),
+                explanation=pk.explanation(self.taxonomy, state.ctx),
+            )
+            chosen.append((match, card, walk_in_now))
+            if len(chosen) == room:
                 break
-        return out
+        deliveries = await self._record_matches(raw, conn.seeker_id, chosen)
+        # Pushed now, or already pushed by another worker (the insert did nothing).
+        conn.pushed.update(m.vacancy_id for m, _, _ in chosen)
+        conn.bucket.take(len(deliveries))
+        return deliveries
 
     async def _record_matches(
         self,
@@ -242,8 +324,11 @@ class PushHub:
                 seeker.quiet_until = msg.quiet_until  # type: ignore[assignment]
             await session.flush()
             view = settings_view(seeker)
-        # New settings may make new matches eligible: let the next update look again.
-        conn.last_point = None
+        # New settings may make new matches eligible: let the next update look
+        # again, with the seeker read afresh (every connection of theirs here).
+        for peer in self.connections.get(conn.seeker_id, ()):
+            peer.last_point = None
+            peer.forget_cache()
         return p.encode({"type": "settings", **view})
 
     # --- sending -------------------------------------------------------------
@@ -274,6 +359,8 @@ class PushHub:
         for conn in list(self.connections.get(seeker_id, ())):
             for d in found:
                 conn.offer(p.with_seq(d.seq, d.payload))
+                if d.payload.get("type") == "match":
+                    conn.pushed.add(uuid.UUID(d.payload["vacancy"]["id"]))
 
     # --- messages from the bus ----------------------------------------------
 
@@ -288,6 +375,10 @@ class PushHub:
 
     async def on_event(self, event: VacancyEvent) -> None:
         if event.kind == "closed":
+            for peers in self.connections.values():
+                for c in peers:
+                    if c.cache is not None:
+                        c.cache.discard(event.vacancy_id)
             await self._deliver_withdrawals(event.vacancy_id)
         else:
             await self._reverse_geofence(event.vacancy_id)
@@ -306,68 +397,121 @@ class PushHub:
         metrics.PUSHES.labels("withdrawn").inc(len(found))
 
     async def _reverse_geofence(self, vacancy_id: uuid.UUID) -> None:
+        """A vacancy was created or changed: push it to this worker's connected
+        seekers who stand within their radius of it and match, and patch it
+        into the candidate caches whose area it lies in. One query for the
+        vacancy; the geofence itself runs over the connections in memory."""
         started = time.perf_counter()
-        ids = list(self.connections)
-        if not ids:
+        conns = [
+            c
+            for peers in self.connections.values()
+            for c in peers
+            if c.state is not None and c.last_point is not None and not c.closed
+        ]
+        if not conns:
             return
         now = dt.datetime.now(dt.UTC)
         sent: dict[uuid.UUID, list[delivery.Delivery]] = {}
         async with self.sessionmaker() as session, session.begin():
             raw = await geo.raw_connection(session)
-            nearby = await raw.fetch(
-                NEARBY_SEEKERS_SQL, vacancy_id, ids, self.settings.max_radius_m
-            )
-            if not nearby:
+            found = await geo.fetch_open_candidate_for_all(raw, vacancy_id)
+            if found is None:  # closed again already, or gone
+                for c in conns:
+                    if c.cache is not None:
+                        c.cache.discard(vacancy_id)
                 return
-            seekers = {
-                s.id: s
-                for s in await session.scalars(
-                    select(Jobseeker).where(Jobseeker.id.in_([r["id"] for r in nearby]))
-                )
-            }
-            for row in nearby:
-                seeker = seekers.get(row["id"])
-                if seeker is None or in_quiet_hours(now, seeker.quiet_from, seeker.quiet_until):
-                    continue
-                point = (row["lat"], row["lon"])
-                found = await self._offer_one(session, raw, seeker, vacancy_id, point, now)
-                if found:
-                    sent[seeker.id] = found
+            batch, vlat, vlon, required_certificates = found
+            lats = np.fromiter((c.last_point[0] for c in conns), np.float64, len(conns))  # type: ignore[index]
+            lons = np.fromiter((c.last_point[1] for c in conns), np.float64, len(conns))  # type: ignore[index]
+            dists = candidates.haversine_many(vlat, vlon, lats, lons)
+            offers: dict[uuid.UUID, tuple[Connection, candidates.Pick]] = {}
+            for conn, d in zip(conns, dists.tolist(), strict=True):
+                pick = self._patch(conn, batch, vlat, vlon, required_certificates, d, now)
+                if pick is not None and conn.seeker_id not in offers:
+                    offers[conn.seeker_id] = (conn, pick)
+            if offers:
+                cards = await geo.vacancy_cards(session, [vacancy_id], vlat, vlon, open_only=True)
+                card = cards.get(vacancy_id)
+                for seeker_id, (conn, pick) in offers.items():
+                    if card is None:
+                        break
+                    found_d = await self._offer(raw, conn, pick, card, now)
+                    if found_d:
+                        sent[seeker_id] = found_d
         for seeker_id, deliveries in sent.items():
             for conn in self.connections.get(seeker_id, ()):
                 conn.bucket.take(len(deliveries))
+                conn.pushed.add(vacancy_id)
             await self._send(seeker_id, deliveries)
         metrics.PUSHES.labels("match").inc(sum(len(d) for d in sent.values()))
         metrics.VACANCY_FANOUT_SECONDS.observe(time.perf_counter() - started)
 
-    async def _offer_one(
+    def _patch(
         self,
-        session: AsyncSession,
+        conn: Connection,
+        batch: CandidateBatch,
+        vlat: float,
+        vlon: float,
+        required_certificates: frozenset[str],
+        distance_m: float,
+        now: dt.datetime,
+    ) -> candidates.Pick | None:
+        """Score one vacancy for one connection: update its cache, and return it
+        as a pick if it should be pushed right now."""
+        state, cache = conn.state, conn.cache
+        assert state is not None
+        covers = cache is not None and cache.covers(vlat, vlon)
+        within = distance_m <= state.radius_m
+        if not covers and not within:
+            return None
+        # The batch row was read once for everyone; certificates are per seeker.
+        batch.eligibility.certificates_ok[0] = required_certificates <= state.certificates
+        batch.distance_m[0] = distance_m
+        scored = matching.score(state.ctx, batch)
+        cand = candidates.candidates_from(
+            batch, scored.scores, np.zeros(1, dtype=np.int64), np.array([vlat]), np.array([vlon])
+        )[0]
+        if not bool(scored.eligible[0]):
+            if cache is not None:
+                cache.discard(cand.vacancy_id)
+            return None
+        if cache is not None and covers:
+            cache.put(cand)
+        total = float(scored.scores.total[0])
+        if not within or total < state.min_score or cand.vacancy_id in conn.pushed:
+            return None
+        if state.paused or in_quiet_hours(now, state.quiet_from, state.quiet_until):
+            return None
+        peers = self.connections.get(conn.seeker_id, set())
+        if all(c.bucket.available(time.monotonic()) < 1 for c in peers):
+            return None  # throttled: the next location update will find it
+        walk_in = cand.walk_in and state.walk_in_interest
+        if walk_in and distance_m > self.settings.push_walk_in_m:
+            return None  # held back until the seeker is near
+        return candidates.Pick(cand, total, distance_m)
+
+    async def _offer(
+        self,
         raw: asyncpg.Connection,
-        seeker: Jobseeker,
-        vacancy_id: uuid.UUID,
-        point: tuple[float, float],
+        conn: Connection,
+        pick: candidates.Pick,
+        card: geo.NearbyVacancy,
         now: dt.datetime,
     ) -> list[delivery.Delivery]:
-        lat, lon = point
-        conns = self.connections.get(seeker.id, set())
-        if conns and all(c.bucket.available(time.monotonic()) < 1 for c in conns):
-            return []  # throttled: the next location update will find it
-        scored = await matching.score_vacancies(
-            session, self.taxonomy, seeker, [vacancy_id], lat, lon, seeker.radius_m
-        )
-        if vacancy_id not in scored:
-            return []
-        match, eligible = scored[vacancy_id]
-        if not eligible or match.score < seeker.push_min_score:
-            return []
-        cards = await geo.vacancy_cards(session, [vacancy_id], lat, lon)
-        card = cards[vacancy_id]
-        walk_in_now = card.walk_in and match.distance_m <= self.settings.push_walk_in_m
+        state = conn.state
+        assert state is not None
+        card = dataclasses.replace(card, distance_m=pick.distance_m)
+        walk_in_now = card.walk_in and pick.distance_m <= self.settings.push_walk_in_m
         walk_in_now = walk_in_now and open_now(card.opening_hours, now)
-        if card.walk_in and seeker.walk_in_interest and not walk_in_now:
+        if card.walk_in and state.walk_in_interest and not walk_in_now:
             return []
-        return await self._record_matches(raw, seeker.id, [(match, card, walk_in_now)])
+        match = matching.Match(
+            vacancy_id=card.id,
+            score=round(pick.score, 4),
+            distance_m=round(pick.distance_m, 1),
+            explanation=pick.explanation(self.taxonomy, state.ctx),
+        )
+        return await self._record_matches(raw, conn.seeker_id, [(match, card, walk_in_now)])
 
     # --- housekeeping -------------------------------------------------------
 
@@ -388,17 +532,4 @@ SET_POSITION_SQL = """
 UPDATE jobseekers
 SET last_position = ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, last_position_at = now()
 WHERE id = $1
-"""
-
-# Connected seekers (this worker's) whose last position is within their own
-# radius of the vacancy. The first ST_DWithin, with the largest radius allowed,
-# lets the GiST index on last_position do the work; the second is exact.
-NEARBY_SEEKERS_SQL = """
-SELECT j.id, ST_Y(j.last_position::geometry) AS lat, ST_X(j.last_position::geometry) AS lon
-FROM vacancies v
-JOIN jobseekers j
-  ON ST_DWithin(j.last_position, v.location, $3, false)
- AND ST_DWithin(j.last_position, v.location, j.radius_m, false)
-WHERE v.id = $1 AND v.status = 'open'
-  AND j.id = ANY($2::uuid[]) AND j.last_position IS NOT NULL AND NOT j.push_paused
 """

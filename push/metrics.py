@@ -21,3 +21,11 @@ VACANCY_FANOUT_SECONDS = Histogram(
     "New vacancy to connected seekers (one worker).",
     buckets=_BUCKETS,
 )
+CACHE_REBUILDS = Counter(
+    "jotr_push_cache_rebuilds_total", "Candidate caches built (one geo query each)."
+)
+CACHED_CANDIDATES = Histogram(
+    "jotr_push_cached_candidates",
+    "Candidates kept per cache build (those that can reach the seeker's threshold).",
+    buckets=(0, 5, 10, 25, 50, 100, 250, 500, 1000, 4000),
+)

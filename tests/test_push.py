@@ -169,6 +169,31 @@ async def test_a_vacancy_posted_over_rest_reaches_a_seeker_standing_nearby(
         await phone.close()
 
 
+async def test_vacancies_that_appear_nearby_are_found_when_the_seeker_walks_to_them(
+    push_server: ServerProcess, api: Any
+) -> None:
+    """Between cache rebuilds a location update touches no candidate query:
+    vacancies created (or closed) meanwhile must still be seen."""
+    lat, lon = push_spot()
+    s = await seeker_at(api, radius=600)
+    phone = await Phone.connect(push_server.base_url, s["token"])
+    await phone.move(lat, lon)
+    assert matches(await phone.drain(quiet=0.5)) == []
+    emp = await new_employer(api)
+    key = emp["api_key"]
+    ahead = await new_vacancy(api, key, *offset(lat, lon, 900, 90), title="ahead", walk_in=False)
+    closed = await new_vacancy(api, key, *offset(lat, lon, 950, 90), title="closed", walk_in=False)
+    await api.delete(f"/v1/vacancies/{closed['id']}", headers=auth(key))
+    assert matches(await phone.drain(quiet=0.8)) == []  # out of reach for now
+    got = []
+    for east in (100, 200, 300, 400):  # within the cache's margin: no rebuild
+        await phone.move(*offset(lat, lon, east, 90))
+        got += matches(await phone.drain(quiet=0.5))
+    await phone.close()
+    assert [m["vacancy"]["id"] for m in got] == [ahead["id"]]
+    assert got[0]["distance_m"] <= 600
+
+
 async def test_resume_replays_what_was_not_acked_in_order(
     push_server: ServerProcess, api: Any, database_url: str
 ) -> None:

@@ -1,0 +1,183 @@
+"""The per-connection candidate cache: re-ranking in memory must give what
+scoring afresh at the new position gives."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import uuid
+
+import numpy as np
+import pytest
+
+from matcher.eligibility import eligible_mask
+from matcher.matching import explain
+from matcher.scoring import score_batch
+from push import candidates as c
+from push.rules import haversine_m
+from tests.test_scoring import N_SKILLS, make_batch, seeker
+
+AARHUS = (56.1567, 10.2108)
+M_PER_DEG = 111_195.0
+
+
+class Labels:
+    def credit_vector(self, skill_ids: object) -> np.ndarray:
+        return np.zeros(N_SKILLS, dtype=np.float32)
+
+    def skill_uri(self, skill_id: int) -> str:
+        return f"skill/{skill_id}"
+
+    def skill_label(self, skill_id: int) -> str:
+        return f"skill {skill_id}"
+
+
+def around(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
+    return (
+        lat + north_m / M_PER_DEG,
+        lon + east_m / (M_PER_DEG * math.cos(math.radians(lat))),
+    )
+
+
+def random_scene(n: int, seed: int) -> tuple[object, object, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        rows.append(
+            {
+                "req": rng.choice(N_SKILLS, size=rng.integers(0, 5), replace=False).tolist(),
+                "opt": rng.choice(N_SKILLS, size=rng.integers(0, 4), replace=False).tolist(),
+                "hours": float(rng.integers(4, 40)),
+                "job_type": str(rng.choice(["fritidsjob", "ordinary"])),
+            }
+        )
+    batch = make_batch(rows)
+    batch.ids = [uuid.uuid4() for _ in range(n)]
+    batch.walk_in = rng.random(n) < 0.2
+    batch.eligibility = dataclasses.replace(
+        batch.eligibility, min_age=rng.choice([15, 18], size=n).astype(np.int16)
+    )
+    pts = [around(*AARHUS, rng.uniform(-1500, 1500), rng.uniform(-1500, 1500)) for _ in range(n)]
+    lats = np.array([p[0] for p in pts])
+    lons = np.array([p[1] for p in pts])
+    return batch, rows, lats, lons
+
+
+def test_haversine_many_agrees_with_the_scalar_one() -> None:
+    rng = np.random.default_rng(1)
+    lats = 55 + rng.random(50) * 2
+    lons = 8 + rng.random(50) * 4
+    got = c.haversine_many(56.0, 10.0, lats, lons)
+    want = [haversine_m(56.0, 10.0, a, b) for a, b in zip(lats, lons, strict=True)]
+    assert np.allclose(got, want, rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_picks_at_a_new_position_equal_scoring_afresh_there(seed: int) -> None:
+    batch, _, lats, lons = random_scene(400, seed)
+    rng = np.random.default_rng(seed)
+    credit = {int(k): 1.0 for k in rng.choice(N_SKILLS, size=20, replace=False)}
+    ctx = seeker(credit, radius_m=800.0, age=16)
+    anchor = AARHUS
+    batch.distance_m = c.haversine_many(*anchor, lats, lons)
+    scores = score_batch(ctx, batch)
+    eligible = eligible_mask(batch.eligibility, ctx.age)
+    min_score = 0.55
+    cache = c.CandidateCache.build(
+        ctx, batch, scores, eligible, lats, lons, anchor, min_score, capped=False
+    )
+    assert 0 < len(cache) < eligible.sum()  # dropped what cannot reach the threshold
+
+    here = around(*anchor, 220.0, -310.0)
+    picks = cache.picks(*here, set(), walk_in_interest=False, walk_in_m=300.0, limit=10_000)
+
+    # The reference: score every candidate at `here` from scratch.
+    batch.distance_m = c.haversine_many(*here, lats, lons)
+    fresh = score_batch(ctx, batch)
+    ok = eligible & (batch.distance_m <= ctx.radius_m) & (fresh.total >= min_score)
+    want = {batch.ids[r]: fresh.total[r] for r in np.flatnonzero(ok)}
+    assert {pk.candidate.vacancy_id for pk in picks} == set(want)
+    for pk in picks:
+        assert pk.score == pytest.approx(want[pk.candidate.vacancy_id], abs=1e-9)
+    assert [pk.score for pk in picks] == sorted((pk.score for pk in picks), reverse=True)
+
+    # The explanation written at push time is the one scoring afresh would write.
+    pk = picks[0]
+    row = batch.ids.index(pk.candidate.vacancy_id)
+    labels = Labels()
+    assert pk.explanation(labels, ctx) == explain(labels, ctx, batch, fresh, row)
+
+
+def test_walk_in_places_come_first_and_only_when_near() -> None:
+    batch, _, lats, lons = random_scene(200, 7)
+    for i in range(6):  # a few places close by, half of them walk-in
+        lats[i], lons[i] = around(*AARHUS, 40.0 * i, -30.0 * i)
+        batch.walk_in[i] = i % 2 == 0
+    ctx = seeker({}, radius_m=1500.0)
+    batch.distance_m = c.haversine_many(*AARHUS, lats, lons)
+    scores = score_batch(ctx, batch)
+    eligible = eligible_mask(batch.eligibility, ctx.age)
+    cache = c.CandidateCache.build(ctx, batch, scores, eligible, lats, lons, AARHUS, 0.0, False)
+    picks = cache.picks(*AARHUS, set(), walk_in_interest=True, walk_in_m=300.0, limit=10_000)
+    flags = [pk.candidate.walk_in for pk in picks]
+    assert any(flags) and not all(flags)
+    assert flags == sorted(flags, reverse=True)  # walk-in first
+    assert all(pk.distance_m <= 300.0 for pk in picks if pk.candidate.walk_in)
+    skip = {picks[0].candidate.vacancy_id}
+    again = cache.picks(*AARHUS, skip, walk_in_interest=True, walk_in_m=300.0, limit=10_000)
+    assert len(again) == len(picks) - 1 and picks[0].candidate.vacancy_id not in {
+        pk.candidate.vacancy_id for pk in again
+    }
+
+
+def test_validity_by_distance_time_and_density() -> None:
+    batch, _, lats, lons = random_scene(10, 3)
+    ctx = seeker({}, radius_m=600.0)
+    scores = score_batch(ctx, batch)
+    ok = np.ones(10, dtype=bool)
+    open_area = c.CandidateCache.build(ctx, batch, scores, ok, lats, lons, AARHUS, 0.0, False)
+    dense = c.CandidateCache.build(ctx, batch, scores, ok, lats, lons, AARHUS, 0.0, True)
+    t = open_area.built_at
+    assert open_area.valid_at(*around(*AARHUS, 0, c.MARGIN_M - 5), t)
+    assert not open_area.valid_at(*around(*AARHUS, 0, c.MARGIN_M + 5), t)
+    assert not dense.valid_at(*around(*AARHUS, 0, c.DENSE_MARGIN_M + 5), dense.built_at)
+    assert not open_area.valid_at(*AARHUS, t + c.TTL_S + 1)
+    assert open_area.covers(*around(*AARHUS, 600 + c.MARGIN_M - 5, 0))
+    assert not open_area.covers(*around(*AARHUS, 600 + c.MARGIN_M + 5, 0))
+
+
+def test_put_and_discard_patch_the_cache() -> None:
+    batch, _, lats, lons = random_scene(30, 4)
+    ctx = seeker({}, radius_m=2500.0)
+    batch.distance_m = c.haversine_many(*AARHUS, lats, lons)
+    scores = score_batch(ctx, batch)
+    ok = np.ones(30, dtype=bool)
+    cache = c.CandidateCache.build(ctx, batch, scores, ok, lats, lons, AARHUS, 0.0, False)
+    first = cache.picks(*AARHUS, set(), False, 300.0, 100)
+    gone = first[0].candidate.vacancy_id
+    cache.discard(gone)
+    assert gone not in {
+        pk.candidate.vacancy_id for pk in cache.picks(*AARHUS, set(), False, 300.0, 100)
+    }
+    newcomer = c.candidates_from(batch, scores, np.array([0]), lats, lons)[0]
+    newcomer.vacancy_id = uuid.uuid4()
+    cache.put(newcomer)
+    assert newcomer.vacancy_id in {
+        pk.candidate.vacancy_id for pk in cache.picks(*AARHUS, set(), False, 300.0, 100)
+    }
+    hopeless = c.CandidateCache.build(ctx, batch, scores, ok, lats, lons, AARHUS, 2.0, False)
+    hopeless.put(newcomer)  # can never reach a threshold of 2: not kept
+    assert len(hopeless) == 0
+
+
+def test_take_keeps_rows_and_their_skill_segments() -> None:
+    batch, rows, _, _ = random_scene(50, 5)
+    pick = np.array([3, 0, 17, 49])
+    sub = batch.take(pick)
+    assert sub.ids == [batch.ids[r] for r in pick]
+    for i, r in enumerate(pick):
+        got = sub.req_ids[sub.req_offsets[i] : sub.req_offsets[i + 1]].tolist()
+        assert got == rows[r]["req"]
+        got_opt = sub.opt_ids[sub.opt_offsets[i] : sub.opt_offsets[i + 1]].tolist()
+        assert got_opt == rows[r]["opt"]
+    assert np.array_equal(sub.eligibility.min_age, batch.eligibility.min_age[pick])
