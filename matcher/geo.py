@@ -83,6 +83,10 @@ LIMIT $6
 
 CANDIDATES_SQL = f"{_CANDIDATE_SELECT}\nFROM vacancies v{_NEAR}"
 CANDIDATES_WITH_POINTS_SQL = f"{_CANDIDATE_SELECT}{_POINT_COLUMNS}\nFROM vacancies v{_NEAR}"
+# Rows shared by many seekers (push/areas.py): each one's certificates are checked later.
+AREA_CANDIDATES_SQL = (
+    f"{_CANDIDATE_SELECT}{_POINT_COLUMNS}, v.required_certificates\nFROM vacancies v{_NEAR}"
+)
 
 # The same columns for given vacancies, wherever they are (reviews, push on a new vacancy).
 CANDIDATES_BY_ID_SQL = f"""{_CANDIDATE_SELECT}
@@ -181,7 +185,7 @@ async def fetch_candidates_with_points(
 ) -> tuple[CandidateBatch, np.ndarray, np.ndarray]:
     """Candidates as `fetch_candidates`, plus each one's latitude and longitude."""
     rows = await conn.fetch(CANDIDATES_WITH_POINTS_SQL, lon, lat, certificates, radius_m, age, cap)
-    return batch_from_rows(rows), *_points(rows)
+    return batch_from_rows(rows), *points_of(rows)
 
 
 async def fetch_open_candidate_for_all(
@@ -196,7 +200,7 @@ async def fetch_open_candidate_for_all(
     return batch_from_rows([row]), row["lat"], row["lon"], required
 
 
-def _points(rows: list[asyncpg.Record]) -> tuple[np.ndarray, np.ndarray]:
+def points_of(rows: list[asyncpg.Record]) -> tuple[np.ndarray, np.ndarray]:
     lat = np.fromiter((r["lat"] for r in rows), dtype=np.float64, count=len(rows))
     lon = np.fromiter((r["lon"] for r in rows), dtype=np.float64, count=len(rows))
     return lat, lon

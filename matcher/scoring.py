@@ -107,12 +107,12 @@ class CandidateBatch:
 def _take_segments(
     flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    lengths = offsets[rows + 1] - offsets[rows]
+    starts = offsets[rows]
+    lengths = offsets[rows + 1] - starts
     new_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(lengths, out=new_offsets[1:])
-    if len(rows) == 0 or new_offsets[-1] == 0:
-        return flat[:0].copy(), new_offsets
-    index = np.concatenate([np.arange(offsets[r], offsets[r + 1]) for r in rows.tolist()])
+    # Each kept element's position in `flat`: its row's old start plus its place in the row.
+    index = np.repeat(starts - new_offsets[:-1], lengths) + np.arange(new_offsets[-1])
     return flat[index], new_offsets
 
 

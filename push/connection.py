@@ -38,8 +38,9 @@ class Connection:
     bad_frames: list[float] = field(default_factory=list)
     closed: bool = False
     state: SeekerState | None = None
+    state_at: float = 0.0  # monotonic time the seeker was read
     cache: CandidateCache | None = None
-    # Vacancies this seeker was already pushed, among the cached ones.
+    # Vacancies this seeker was already pushed (read with the state, then kept up).
     pushed: set[uuid.UUID] = field(default_factory=set)
     # Where and when (monotonic) the position was last written to the database.
     written_point: tuple[float, float] | None = None

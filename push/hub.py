@@ -36,6 +36,7 @@ from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
 from push import candidates, delivery, metrics
 from push import protocol as p
+from push.areas import Area, AreaCache
 from push.bus import Bus
 from push.connection import Connection, SeekerState
 from push.payloads import settings_view, vacancy_card
@@ -45,6 +46,8 @@ log = logging.getLogger("jotr.push")
 
 # How many of the best matches one location update considers.
 MATCHES_PER_UPDATE = 50
+# Seconds between writes of the queued positions.
+POSITION_FLUSH_S = 0.2
 
 
 class PushHub:
@@ -62,6 +65,36 @@ class PushHub:
         # Tells this worker's own doorbells from other workers'.
         self.origin = uuid.uuid4().hex[:12]
         self.connections: dict[uuid.UUID, set[Connection]] = defaultdict(set)
+        self.areas = AreaCache()
+        # Positions to store, written together by `write_positions` (one UPDATE
+        # for all of them) rather than one transaction per update.
+        self._positions: dict[uuid.UUID, tuple[float, float]] = {}
+        self._positions_lock = asyncio.Lock()
+
+    async def write_positions(self, every_s: float = POSITION_FLUSH_S) -> None:
+        """Run for the life of the worker: store the queued positions."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.flush_positions()
+            except Exception:
+                log.exception("storing positions failed")
+
+    async def flush_positions(self) -> int:
+        async with self._positions_lock:
+            if not self._positions:
+                return 0
+            batch, self._positions = self._positions, {}
+            ids = list(batch)
+            async with self.sessionmaker() as session, session.begin():
+                raw = await geo.raw_connection(session)
+                await raw.execute(
+                    SET_POSITIONS_SQL,
+                    ids,
+                    [batch[i][1] for i in ids],
+                    [batch[i][0] for i in ids],
+                )
+            return len(ids)
 
     # --- connections -------------------------------------------------------
 
@@ -87,7 +120,9 @@ class PushHub:
                 await self._forget_position(conn.seeker_id)
 
     async def _forget_position(self, seeker_id: uuid.UUID) -> None:
-        async with self.sessionmaker() as session, session.begin():
+        # Under the writer's lock, so a write in flight cannot bring it back.
+        async with self._positions_lock, self.sessionmaker() as session, session.begin():
+            self._positions.pop(seeker_id, None)
             raw = await geo.raw_connection(session)
             await raw.execute(
                 "UPDATE jobseekers SET last_position = NULL, last_position_at = NULL WHERE id = $1",
@@ -126,22 +161,29 @@ class PushHub:
             if moved < self.settings.push_move_threshold_m:
                 metrics.LOCATION_SKIPPED.inc()
                 if now_m - conn.written_at >= self.settings.position_write_s:
-                    await self._write_position(conn, point, now_m)
+                    self._store_position(conn, point, now_m)
                 return 0
         conn.last_point = point
+        if self._position_due(conn, point, now_m):
+            self._store_position(conn, point, now_m)
         now = dt.datetime.now(dt.UTC)
-        rebuild = conn.state is None or conn.cache is None or not conn.cache.valid_at(*point, now_m)
-        write = self._position_due(conn, point, now_m)
-        if not rebuild and not write and not self._picks(conn, point, now):
+        state_due = conn.state is None or now_m - conn.state_at > candidates.TTL_S
+        cache_due = state_due or conn.cache is None or not conn.cache.valid_at(*point, now_m)
+        if cache_due and not state_due:
+            # Moved out of the margin: rebuilt from this worker's shared area if it has it.
+            area = self.areas.peek(*point, self._reach(conn))
+            if area is not None:
+                self._build_cache(conn, area, point)
+                cache_due = False
+        if not state_due and not cache_due and not self._picks(conn, point, now):
             metrics.LOCATION_SECONDS.observe(time.perf_counter() - started)
             return 0
         async with self.sessionmaker() as session, session.begin():
             raw = await geo.raw_connection(session)
-            if write:
-                await raw.execute(SET_POSITION_SQL, conn.seeker_id, loc.lon, loc.lat)
-                conn.written_point, conn.written_at = point, now_m
-            if rebuild and not await self._rebuild(session, raw, conn, point):
+            if state_due and not await self._load_state(session, raw, conn, now_m):
                 return 0
+            if cache_due:
+                self._build_cache(conn, await self.areas.get(raw, *point, self._reach(conn)), point)
             deliveries = await self._push_picks(session, raw, conn, point, now)
         await self._send(conn.seeker_id, deliveries)
         metrics.LOCATION_SECONDS.observe(time.perf_counter() - started)
@@ -155,28 +197,20 @@ class PushHub:
             return True
         return haversine_m(*conn.written_point, *point) >= self.settings.position_write_m
 
-    async def _write_position(
-        self, conn: Connection, point: tuple[float, float], now_m: float
-    ) -> None:
-        async with self.sessionmaker() as session, session.begin():
-            raw = await geo.raw_connection(session)
-            await raw.execute(SET_POSITION_SQL, conn.seeker_id, point[1], point[0])
+    def _store_position(self, conn: Connection, point: tuple[float, float], now_m: float) -> None:
+        self._positions[conn.seeker_id] = point
         conn.written_point, conn.written_at = point, now_m
 
-    async def _rebuild(
-        self,
-        session: AsyncSession,
-        raw: asyncpg.Connection,
-        conn: Connection,
-        point: tuple[float, float],
+    async def _load_state(
+        self, session: AsyncSession, raw: asyncpg.Connection, conn: Connection, now_m: float
     ) -> bool:
-        """Read the seeker and score everything within radius + margin of the
-        phone; False if the seeker no longer exists."""
+        """Read the seeker afresh (and what they were pushed); False if they no
+        longer exist."""
         seeker = await session.get(Jobseeker, conn.seeker_id, populate_existing=True)
         if seeker is None:  # erased while connected
             conn.closed = True
             return False
-        state = SeekerState(
+        conn.state = SeekerState(
             ctx=matching.seeker_context(seeker, self.taxonomy, seeker.radius_m),
             certificates=frozenset(seeker.certificates),
             radius_m=seeker.radius_m,
@@ -186,21 +220,30 @@ class PushHub:
             quiet_until=seeker.quiet_until,
             walk_in_interest=seeker.walk_in_interest,
         )
+        conn.state_at = now_m
+        conn.pushed = await delivery.pushed_vacancies(raw, conn.seeker_id)
+        return True
+
+    @staticmethod
+    def _reach(conn: Connection) -> float:
+        assert conn.state is not None
+        return conn.state.radius_m + candidates.MARGIN_M
+
+    def _build_cache(self, conn: Connection, area: Area, point: tuple[float, float]) -> None:
+        """Score everything within radius + margin of the phone for this seeker
+        and keep what could be pushed (push/candidates.py)."""
+        state = conn.state
+        assert state is not None
         lat, lon = point
-        batch, lats, lons = await geo.fetch_candidates_with_points(
-            raw, lat, lon, state.radius_m + candidates.MARGIN_M, state.ctx.age,
-            sorted(state.certificates), candidates.CACHE_CAP,
-        )  # fmt: skip
+        reach = self._reach(conn)
+        batch, rows = area.for_seeker(lat, lon, reach, state.certificates)
         scored = matching.score(state.ctx, batch)
-        conn.state = state
         conn.cache = candidates.CandidateCache.build(
-            state.ctx, batch, scored.scores, scored.eligible, lats, lons, point,
-            state.min_score, capped=len(batch) >= candidates.CACHE_CAP,
+            state.ctx, batch, scored.scores, scored.eligible, area.lats[rows], area.lons[rows],
+            point, state.min_score, capped=not area.complete_within(lat, lon, reach),
         )  # fmt: skip
-        conn.pushed = await delivery.already_pushed(raw, conn.seeker_id, list(conn.cache.by_id))
         metrics.CACHE_REBUILDS.inc()
         metrics.CACHED_CANDIDATES.observe(len(conn.cache))
-        return True
 
     def _picks(
         self, conn: Connection, point: tuple[float, float], now: dt.datetime
@@ -375,6 +418,7 @@ class PushHub:
 
     async def on_event(self, event: VacancyEvent) -> None:
         if event.kind == "closed":
+            self.areas.changed(event.vacancy_id, None, None)
             for peers in self.connections.values():
                 for c in peers:
                     if c.cache is not None:
@@ -408,7 +452,8 @@ class PushHub:
             for c in peers
             if c.state is not None and c.last_point is not None and not c.closed
         ]
-        if not conns:
+        if not conns:  # nobody here to tell; the shared areas may hold it, though
+            self.areas.clear()
             return
         now = dt.datetime.now(dt.UTC)
         sent: dict[uuid.UUID, list[delivery.Delivery]] = {}
@@ -416,11 +461,13 @@ class PushHub:
             raw = await geo.raw_connection(session)
             found = await geo.fetch_open_candidate_for_all(raw, vacancy_id)
             if found is None:  # closed again already, or gone
+                self.areas.changed(vacancy_id, None, None)
                 for c in conns:
                     if c.cache is not None:
                         c.cache.discard(vacancy_id)
                 return
             batch, vlat, vlon, required_certificates = found
+            self.areas.changed(vacancy_id, vlat, vlon)
             lats = np.fromiter((c.last_point[0] for c in conns), np.float64, len(conns))  # type: ignore[index]
             lons = np.fromiter((c.last_point[1] for c in conns), np.float64, len(conns))  # type: ignore[index]
             dists = candidates.haversine_many(vlat, vlon, lats, lons)
@@ -518,6 +565,7 @@ class PushHub:
     async def expire_positions(self) -> int:
         """Erase positions not refreshed within the TTL (connections that died
         without a clean close, e.g. a killed worker)."""
+        self.areas.expire()
         async with self.sessionmaker() as session, session.begin():
             raw = await geo.raw_connection(session)
             status = await raw.execute(
@@ -527,6 +575,14 @@ class PushHub:
             )
         return int(status.split()[-1])
 
+
+SET_POSITIONS_SQL = """
+UPDATE jobseekers j
+SET last_position = ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography,
+    last_position_at = now()
+FROM unnest($1::uuid[], $2::float8[], $3::float8[]) AS p(id, lon, lat)
+WHERE j.id = p.id
+"""
 
 SET_POSITION_SQL = """
 UPDATE jobseekers

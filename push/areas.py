@@ -1,0 +1,179 @@
+"""Candidate rows around a patch of the map, shared by one worker's connections.
+
+A connection's candidate cache (push/candidates.py) is rebuilt when its phone
+leaves the margin. Measured on the push bench, a rebuild that runs its own
+candidate query spends ~40 ms of worker CPU decoding ~2,000-4,000 rows with
+their skill arrays, for one person. People cluster (a city centre, a school, a
+station), so this worker asks PostGIS once per *area* (a grid cell of about
+1 km and a radius class) and every connection rebuilding in that cell scores
+the same rows for its own seeker in NumPy.
+
+PostGIS stays the record and the geo index: an area is the result of the
+indexed query, held for `TTL_S`, dropped when a vacancy event lands in it.
+Certificates are checked here per seeker, not in SQL, since the rows are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import asyncpg
+import numpy as np
+
+from matcher import geo
+from matcher.scoring import CandidateBatch
+from push.candidates import haversine_many
+
+# Grid cell: 0.01 degree of latitude (1.1 km) by 0.02 of longitude (1.2 km at 56 N).
+CELL_LAT, CELL_LON = 0.01, 0.02
+# Half the cell's diagonal, rounded up: the farthest a phone in the cell is from its centre.
+CELL_REACH_M = 900.0
+# Fine steps: every metre of radius is paid for in rows decoded (a 5 km seeker's
+# radius + margin is 5.5 km; a 10 km class would fetch three times the rows).
+RADIUS_CLASSES = (
+    1_000.0, 1_500.0, 2_000.0, 2_500.0, 3_000.0, 4_000.0, 5_500.0, 7_500.0,
+    10_000.0, 15_000.0, 20_000.0, 30_000.0, 50_000.0,
+)  # fmt: skip
+# Rows per area: the nearest this many around the cell's centre.
+AREA_CAP = 4_000
+TTL_S = 120.0
+# No age filter in SQL: the rows serve seekers of every age; the hard rules decide.
+ANY_AGE = 200
+
+
+@dataclass(slots=True)
+class Area:
+    batch: CandidateBatch  # distance_m is meaningless here: each seeker has their own
+    lats: np.ndarray
+    lons: np.ndarray
+    needs_certificates: np.ndarray  # bool
+    required: dict[int, frozenset[str]]  # row -> certificates, for the rows that need some
+    ids: frozenset[uuid.UUID]
+    centre: tuple[float, float]
+    reach_m: float  # every open vacancy within this distance of the centre is here
+    fetched_at: float = field(default_factory=time.monotonic)
+
+    def complete_within(self, lat: float, lon: float, radius_m: float) -> bool:
+        """Whether every open vacancy within `radius_m` of (lat, lon) is here."""
+        d = haversine_many(*self.centre, np.array([lat]), np.array([lon]))[0]
+        return bool(d + radius_m <= self.reach_m)
+
+    def for_seeker(
+        self, lat: float, lon: float, radius_m: float, certificates: frozenset[str]
+    ) -> tuple[CandidateBatch, np.ndarray]:
+        """The rows within `radius_m` of the phone, as a batch with the phone's
+        distances and the seeker's certificates; and which rows of the area
+        they are."""
+        dist = haversine_many(lat, lon, self.lats, self.lons)
+        rows = np.flatnonzero(dist <= radius_m)
+        rows = rows[np.argsort(dist[rows], kind="stable")]
+        ok = ~self.needs_certificates[rows]
+        for i in np.flatnonzero(~ok).tolist():
+            ok[i] = self.required[int(rows[i])] <= certificates
+        sub = self.batch.take(rows)
+        sub.distance_m = dist[rows]
+        sub.eligibility = dataclasses.replace(sub.eligibility, certificates_ok=ok)
+        return sub, rows
+
+
+class AreaCache:
+    def __init__(self, ttl_s: float = TTL_S, cap: int = AREA_CAP) -> None:
+        self.ttl_s = ttl_s
+        self.cap = cap
+        self._areas: dict[tuple[int, int, float], Area] = {}
+        self._loading: dict[tuple[int, int, float], asyncio.Future[Area]] = {}
+        self.fetches = 0
+
+    @staticmethod
+    def key(lat: float, lon: float, radius_m: float) -> tuple[int, int, float]:
+        radius_class = next((r for r in RADIUS_CLASSES if r >= radius_m), radius_m)
+        return math.floor(lat / CELL_LAT), math.floor(lon / CELL_LON), radius_class
+
+    def peek(self, lat: float, lon: float, radius_m: float) -> Area | None:
+        """The area if this worker holds it fresh, without asking the database."""
+        area = self._areas.get(self.key(lat, lon, radius_m))
+        if area is not None and time.monotonic() - area.fetched_at <= self.ttl_s:
+            return area
+        return None
+
+    async def get(self, raw: asyncpg.Connection, lat: float, lon: float, radius_m: float) -> Area:
+        """The area around (lat, lon) holding every open vacancy within
+        `radius_m` of any point of its cell (or the nearest `cap`)."""
+        area = self.peek(lat, lon, radius_m)
+        if area is not None:
+            return area
+        key = self.key(lat, lon, radius_m)
+        pending = self._loading.get(key)
+        if pending is not None:  # another connection in the cell is fetching it
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Area] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            area = await self._fetch(raw, key)
+            self._areas[key] = area
+            future.set_result(area)
+            return area
+        except BaseException as e:
+            future.set_exception(e)
+            future.exception()  # retrieved: waiters get it, nobody logs it as lost
+            raise
+        finally:
+            del self._loading[key]
+
+    async def _fetch(self, raw: asyncpg.Connection, key: tuple[int, int, float]) -> Area:
+        i, j, radius_class = key
+        centre = ((i + 0.5) * CELL_LAT, (j + 0.5) * CELL_LON)
+        reach = radius_class + CELL_REACH_M
+        rows = await raw.fetch(
+            geo.AREA_CANDIDATES_SQL, centre[1], centre[0], [], reach, ANY_AGE, self.cap
+        )
+        self.fetches += 1
+        batch = geo.batch_from_rows(rows)
+        lats, lons = geo.points_of(rows)
+        required = {
+            r: frozenset(row["required_certificates"])
+            for r, row in enumerate(rows)
+            if row["required_certificates"]
+        }
+        needs = np.zeros(len(rows), dtype=bool)
+        needs[list(required)] = True
+        if len(rows) >= self.cap:  # capped: complete only up to the farthest row
+            reach = float(batch.distance_m[-1])
+        return Area(
+            batch=batch,
+            lats=lats,
+            lons=lons,
+            needs_certificates=needs,
+            required=required,
+            ids=frozenset(batch.ids),  # type: ignore[arg-type]
+            centre=centre,
+            reach_m=reach,
+        )
+
+    def changed(self, vacancy_id: uuid.UUID, lat: float | None, lon: float | None) -> None:
+        """A vacancy was created, changed or closed: drop the areas it is or
+        would be in, so the next rebuild there reads it afresh."""
+        for key, area in list(self._areas.items()):
+            if vacancy_id in area.ids:
+                del self._areas[key]
+            elif lat is not None and lon is not None:
+                d = haversine_many(*area.centre, np.array([lat]), np.array([lon]))[0]
+                if d <= area.reach_m:
+                    del self._areas[key]
+
+    def clear(self) -> None:
+        self._areas.clear()
+
+    def expire(self) -> None:
+        now = time.monotonic()
+        for key, area in list(self._areas.items()):
+            if now - area.fetched_at > self.ttl_s:
+                del self._areas[key]
+
+    def __len__(self) -> int:
+        return len(self._areas)
