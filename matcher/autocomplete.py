@@ -232,6 +232,9 @@ class LabelIndex:
         label = np.repeat(np.arange(len(padded), dtype=np.int64), lengths)[: codes.size]
         keep = (codes & 0xFFFF) != _TWO_SPACES  # also every code spanning two labels
         pairs = np.sort(codes[keep].astype(np.int64) << 32 | label[keep])  # sort beats unique
+        if pairs.size == 0:  # no labels (a database without ESCO): nothing to find
+            self.postings = {}
+            return
         pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
         code = pairs >> 32
         starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])

@@ -61,6 +61,11 @@ def test_index_dedupes_by_concept_and_prefers_label_prefix() -> None:
     assert index.search("!!!", "da", 10) == []
 
 
+def test_an_empty_index_finds_nothing() -> None:
+    # A database without ESCO loaded yet must not stop the service from starting.
+    assert LabelIndex([]).search("kasse", "da", 10) == []
+
+
 # --- the API --------------------------------------------------------------------------
 
 
