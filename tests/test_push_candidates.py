@@ -14,6 +14,7 @@ from matcher.eligibility import eligible_mask
 from matcher.matching import explain
 from matcher.scoring import score_batch
 from push import candidates as c
+from push.areas import Area, AreaCache
 from push.rules import haversine_m
 from tests.test_scoring import N_SKILLS, make_batch, seeker
 
@@ -181,3 +182,45 @@ def test_take_keeps_rows_and_their_skill_segments() -> None:
         got_opt = sub.opt_ids[sub.opt_offsets[i] : sub.opt_offsets[i + 1]].tolist()
         assert got_opt == rows[r]["opt"]
     assert np.array_equal(sub.eligibility.min_age, batch.eligibility.min_age[pick])
+
+
+def test_an_area_serves_each_seeker_their_own_distances_and_certificates() -> None:
+    batch, _, _, _ = random_scene(3, 9)
+    lats = np.array([around(*AARHUS, 0, d)[0] for d in (300, 100, 2000)])
+    lons = np.array([around(*AARHUS, 0, d)[1] for d in (300, 100, 2000)])
+    area = Area(
+        batch=batch,
+        lats=lats,
+        lons=lons,
+        needs_certificates=np.array([True, False, False]),
+        required={0: frozenset({"truck"})},
+        ids=frozenset(batch.ids),  # type: ignore[arg-type]
+        centre=AARHUS,
+        reach_m=3000.0,
+    )
+    sub, rows = area.for_seeker(*AARHUS, 1000.0, frozenset())
+    assert rows.tolist() == [1, 0]  # nearest first, the one 2 km away left out
+    assert sub.ids == [batch.ids[1], batch.ids[0]]
+    assert sub.distance_m == pytest.approx([100.0, 300.0], rel=1e-3)
+    assert sub.eligibility.certificates_ok.tolist() == [True, False]
+    sub, _ = area.for_seeker(*AARHUS, 1000.0, frozenset({"truck", "first aid"}))
+    assert sub.eligibility.certificates_ok.tolist() == [True, True]
+    assert area.complete_within(*AARHUS, 2500.0)
+    assert not area.complete_within(*around(*AARHUS, 1000, 0), 2500.0)
+
+
+def test_vacancy_events_drop_the_areas_they_fall_in() -> None:
+    cache = AreaCache()
+    batch, _, lats, lons = random_scene(2, 11)
+
+    def area(centre: tuple[float, float]) -> Area:
+        return Area(batch, lats, lons, np.zeros(2, dtype=bool), {}, frozenset(batch.ids),  # type: ignore[arg-type]
+                    centre, 2000.0)  # fmt: skip
+
+    far = around(*AARHUS, 0, 20_000)
+    cache._areas = {(1, 1, 1.0): area(AARHUS), (2, 2, 1.0): area(far)}
+    assert cache.peek(*AARHUS, 1.0) is None  # another key: not there
+    cache.changed(uuid.uuid4(), *around(*AARHUS, 500, 0))
+    assert list(cache._areas) == [(2, 2, 1.0)]  # the near one dropped
+    cache.changed(batch.ids[0], None, None)  # type: ignore[arg-type]
+    assert len(cache) == 0  # closed: every area holding it dropped
