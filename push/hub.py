@@ -471,8 +471,13 @@ class PushHub:
             lats = np.fromiter((c.last_point[0] for c in conns), np.float64, len(conns))  # type: ignore[index]
             lons = np.fromiter((c.last_point[1] for c in conns), np.float64, len(conns))  # type: ignore[index]
             dists = candidates.haversine_many(vlat, vlon, lats, lons)
+            # Only phones near enough for the vacancy to be within their radius or
+            # their cache's area (whose anchor is at most the margin from the phone).
+            radii = np.fromiter((c.state.radius_m for c in conns), np.float64, len(conns))  # type: ignore[union-attr]
+            near = np.flatnonzero(dists <= radii + 2 * candidates.MARGIN_M)
             offers: dict[uuid.UUID, tuple[Connection, candidates.Pick]] = {}
-            for conn, d in zip(conns, dists.tolist(), strict=True):
+            for i in near.tolist():
+                conn, d = conns[i], float(dists[i])
                 pick = self._patch(conn, batch, vlat, vlon, required_certificates, d, now)
                 if pick is not None and conn.seeker_id not in offers:
                     offers[conn.seeker_id] = (conn, pick)
