@@ -29,6 +29,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -463,3 +464,85 @@ class GeocodeCacheEntry(Base):
     precision: Mapped[str] = mapped_column(String(16), nullable=False)
     label: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     created_at: Mapped[dt.datetime] = _now()
+
+
+# --- Feedback and courses (matcher/feedback.py, matcher/courses.py) ---------------
+
+# What can happen to a match, and who did it. Kept as CHECKs on text (not PG enums)
+# so adding a kind later is one migration line, not an ALTER TYPE.
+EVENT_KINDS: tuple[str, ...] = (
+    "pushed",
+    "opened",
+    "dismissed",
+    "saved",
+    "applied",
+    "hired",
+    "verdict_good",
+    "verdict_bad",
+)
+EVENT_ACTORS: tuple[str, ...] = ("seeker", "employer", "consultant", "system")
+AGE_BANDS: tuple[str, ...] = ("<18", "18-24", "25-29", "30+")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class MatchEvent(Base):
+    """One thing that happened to a match, append-only: the ranker's training data
+    and the consultants' outcome figures.
+
+    `score` and `features` are the match as scored at that moment (the order of
+    `matcher.feedback.FEATURE_NAMES`). Nothing here locates the seeker: `age_band`
+    and the vacancy's coarse `area` are all that fairness statistics get.
+    """
+
+    __tablename__ = "match_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    occurred_at: Mapped[dt.datetime] = _now()
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), nullable=False
+    )
+    vacancy_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vacancies.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    score: Mapped[float] = mapped_column(REAL, nullable=False)
+    features: Mapped[list[float]] = mapped_column(ARRAY(REAL), nullable=False)
+    scorer: Mapped[str] = mapped_column(Text, nullable=False)
+    age_band: Mapped[str] = mapped_column(Text, nullable=False)
+    area: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_match_events_jobseeker_occurred", "jobseeker_id", "occurred_at"),
+        CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),
+        CheckConstraint(_in("actor", EVENT_ACTORS), name="actor"),
+        CheckConstraint(_in("age_band", AGE_BANDS), name="age_band"),
+    )
+
+
+class Course(Base):
+    """A course that teaches ESCO skills (loaded from a catalogue CSV)."""
+
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The catalogue's own id for the course: the upsert key of a re-load.
+    source_ref: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    provider: Mapped[str] = mapped_column(Text, nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    language: Mapped[str] = mapped_column(String(8), nullable=False)
+    duration_hours: Mapped[float | None] = mapped_column(Float)
+
+
+class CourseSkill(Base):
+    __tablename__ = "course_skills"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True, index=True)

@@ -20,6 +20,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from matcher import feedback
+
 MATCH = "match"
 WITHDRAWN = "withdrawn"
 
@@ -65,6 +67,9 @@ async def record(
         [i[2] for i in items],
     )
     out = [Delivery(jobseeker_id, r["seq"], _json(r["payload"])) for r in rows]
+    if kind == MATCH:  # each new match is also a `pushed` feedback event, in this transaction
+        pushed = [(r["vacancy_id"], d.payload) for r, d in zip(rows, out, strict=True)]
+        await feedback.record_pushed(conn, jobseeker_id, pushed)
     return sorted(out, key=lambda d: d.seq)
 
 
@@ -72,14 +77,11 @@ def _json(value: Any) -> dict[str, Any]:
     return orjson.loads(value) if isinstance(value, str | bytes) else value  # type: ignore[no-any-return]
 
 
-async def already_pushed(
-    conn: asyncpg.Connection, jobseeker_id: uuid.UUID, vacancy_ids: list[uuid.UUID]
-) -> set[uuid.UUID]:
+async def pushed_vacancies(conn: asyncpg.Connection, jobseeker_id: uuid.UUID) -> set[uuid.UUID]:
+    """Every vacancy this seeker was ever pushed a match of."""
     rows = await conn.fetch(
-        "SELECT vacancy_id FROM push_deliveries"
-        " WHERE jobseeker_id = $1 AND kind = 'match' AND vacancy_id = ANY($2::uuid[])",
+        "SELECT vacancy_id FROM push_deliveries WHERE jobseeker_id = $1 AND kind = 'match'",
         jobseeker_id,
-        vacancy_ids,
     )
     return {r["vacancy_id"] for r in rows}
 

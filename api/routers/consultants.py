@@ -16,7 +16,7 @@ from api.deps import CurrentConsultant, SessionDep, TaxonomyDep
 from api.routers.jobseekers import Limit, MinScore, Radius, match_list, seeker_out
 from api.schemas.common import Lat, LatQuery, Lon, LonQuery, Strict
 from api.schemas.jobseekers import MatchList, SeekerOut
-from matcher import caseload, matching
+from matcher import caseload, feedback, matching
 from matcher.eligibility import age_on
 from matcher.errors import NotFound
 from matcher.models import Verdict
@@ -138,6 +138,10 @@ async def review_match(
         body.reason,
         match.score if lat is not None else None,
         {**explanation, "eligible": eligible},
+    )
+    point = (lat, lon) if lat is not None and lon is not None else None
+    await feedback.record_verdict(
+        session, taxonomy, seeker, body.vacancy_id, body.verdict, consultant.id, point
     )
     await caseload.audit(
         session,
