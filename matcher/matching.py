@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import metrics
+from matcher import metrics, ranking
 from matcher.eligibility import age_on, eligible_mask
 from matcher.geo import fetch_candidates, fetch_candidates_by_id
 from matcher.scoring import PARTS, WEIGHTS, CandidateBatch, Scores, SeekerContext, score_batch
@@ -106,18 +106,22 @@ def score(ctx: SeekerContext, batch: CandidateBatch) -> Scored:
 
 
 def rank(scored: Scored, limit: int, min_score: float = 0.0) -> np.ndarray:
-    """Rows of the best eligible candidates with at least `min_score`, best first."""
+    """Rows of the best eligible candidates with at least `min_score`, best first.
+
+    A learned ranker (matcher/ranking.py) re-orders the best RERANK_K by hand score."""
     if len(scored.batch) == 0:
         return np.zeros(0, dtype=np.int64)
+    ranker = ranking.active()
+    pool = limit if ranking.is_hand_set(ranker) else max(limit, ranking.RERANK_K)
     ok = scored.eligible & (scored.scores.total >= min_score)
     total = np.where(ok, scored.scores.total, -1.0)
-    k = min(limit, int(ok.sum()))
+    k = min(pool, int(ok.sum()))
     if k == 0:
         return np.zeros(0, dtype=np.int64)
     top = np.argpartition(-total, k - 1)[:k]
     # Ties broken by distance so the order is stable and sensible.
     order = np.lexsort((scored.batch.distance_m[top], -total[top]))
-    return top[order]
+    return ranking.rerank(scored, top[order], ranker)[:limit]
 
 
 def explain(
