@@ -81,6 +81,21 @@ DATABASE_URL to a PostGIS database."
 apt-get install postgresql-$major-postgis-3 (macOS: brew install postgis)."
 }
 
+# Chromium for the browser tests (tests/test_web_browser.py drives it with
+# Playwright). Debian's package, not Playwright's download, which needs a network
+# we may not have; the emoji font makes the app's picture icons render.
+ensure_chromium() {
+    [ -x /usr/bin/chromium ] && return 0
+    if can_apt; then
+        say "Installing Chromium for the browser tests (apt-get install chromium chromium-driver)"
+        apt_install chromium chromium-driver fonts-liberation fonts-noto-color-emoji \
+            || die "could not install chromium with apt-get"
+        [ -x /usr/bin/chromium ] && return 0
+    fi
+    die "Chromium is missing for the browser tests. Install it as root: \
+apt-get install chromium chromium-driver (or set JOTR_CHROMIUM to a Chromium binary)."
+}
+
 # The project's virtualenv, with the package installed (editable) and extras "$1".
 ensure_venv() {
     local extras="${1:-}" spec="." stamp python="${PYTHON:-python3}"

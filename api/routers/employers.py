@@ -1,15 +1,17 @@
-"""Employer sign-up."""
+"""Employer sign-up, and an employer's own vacancies with their reach."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
-from api.deps import SessionDep
+from api.deps import CurrentEmployer, SessionDep, TaxonomyDep
+from api.presenters import vacancy_owner
 from api.schemas.common import Strict
-from matcher import accounts
+from api.schemas.vacancies import VacancyOwner
+from matcher import accounts, reach
 
 router = APIRouter(prefix="/v1/employers", tags=["employers"])
 
@@ -32,3 +34,48 @@ class EmployerCreated(BaseModel):
 async def create_employer(body: EmployerCreate, session: SessionDep) -> EmployerCreated:
     employer, key = await accounts.create_employer(session, body.name, body.cvr, body.contact_email)
     return EmployerCreated(id=employer.id, name=employer.name, api_key=key)
+
+
+class VacancyList(BaseModel):
+    vacancies: list[VacancyOwner]
+
+
+class ReachOut(BaseModel):
+    vacancy_id: uuid.UUID
+    matching_seekers: int | None = Field(
+        description="Young people near by right now whom the vacancy fits; null when "
+        "fewer than `fewer_than` (small counts could identify someone)"
+    )
+    fewer_than: int = Field(description="Counts below this are not shown")
+    radius_m: float = Field(description="The farthest anyone is counted from (each uses theirs)")
+
+
+@router.get("/me/vacancies", response_model=VacancyList, summary="My vacancies")
+async def my_vacancies(
+    employer: CurrentEmployer, session: SessionDep, taxonomy: TaxonomyDep
+) -> VacancyList:
+    rows = await reach.owned_vacancies(session, employer.id)
+    return VacancyList(vacancies=[vacancy_owner(v, employer.name, taxonomy) for v in rows])
+
+
+@router.get(
+    "/me/vacancies/{vacancy_id}/reach",
+    response_model=ReachOut,
+    summary="How many young people near by the vacancy fits now (a count only)",
+)
+async def vacancy_reach(
+    vacancy_id: uuid.UUID,
+    request: Request,
+    employer: CurrentEmployer,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+) -> ReachOut:
+    vacancy = await reach.owned_vacancy(session, employer.id, vacancy_id)
+    max_radius = request.app.state.settings.max_radius_m
+    found = await reach.reach(session, taxonomy, vacancy, max_radius)
+    return ReachOut(
+        vacancy_id=vacancy.id,
+        matching_seekers=found.shown,
+        fewer_than=found.floor,
+        radius_m=max_radius,
+    )

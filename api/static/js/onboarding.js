@@ -1,0 +1,429 @@
+// Sign-up in a few taps: age, a wished-for occupation (Danish autocomplete or a
+// picture), ticked skills, a picture quiz for the work profile, distance.
+// No free text is required; the first name is optional.
+import { t, getLang, onLangChange } from "./i18n.js";
+import { h, icon, clear, combobox } from "./ui.js";
+
+// Each picture stands for a few occupations young people often start in; each
+// query names one of them exactly (the top answer is taken when it is strong).
+const QUICK_OCCUPATIONS = [
+  { key: "occ.cafe", symbol: "☕", q: { da: ["barista", "tjener", "opvasker", "bartender"],
+    en: ["barista", "waiter", "kitchen porter", "bartender"] } },
+  { key: "occ.shop", symbol: "🛒", q: { da: ["butiksassistent", "kasseassistent", "vareopfylder", "salgsassistent"],
+    en: ["shop assistant", "cashier", "shelf filler", "sales assistant"] } },
+  { key: "occ.stock", symbol: "📦", q: { da: ["lagerarbejder", "lagerekspedient", "gaffeltruckfører"],
+    en: ["warehouse worker", "warehouse order picker", "forklift operator"] } },
+  { key: "occ.clean", symbol: "🧽", q: { da: ["rengøringsassistent", "rengøringshjælp", "vinduespudser"],
+    en: ["office cleaner", "domestic cleaner", "window cleaner"] } },
+  { key: "occ.kitchen", symbol: "🍳", q: { da: ["køkkenassistent", "kok", "pizzabager", "opvasker"],
+    en: ["kitchen assistant", "cook", "pizzaiolo", "kitchen porter"] } },
+  { key: "occ.care", symbol: "🧸", q: { da: ["medarbejder i en børnepasningsordning", "social- og sundhedshjælper", "hjemmehjælper"],
+    en: ["child care worker", "social care worker", "home care aide"] } },
+  { key: "occ.bike", symbol: "🚲", q: { da: ["cykelbud", "chauffør - vareudbringning", "postbud"],
+    en: ["bicycle courier", "postman/postwoman"] } },
+  { key: "occ.garden", symbol: "🌳", q: { da: ["gartner", "havegartner", "anlægsgartner"],
+    en: ["garden labourer", "landscape gardener", "horticulture worker"] } },
+  { key: "occ.build", symbol: "🔨", q: { da: ["tømrer", "murer", "anlægsarbejder", "bygningsmaler"],
+    en: ["carpenter", "bricklayer", "construction painter", "construction worker"] } },
+];
+const STRONG = 1.5; // autocomplete scores: ~2.4 for the very label, under 1 for loose hits
+
+// Work-style questions: two pictures each; a tap sets the dimension low or high.
+const QUIZ = [
+  { dim: "teamwork", key: "quiz.team", a: "🧍", b: "👥" },
+  { dim: "customer_contact", key: "quiz.customers", a: "📦", b: "🗣️" },
+  { dim: "physical_work", key: "quiz.physical", a: "🪑", b: "🏃" },
+  { dim: "variety", key: "quiz.variety", a: "🔁", b: "🎲" },
+  { dim: "early_hours", key: "quiz.early", a: "😴", b: "🌅" },
+  { dim: "late_hours", key: "quiz.late", a: "🏠", b: "🌙" },
+];
+const LIKES = [
+  { dim: "realistic", symbol: "🔧" },
+  { dim: "investigative", symbol: "🔍" },
+  { dim: "artistic", symbol: "🎨" },
+  { dim: "social", symbol: "🤝" },
+  { dim: "enterprising", symbol: "💬" },
+  { dim: "conventional", symbol: "📋" },
+];
+const RADII = [
+  { m: 1000, symbol: "🚶" },
+  { m: 3000, symbol: "🚲" },
+  { m: 5000, symbol: "🛴" },
+  { m: 10000, symbol: "🚌" },
+];
+const HOURS = [
+  { max: 10, key: "ob.hours.few", symbol: "🕐" },
+  { max: 25, key: "ob.hours.part", symbol: "🕓" },
+  { max: null, key: "ob.hours.full", symbol: "🕗" },
+];
+const STEPS = ["welcome", "age", "occupation", "skills", "quiz", "likes", "where"];
+
+export class Onboarding {
+  /**
+   * @param {HTMLElement} root
+   * @param {import("./api.js").Api} api
+   * @param {{onDone: (token: string) => void, useKey: (key: string) => Promise<boolean>}} hooks
+   */
+  constructor(root, api, hooks) {
+    this.root = root;
+    this.api = api;
+    this.hooks = hooks;
+    this.step = 0;
+    this.draft = {
+      birth_date: "",
+      display_name: "",
+      occupation: null,
+      skills: new Map(), // uri -> label
+      offered: [], // [{uri, label}]
+      work_profile: {},
+      likes: new Set(),
+      radius_m: 3000,
+      hours_max: null,
+    };
+    this.error = "";
+    onLangChange(() => this.render());
+  }
+
+  start() {
+    this.step = 0;
+    this.render();
+  }
+
+  go(step) {
+    this.step = Math.max(0, Math.min(STEPS.length - 1, step));
+    this.error = "";
+    this.render();
+    const heading = this.root.querySelector("h2");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }
+
+  render() {
+    clear(this.root);
+    const name = STEPS[this.step];
+    if (this.step > 0) {
+      this.root.append(
+        h("ol", { class: "steps", "aria-hidden": "true" },
+          STEPS.slice(1).map((_, i) => h("li", { class: i < this.step ? "done" : "" }))),
+      );
+    }
+    this.root.append(this[`_${name}`]());
+    if (this.error) {
+      this.root.append(h("p", { class: "error-text", role: "alert" }, this.error));
+    }
+  }
+
+  _nav({ next = () => this.go(this.step + 1), nextLabel = t("next"), skip = false, id = "" } = {}) {
+    return h("div", { class: "row end", style: "margin-top:1rem" },
+      h("button", { type: "button", class: "btn", onclick: () => this.go(this.step - 1) },
+        icon("←"), t("back")),
+      skip ? h("button", { type: "button", class: "btn", onclick: () => this.go(this.step + 1) }, t("skip.step")) : null,
+      h("button", { type: "button", class: "btn primary", onclick: next, id: id || null }, nextLabel, icon("→")),
+    );
+  }
+
+  _welcome() {
+    const keyInput = h("input", { type: "password", id: "ob-key", autocomplete: "off" });
+    const keyError = h("p", { class: "error-text", role: "alert", hidden: true });
+    return h("section", { class: "hero stack", "aria-labelledby": "ob-h" },
+      h("span", { class: "big", "aria-hidden": "true" }, "📍💼"),
+      h("h2", { id: "ob-h" }, t("ob.welcome.title")),
+      h("p", {}, t("ob.welcome.text")),
+      h("button", { type: "button", class: "btn primary block", id: "ob-start", onclick: () => this.go(1) },
+        t("ob.start"), icon("→")),
+      h("details", { style: "text-align:left" },
+        h("summary", {}, t("ob.have.key")),
+        h("div", { class: "field", style: "margin-top:.5rem" },
+          h("label", { for: "ob-key" }, t("ob.key.label")), keyInput),
+        keyError,
+        h("button", {
+          type: "button", class: "btn",
+          onclick: async () => {
+            const ok = await this.hooks.useKey(keyInput.value.trim());
+            if (!ok) {
+              keyError.textContent = t("ob.key.bad");
+              keyError.hidden = false;
+            }
+          },
+        }, t("ob.key.use")),
+      ),
+    );
+  }
+
+  _age() {
+    const today = new Date();
+    const max = new Date(today.getFullYear() - 13, today.getMonth(), today.getDate());
+    const min = new Date(today.getFullYear() - 30, today.getMonth(), today.getDate() + 1);
+    const birth = h("input", {
+      type: "date", id: "ob-birth", required: true, value: this.draft.birth_date,
+      min: iso(min), max: iso(max), "aria-describedby": "ob-age-hint",
+      oninput: (e) => (this.draft.birth_date = e.target.value),
+    });
+    const name = h("input", {
+      type: "text", id: "ob-name", autocomplete: "given-name", maxlength: 100, value: this.draft.display_name,
+      oninput: (e) => (this.draft.display_name = e.target.value),
+    });
+    const next = () => {
+      const d = this.draft.birth_date;
+      if (!d) return this._fail(t("ob.age.missing"));
+      const age = ageOn(d, new Date());
+      if (age < 13 || age > 29) return this._fail(t("ob.age.bad"));
+      this.go(this.step + 1);
+    };
+    return h("section", { class: "stack", "aria-labelledby": "ob-h" },
+      h("h2", { id: "ob-h" }, icon("🎂"), " ", t("ob.age.title")),
+      h("p", { class: "hint", id: "ob-age-hint" }, t("ob.age.hint")),
+      h("div", { class: "field" }, h("label", { for: "ob-birth" }, t("ob.birth")), birth),
+      h("div", { class: "field" }, h("label", { for: "ob-name" }, t("ob.name")), name),
+      this._nav({ next, id: "ob-next" }),
+    );
+  }
+
+  _occupation() {
+    const input = h("input", { type: "search", id: "ob-occ", placeholder: t("ob.occ.search") });
+    const chosen = h("p", { class: "banner", role: "status", hidden: !this.draft.occupation, id: "ob-occ-chosen" },
+      this.draft.occupation ? t("ob.occ.chosen", { label: this.draft.occupation.label }) : "");
+    const options = h("div", { class: "chips", role: "group", "aria-label": t("ob.occ.title") });
+    const pick = async (item) => {
+      this.draft.occupation = { uri: item.value, label: item.label };
+      input.value = item.label;
+      chosen.textContent = t("ob.occ.chosen", { label: item.label });
+      chosen.hidden = false;
+      await this._loadSkills(item.value);
+      this.go(this.step + 1);
+    };
+    const search = async (q) => {
+      const res = await this.api.get("/v1/occupations", { q, lang: getLang(), limit: 8 });
+      return res.items.map((i) => ({
+        label: i.label,
+        sub: i.matched_label !== i.label ? i.matched_label : "",
+        value: i.uri,
+      }));
+    };
+    const quickSearch = async (queries) => {
+      const found = await Promise.all(queries.map((q) =>
+        this.api.get("/v1/occupations", { q, lang: getLang(), limit: 1 }).catch(() => ({ items: [] }))));
+      const seen = new Set();
+      return found.flatMap((r) => r.items)
+        .filter((i) => i.score >= STRONG && !seen.has(i.uri) && seen.add(i.uri))
+        .map((i) => ({ label: i.label, value: i.uri }));
+    };
+    const quick = h("div", { class: "grid3" },
+      QUICK_OCCUPATIONS.map((o) =>
+        h("button", {
+          type: "button", class: "pick",
+          onclick: async () => {
+            const items = await quickSearch(o.q[getLang()] || o.q.da);
+            clear(options);
+            for (const it of items.slice(0, 5)) {
+              options.append(h("button", { type: "button", class: "chip", onclick: () => pick(it) }, it.label));
+            }
+            if (!items.length) options.append(h("p", { class: "hint" }, t("ob.occ.none")));
+            options.querySelector("button")?.focus();
+          },
+        }, icon(o.symbol), t(o.key)),
+      ),
+    );
+    const section = h("section", { class: "stack", "aria-labelledby": "ob-h" },
+      h("h2", { id: "ob-h" }, icon("💼"), " ", t("ob.occ.title")),
+      h("p", { class: "hint" }, t("ob.occ.hint")),
+      quick,
+      options,
+      h("div", { class: "field combo" }, h("label", { for: "ob-occ" }, t("ob.occ.search")), input),
+      chosen,
+      this._nav({ next: () => (this.draft.occupation ? this.go(this.step + 1) : this.go(this.step + 2)), skip: false }),
+    );
+    combobox(input, { search, onPick: pick, emptyText: t("ob.occ.none") });
+    return section;
+  }
+
+  async _loadSkills(uri) {
+    try {
+      const res = await this.api.get("/v1/occupations/skills", { uri, lang: getLang() });
+      const seen = new Set();
+      this.draft.offered = [...res.essential.slice(0, 8), ...res.optional.slice(0, 6)].filter((s) => {
+        if (seen.has(s.uri)) return false;
+        seen.add(s.uri);
+        return true;
+      });
+    } catch {
+      this.draft.offered = [];
+    }
+  }
+
+  _skills() {
+    const list = h("div", { class: "chips", role: "group", "aria-labelledby": "ob-h", id: "ob-skills" });
+    const addChip = (s) => {
+      const id = `sk-${list.children.length}`;
+      const box = h("input", {
+        type: "checkbox", id, checked: this.draft.skills.has(s.uri),
+        onchange: (e) => (e.target.checked ? this.draft.skills.set(s.uri, s.label) : this.draft.skills.delete(s.uri)),
+      });
+      list.append(h("label", { class: "chip", for: id }, box, s.label));
+    };
+    const shown = new Set();
+    for (const s of [...this.draft.offered, ...[...this.draft.skills].map(([uri, label]) => ({ uri, label }))]) {
+      if (shown.has(s.uri)) continue;
+      shown.add(s.uri);
+      addChip(s);
+    }
+    const more = h("input", { type: "search", id: "ob-skill-search" });
+    const section = h("section", { class: "stack", "aria-labelledby": "ob-h" },
+      h("h2", { id: "ob-h" }, icon("✅"), " ", t("ob.skills.title")),
+      h("p", { class: "hint" }, t("ob.skills.hint")),
+      list,
+      h("div", { class: "field combo" }, h("label", { for: "ob-skill-search" }, t("ob.skills.more")), more),
+      this._nav({ skip: true }),
+    );
+    combobox(more, {
+      search: async (q) => {
+        const res = await this.api.get("/v1/skills", { q, lang: getLang(), limit: 8 });
+        return res.items.map((i) => ({ label: i.label, value: i.uri }));
+      },
+      onPick: (item) => {
+        if (!shown.has(item.value)) {
+          shown.add(item.value);
+          this.draft.skills.set(item.value, item.label);
+          addChip({ uri: item.value, label: item.label });
+        }
+        more.value = "";
+      },
+    });
+    return section;
+  }
+
+  _quiz() {
+    const wp = this.draft.work_profile;
+    const groups = QUIZ.map((q) => {
+      const set = (value) => {
+        wp[q.dim] = wp[q.dim] === value ? undefined : value;
+        for (const b of group.querySelectorAll("button")) {
+          b.setAttribute("aria-pressed", String(Number(b.dataset.value) === wp[q.dim]));
+        }
+      };
+      const btn = (value, symbol, key) =>
+        h("button", {
+          type: "button", class: "pick", "aria-pressed": String(wp[q.dim] === value),
+          dataset: { value: String(value), dim: q.dim }, onclick: () => set(value),
+        }, icon(symbol), t(key));
+      const group = h("fieldset", {},
+        h("legend", {}, t(q.key)),
+        h("div", { class: "pair" }, btn(0.15, q.a, `${q.key}.a`), btn(0.85, q.b, `${q.key}.b`)));
+      return group;
+    });
+    return h("section", { class: "stack", "aria-labelledby": "ob-h" },
+      h("h2", { id: "ob-h" }, icon("🧩"), " ", t("ob.quiz.title")),
+      h("p", { class: "hint" }, t("ob.quiz.hint")),
+      h("div", { class: "quiz", id: "ob-quiz" }, groups),
+      this._nav({ skip: true }),
+    );
+  }
+
+  _likes() {
+    const grid = h("div", { class: "grid2", role: "group", "aria-labelledby": "ob-h" },
+      LIKES.map((l) =>
+        h("button", {
+          type: "button", class: "pick", "aria-pressed": String(this.draft.likes.has(l.dim)),
+          dataset: { dim: l.dim },
+          onclick: (e) => {
+            const on = !this.draft.likes.has(l.dim);
+            if (on) this.draft.likes.add(l.dim);
+            else this.draft.likes.delete(l.dim);
+            e.currentTarget.setAttribute("aria-pressed", String(on));
+          },
+        }, icon(l.symbol), t(`like.${l.dim}`)),
+      ));
+    return h("section", { class: "stack", "aria-labelledby": "ob-h" },
+      h("h2", { id: "ob-h" }, icon("❤️"), " ", t("ob.like.title")),
+      h("p", { class: "hint" }, t("ob.like.hint")),
+      grid,
+      this._nav({ skip: true }),
+    );
+  }
+
+  _where() {
+    const radius = h("div", { class: "grid2", role: "group", "aria-label": t("ob.radius") },
+      RADII.map((r) =>
+        h("button", {
+          type: "button", class: "pick", "aria-pressed": String(this.draft.radius_m === r.m),
+          dataset: { radius: String(r.m) },
+          onclick: () => {
+            this.draft.radius_m = r.m;
+            for (const b of radius.querySelectorAll("button")) {
+              b.setAttribute("aria-pressed", String(Number(b.dataset.radius) === r.m));
+            }
+          },
+        }, icon(r.symbol), t("km", { n: r.m / 1000 })),
+      ));
+    const hours = h("div", { class: "grid3", role: "group", "aria-label": t("ob.hours") },
+      HOURS.map((o) =>
+        h("button", {
+          type: "button", class: "pick", "aria-pressed": String(this.draft.hours_max === o.max),
+          dataset: { hours: String(o.max) },
+          onclick: () => {
+            this.draft.hours_max = o.max;
+            for (const b of hours.querySelectorAll("button")) {
+              b.setAttribute("aria-pressed", String(b.dataset.hours === String(o.max)));
+            }
+          },
+        }, icon(o.symbol), t(o.key)),
+      ));
+    return h("section", { class: "stack", "aria-labelledby": "ob-h" },
+      h("h2", { id: "ob-h" }, icon("📍"), " ", t("ob.where.title")),
+      h("p", { class: "hint" }, t("ob.where.hint")),
+      h("h3", {}, t("ob.radius")), radius,
+      h("h3", {}, t("ob.hours")), hours,
+      this._nav({ next: () => this.finish(), nextLabel: t("ob.finish"), id: "ob-finish" }),
+    );
+  }
+
+  _fail(message) {
+    this.error = message;
+    this.render();
+  }
+
+  body() {
+    const d = this.draft;
+    const wp = {};
+    for (const [k, v] of Object.entries(d.work_profile)) if (v != null) wp[k] = v;
+    if (d.likes.size) for (const l of LIKES) wp[l.dim] = d.likes.has(l.dim) ? 0.85 : 0.35;
+    const prefs = { radius_m: d.radius_m };
+    if (d.hours_max) prefs.hours_max = d.hours_max;
+    const body = {
+      birth_date: d.birth_date,
+      language: getLang(),
+      skills: [...d.skills.keys()],
+      preferences: prefs,
+    };
+    if (d.display_name.trim()) body.display_name = d.display_name.trim();
+    if (Object.keys(wp).length) body.work_profile = wp;
+    return body;
+  }
+
+  async finish() {
+    const button = this.root.querySelector("#ob-finish");
+    if (button) {
+      button.disabled = true;
+      button.textContent = t("ob.saving");
+    }
+    try {
+      const res = await this.api.post("/v1/jobseekers", this.body());
+      this.hooks.onDone(res.token, this.draft.occupation);
+    } catch (err) {
+      this._fail(err.status === 0 ? t("error.network") : `${t("error.generic")} (${err.message})`);
+    }
+  }
+}
+
+function iso(d) {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+function ageOn(birth, today) {
+  const [y, m, d] = birth.split("-").map(Number);
+  let age = today.getFullYear() - y;
+  if (today.getMonth() + 1 < m || (today.getMonth() + 1 === m && today.getDate() < d)) age -= 1;
+  return age;
+}
