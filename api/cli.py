@@ -19,6 +19,8 @@ from typing import Any
 import typer
 
 from api.cli_common import CliError, database_url, friendly, redacted
+from api.cli_courses import courses_app, load_sample
+from api.cli_ml import ml_app
 from matcher.embedded_pg import EmbeddedCluster
 from matcher.settings import get_settings
 
@@ -36,6 +38,8 @@ app.add_typer(esco_app, name="esco", no_args_is_help=True)
 app.add_typer(consultant_app, name="consultant", no_args_is_help=True)
 import_app = typer.Typer(help="Import job ads from external feeds.")
 app.add_typer(import_app, name="import", no_args_is_help=True)
+app.add_typer(courses_app, name="courses", no_args_is_help=True)
+app.add_typer(ml_app, name="ml", no_args_is_help=True)
 
 
 # --- db ----------------------------------------------------------------------
@@ -393,6 +397,7 @@ def demo(
     _migrate(url)
     _load_esco(url, [bundled_esco_dir()], if_missing=True)
     _seed(url, vacancies, 7, replace=False, if_missing=True)
+    load_sample(url)  # the format sample of the course catalogue (not real courses)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.secho(f"\nJob On the Run: http://{shown}:{port}/  (API docs at /docs)", bold=True)
     _serve(host, port, workers)

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     # The Jobnet change feed (docs/jobnet-feed.md) that `jotr import jobnet` reads.
     jobnet_feed_url: str | None = None
 
+    # The web app's map tiles (an XYZ URL template); empty: no tiles, pins on a plain map.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tile_attribution: str = "© OpenStreetMap contributors"
+
     log_level: str = "INFO"
     log_json: bool = True
 
