@@ -109,10 +109,13 @@ async def test_guidance_counts_what_one_skill_unlocks(
     assert [e["vacancy_id"] for e in forklift["examples"]] == [near, far]
     assert [e["title"] for e in forklift["examples"]] == ["Forklift near", "Forklift farther"]
     assert forklift["examples"][0]["distance_m"] == pytest.approx(100, abs=2)
-    # The seeker's language (da) first, then the shorter course.
-    assert [c["title"] for c in forklift["courses"]] == ["Forklift course", "Forklift, English"]
+    # The seeker's language (da) first, then the shorter course. Other tests may have
+    # loaded the sample catalogue into this database: look at this test's courses only.
+    ours = {"Forklift course", "Forklift, English"}
+    titles = [c["title"] for c in forklift["courses"] if c["title"] in ours]
+    assert titles == ["Forklift course", "Forklift, English"]
     assert body["skills"][1]["examples"][0]["vacancy_id"] == aid
-    assert body["skills"][1]["courses"] == []
+    assert not [c for c in body["skills"][1]["courses"] if c["title"] in ours]
 
     r = await client.get(
         "/v1/jobseekers/me/guidance", params={"lat": lat, "lon": lon, "limit": 1}, headers=h
