@@ -31,7 +31,7 @@ import numpy as np
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench import datagen, nearby_match, phones
+from bench import datagen, nearby_match, phones, push_load
 from matcher import geo, matching
 from matcher.db import make_engine, make_sessionmaker, sync_url
 from matcher.models import Jobseeker
@@ -150,7 +150,7 @@ async def main_async(args: argparse.Namespace, url: str) -> dict[str, Any]:
             )).scalars()
         )  # fmt: skip
     if len(ids) < args.phones:
-        raise SystemExit(f"{DB_NAME} has {len(ids)} seekers; run bench.push_load --keep first")
+        raise SystemExit(f"{DB_NAME} has {len(ids)} seekers: add_seekers did not run")
     rng = np.random.default_rng(args.seed)
     lat, lon = datagen.sample_points(rng, datagen.load_places(), len(ids))
     routes = [
@@ -200,6 +200,7 @@ async def _reset(url: str, ids: list[uuid.UUID]) -> None:
     with psycopg.connect(nearby_match._libpq(url)) as conn:
         conn.execute("DELETE FROM push_deliveries WHERE jobseeker_id = ANY(%s)", (ids,))
         conn.execute("UPDATE jobseekers SET push_seq = 0 WHERE id = ANY(%s)", (ids,))
+    push_load._vacuum(url)
 
 
 def write_docs(args: argparse.Namespace, r: dict[str, Any], load: tuple[float, float]) -> None:
@@ -249,6 +250,10 @@ def main(argv: list[str] | None = None) -> None:
     admin = os.environ.get("JOTR_BENCH_ADMIN_URL", nearby_match.DEFAULT_ADMIN)
     url = sync_url(make_url(admin).set(database=DB_NAME).render_as_string(False))
     load0 = os.getloadavg()[0]
+    # The push load benchmark's database (20k vacancies), with this run's seekers.
+    data = nearby_match.prepare_database(admin, 20_000, push_load.SEED, True, DB_NAME)
+    push_load._clean(data.url)
+    push_load.add_seekers(data.url, args.phones, 5000.0, args.seed)
     r = asyncio.run(main_async(args, url))
     ratio = (r["baseline"]["cpu_ms"] + r["baseline"]["pg_ms"]) / max(
         r["cached"]["cpu_ms"] + r["cached"]["pg_ms"], 1e-9

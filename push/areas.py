@@ -39,8 +39,10 @@ RADIUS_CLASSES = (
     1_000.0, 1_500.0, 2_000.0, 2_500.0, 3_000.0, 4_000.0, 5_500.0, 7_500.0,
     10_000.0, 15_000.0, 20_000.0, 30_000.0, 50_000.0,
 )  # fmt: skip
-# Rows per area: the nearest this many around the cell's centre.
-AREA_CAP = 4_000
+# Rows per area: the nearest this many around the cell's centre, as many as one
+# matching request considers (matcher.matching.CANDIDATE_CAP): a dense area costs
+# ~40 ms of database and decoding, paid by the first phone that rebuilds there.
+AREA_CAP = 2_000
 TTL_S = 120.0
 # No age filter in SQL: the rows serve seekers of every age; the hard rules decide.
 ANY_AGE = 200
