@@ -20,6 +20,7 @@ a job that requires nothing does not hold anything against anyone.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -178,6 +179,69 @@ def score_batch(seeker: SeekerContext, batch: CandidateBatch) -> Scores:
     }
     total = sum(WEIGHTS[p] * parts[p] for p in PARTS)
     return Scores(total=np.clip(total, 0.0, 1.0), parts=parts)
+
+
+def score_for_seekers(
+    seekers: Sequence[SeekerContext], batch: CandidateBatch, distance_m: np.ndarray
+) -> Scores:
+    """One vacancy (the batch's only row) against many seekers: `score_batch`
+    transposed, row i of the result is seeker i. A new vacancy is scored for
+    every connected seeker near it at once (push), not seeker by seeker."""
+    n = len(seekers)
+    if n == 0:
+        empty = np.zeros(0)
+        return Scores(total=empty, parts={p: empty for p in PARTS})
+    req = batch.req_ids[batch.req_offsets[0] : batch.req_offsets[1]]
+    req_w = batch.req_weights[batch.req_offsets[0] : batch.req_offsets[1]].astype(np.float64)
+    opt = batch.opt_ids[batch.opt_offsets[0] : batch.opt_offsets[1]]
+
+    total_w = float(req_w.sum())
+    required = _credits(seekers, req) @ req_w / total_w if total_w > 0 else np.ones(n)
+    optional = _credits(seekers, opt).mean(axis=1) if len(opt) else np.full(n, NEUTRAL)
+
+    vacancy_profile = batch.profiles[0]
+    fit = np.full(n, NEUTRAL)
+    if not np.isnan(vacancy_profile).any():
+        for i, s in enumerate(seekers):
+            if s.work_profile is not None:
+                fit[i] = 1.0 - float(np.abs(vacancy_profile - s.work_profile).mean())
+
+    h = float(batch.hours_per_week[0])
+    lo = np.array([s.hours_min if s.hours_min is not None else 0.0 for s in seekers])
+    hi = np.array([s.hours_max if s.hours_max is not None else 80.0 for s in seekers])
+    outside = np.maximum(lo - h, 0.0) + np.maximum(h - hi, 0.0)
+    hours = np.clip(1.0 - outside / HOURS_TOLERANCE, 0.0, 1.0)
+    job_type = str(batch.job_types[0])
+    wished = np.array(
+        [1.0 if not s.job_types or job_type in s.job_types else UNWISHED_JOB_TYPE for s in seekers]
+    )
+    days = float(np.nan_to_num(batch.start_in_days[0], nan=0.0))
+    start = 1.0 - 0.5 * min(
+        max((days - START_SOON_DAYS) / (START_FAR_DAYS - START_SOON_DAYS), 0.0), 1.0
+    )
+    practical = (hours + wished + start) / 3.0
+
+    radii = np.array([max(s.radius_m, 1.0) for s in seekers])
+    distance = np.clip(1.0 - np.asarray(distance_m, dtype=np.float64) / radii, 0.0, 1.0)
+
+    parts = {
+        "required": required,
+        "optional": optional,
+        "profile": fit,
+        "practical": practical,
+        "distance": distance,
+    }
+    total = sum(WEIGHTS[p] * parts[p] for p in PARTS)
+    return Scores(total=np.clip(total, 0.0, 1.0), parts=parts)
+
+
+def _credits(seekers: Sequence[SeekerContext], ids: np.ndarray) -> np.ndarray:
+    """Each seeker's credit for each of the skill ids (seekers x ids)."""
+    out = np.zeros((len(seekers), len(ids)), dtype=np.float64)
+    for i, s in enumerate(seekers):
+        known = ids < len(s.credit)
+        out[i, known] = s.credit[ids[known]]
+    return out
 
 
 def _practical(seeker: SeekerContext, batch: CandidateBatch) -> np.ndarray:

@@ -29,9 +29,10 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from matcher import geo, matching
+from matcher.eligibility import eligible_mask
 from matcher.events import VacancyEvent
 from matcher.models import Jobseeker
-from matcher.scoring import CandidateBatch
+from matcher.scoring import CandidateBatch, Scores, score_for_seekers
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
 from push import candidates, delivery, metrics
@@ -475,10 +476,14 @@ class PushHub:
             # their cache's area (whose anchor is at most the margin from the phone).
             radii = np.fromiter((c.state.radius_m for c in conns), np.float64, len(conns))  # type: ignore[union-attr]
             near = np.flatnonzero(dists <= radii + 2 * candidates.MARGIN_M)
+            near_conns = [conns[i] for i in near.tolist()]
+            near_d = dists[near]
+            scores, eligible = self._score_for(near_conns, batch, near_d, required_certificates)
             offers: dict[uuid.UUID, tuple[Connection, candidates.Pick]] = {}
-            for i in near.tolist():
-                conn, d = conns[i], float(dists[i])
-                pick = self._patch(conn, batch, vlat, vlon, required_certificates, d, now)
+            for k, conn in enumerate(near_conns):
+                pick = self._patch(
+                    conn, batch, scores, k, bool(eligible[k]), vlat, vlon, float(near_d[k]), now
+                )
                 if pick is not None and conn.seeker_id not in offers:
                     offers[conn.seeker_id] = (conn, pick)
             if offers:
@@ -498,39 +503,68 @@ class PushHub:
         metrics.PUSHES.labels("match").inc(sum(len(d) for d in sent.values()))
         metrics.VACANCY_FANOUT_SECONDS.observe(time.perf_counter() - started)
 
+    @staticmethod
+    def _score_for(
+        conns: list[Connection],
+        batch: CandidateBatch,
+        distance_m: np.ndarray,
+        required_certificates: frozenset[str],
+    ) -> tuple[Scores, np.ndarray]:
+        """The vacancy scored for every one of these connections' seekers at once,
+        and whether each may take it (hard rules by age, their certificates)."""
+        states = [c.state for c in conns]
+        scores = score_for_seekers([s.ctx for s in states], batch, distance_m)  # type: ignore[union-attr]
+        cols = dataclasses.replace(batch.eligibility, certificates_ok=np.ones(1, dtype=bool))
+        by_age: dict[int, bool] = {}
+        eligible = np.zeros(len(states), dtype=bool)
+        for i, st in enumerate(states):
+            assert st is not None
+            age = st.ctx.age
+            if age not in by_age:
+                by_age[age] = bool(eligible_mask(cols, age)[0])
+            eligible[i] = by_age[age] and required_certificates <= st.certificates
+        return scores, eligible
+
     def _patch(
         self,
         conn: Connection,
         batch: CandidateBatch,
+        scores: Scores,
+        k: int,
+        eligible: bool,
         vlat: float,
         vlon: float,
-        required_certificates: frozenset[str],
         distance_m: float,
         now: dt.datetime,
     ) -> candidates.Pick | None:
-        """Score one vacancy for one connection: update its cache, and return it
-        as a pick if it should be pushed right now."""
+        """Apply one vacancy, scored for this connection's seeker (row k of
+        `scores`): update its cache, and return it as a pick if it should be
+        pushed right now."""
         state, cache = conn.state, conn.cache
         assert state is not None
+        vacancy_id: uuid.UUID = batch.ids[0]  # type: ignore[assignment]
         covers = cache is not None and cache.covers(vlat, vlon)
         within = distance_m <= state.radius_m
         if not covers and not within:
             return None
-        # The batch row was read once for everyone; certificates are per seeker.
-        batch.eligibility.certificates_ok[0] = required_certificates <= state.certificates
-        batch.distance_m[0] = distance_m
-        scored = matching.score(state.ctx, batch)
-        cand = candidates.candidates_from(
-            batch, scored.scores, np.zeros(1, dtype=np.int64), np.array([vlat]), np.array([vlon])
-        )[0]
-        if not bool(scored.eligible[0]):
+        if not eligible:
             if cache is not None:
-                cache.discard(cand.vacancy_id)
+                cache.discard(vacancy_id)
             return None
+        total = float(scores.total[k])
+        cand = candidates.Candidate(
+            vacancy_id=vacancy_id,
+            lat=vlat,
+            lon=vlon,
+            static=total - candidates.W_DISTANCE * float(scores.parts["distance"][k]),
+            walk_in=bool(batch.walk_in[0]),
+            batch=batch,  # one row, read for this event only and never changed
+            scores=scores.take(np.array([k])),
+            row=0,
+        )
         if cache is not None and covers:
             cache.put(cand)
-        total = float(scored.scores.total[0])
-        if not within or total < state.min_score or cand.vacancy_id in conn.pushed:
+        if not within or total < state.min_score or vacancy_id in conn.pushed:
             return None
         if state.paused or in_quiet_hours(now, state.quiet_from, state.quiet_until):
             return None

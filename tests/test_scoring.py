@@ -164,3 +164,35 @@ def test_matches_per_pair_reference() -> None:
         return 0.4 * req + 0.1 * opt + 0.2 * fit + 0.15 * practical + 0.15 * dist
 
     assert got == pytest.approx([reference(r) for r in rows], abs=1e-5)
+
+
+def test_one_vacancy_for_many_seekers_equals_scoring_each() -> None:
+    from matcher.scoring import score_for_seekers
+
+    rng = np.random.default_rng(3)
+    rows = [
+        {"req": [1, 2, 7], "req_w": [1.0, 0.5, 2.0], "opt": [3, 9], "hours": 12.0,
+         "profile": rng.random(profile.SIZE).tolist(), "start_in": 60.0},
+        {"req": [], "opt": [], "hours": 35.0, "job_type": "ordinary"},
+    ]  # fmt: skip
+    for row in rows:
+        batch = make_batch([row])
+        seekers = [
+            seeker(
+                {int(k): float(rng.random()) for k in rng.choice(N_SKILLS, 8, replace=False)},
+                work_profile=None if i % 3 == 0 else rng.random(profile.SIZE).astype(np.float32),
+                hours_min=float(rng.integers(0, 20)) if i % 2 else None,
+                hours_max=float(rng.integers(20, 40)) if i % 2 else None,
+                job_types=frozenset({"fritidsjob"}) if i % 4 == 1 else frozenset(),
+                radius_m=float(rng.integers(500, 5000)),
+            )
+            for i in range(12)
+        ]
+        dist = rng.uniform(0, 6000, len(seekers))
+        got = score_for_seekers(seekers, batch, dist)
+        for i, s in enumerate(seekers):
+            batch.distance_m = np.array([dist[i]])
+            want = score_batch(s, batch)
+            assert got.total[i] == pytest.approx(float(want.total[0]), abs=1e-6)
+            for part in WEIGHTS:
+                assert got.parts[part][i] == pytest.approx(float(want.parts[part][0]), abs=1e-6)
