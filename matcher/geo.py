@@ -82,7 +82,6 @@ LIMIT $6
 """
 
 CANDIDATES_SQL = f"{_CANDIDATE_SELECT}\nFROM vacancies v{_NEAR}"
-CANDIDATES_WITH_POINTS_SQL = f"{_CANDIDATE_SELECT}{_POINT_COLUMNS}\nFROM vacancies v{_NEAR}"
 # Rows shared by many seekers (push/areas.py): each one's certificates are checked later.
 AREA_CANDIDATES_SQL = (
     f"{_CANDIDATE_SELECT}{_POINT_COLUMNS}, v.required_certificates\nFROM vacancies v{_NEAR}"
@@ -172,20 +171,6 @@ async def fetch_candidates(
     conn = await raw_connection(session)
     rows = await conn.fetch(CANDIDATES_SQL, lon, lat, certificates, radius_m, age, cap)
     return batch_from_rows(rows)
-
-
-async def fetch_candidates_with_points(
-    conn: asyncpg.Connection,
-    lat: float,
-    lon: float,
-    radius_m: float,
-    age: int,
-    certificates: list[str],
-    cap: int,
-) -> tuple[CandidateBatch, np.ndarray, np.ndarray]:
-    """Candidates as `fetch_candidates`, plus each one's latitude and longitude."""
-    rows = await conn.fetch(CANDIDATES_WITH_POINTS_SQL, lon, lat, certificates, radius_m, age, cap)
-    return batch_from_rows(rows), *points_of(rows)
 
 
 async def fetch_open_candidate_for_all(

@@ -170,15 +170,7 @@ def score_batch(seeker: SeekerContext, batch: CandidateBatch) -> Scores:
     practical = _practical(seeker, batch)
     distance = np.clip(1.0 - batch.distance_m / max(seeker.radius_m, 1.0), 0.0, 1.0)
 
-    parts = {
-        "required": required,
-        "optional": optional,
-        "profile": fit,
-        "practical": practical,
-        "distance": distance,
-    }
-    total = sum(WEIGHTS[p] * parts[p] for p in PARTS)
-    return Scores(total=np.clip(total, 0.0, 1.0), parts=parts)
+    return _weighted(required, optional, fit, practical, distance)
 
 
 def score_for_seekers(
@@ -224,10 +216,20 @@ def score_for_seekers(
     radii = np.array([max(s.radius_m, 1.0) for s in seekers])
     distance = np.clip(1.0 - np.asarray(distance_m, dtype=np.float64) / radii, 0.0, 1.0)
 
+    return _weighted(required, optional, fit, practical, distance)
+
+
+def _weighted(
+    required: np.ndarray,
+    optional: np.ndarray,
+    profile: np.ndarray,
+    practical: np.ndarray,
+    distance: np.ndarray,
+) -> Scores:
     parts = {
         "required": required,
         "optional": optional,
-        "profile": fit,
+        "profile": profile,
         "practical": practical,
         "distance": distance,
     }
