@@ -68,19 +68,19 @@ class Area:
     def for_seeker(
         self, lat: float, lon: float, radius_m: float, certificates: frozenset[str]
     ) -> tuple[CandidateBatch, np.ndarray]:
-        """The rows within `radius_m` of the phone, as a batch with the phone's
-        distances and the seeker's certificates; and which rows of the area
-        they are."""
+        """The area's rows as this seeker sees them (the phone's distances, the
+        seeker's certificates; a view, the rows are not copied), and which of
+        them lie within `radius_m` of the phone."""
         dist = haversine_many(lat, lon, self.lats, self.lons)
-        rows = np.flatnonzero(dist <= radius_m)
-        rows = rows[np.argsort(dist[rows], kind="stable")]
-        ok = ~self.needs_certificates[rows]
-        for i in np.flatnonzero(~ok).tolist():
-            ok[i] = self.required[int(rows[i])] <= certificates
-        sub = self.batch.take(rows)
-        sub.distance_m = dist[rows]
-        sub.eligibility = dataclasses.replace(sub.eligibility, certificates_ok=ok)
-        return sub, rows
+        ok = ~self.needs_certificates
+        for r, needed in self.required.items():
+            ok[r] = needed <= certificates
+        view = dataclasses.replace(
+            self.batch,
+            distance_m=dist,
+            eligibility=dataclasses.replace(self.batch.eligibility, certificates_ok=ok),
+        )
+        return view, dist <= radius_m
 
 
 class AreaCache:

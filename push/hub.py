@@ -237,10 +237,10 @@ class PushHub:
         assert state is not None
         lat, lon = point
         reach = self._reach(conn)
-        batch, rows = area.for_seeker(lat, lon, reach, state.certificates)
+        batch, within = area.for_seeker(lat, lon, reach, state.certificates)
         scored = matching.score(state.ctx, batch)
         conn.cache = candidates.CandidateCache.build(
-            state.ctx, batch, scored.scores, scored.eligible, area.lats[rows], area.lons[rows],
+            state.ctx, batch, scored.scores, scored.eligible & within, area.lats, area.lons,
             point, state.min_score, capped=not area.complete_within(lat, lon, reach),
         )  # fmt: skip
         metrics.CACHE_REBUILDS.inc()

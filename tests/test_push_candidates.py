@@ -198,13 +198,14 @@ def test_an_area_serves_each_seeker_their_own_distances_and_certificates() -> No
         centre=AARHUS,
         reach_m=3000.0,
     )
-    sub, rows = area.for_seeker(*AARHUS, 1000.0, frozenset())
-    assert rows.tolist() == [1, 0]  # nearest first, the one 2 km away left out
-    assert sub.ids == [batch.ids[1], batch.ids[0]]
-    assert sub.distance_m == pytest.approx([100.0, 300.0], rel=1e-3)
-    assert sub.eligibility.certificates_ok.tolist() == [True, False]
-    sub, _ = area.for_seeker(*AARHUS, 1000.0, frozenset({"truck", "first aid"}))
-    assert sub.eligibility.certificates_ok.tolist() == [True, True]
+    view, within = area.for_seeker(*AARHUS, 1000.0, frozenset())
+    assert within.tolist() == [True, True, False]  # the one 2 km away is out of reach
+    assert view.ids == batch.ids
+    assert view.distance_m == pytest.approx([300.0, 100.0, 2000.0], rel=1e-3)
+    assert view.eligibility.certificates_ok.tolist() == [False, True, True]
+    view, _ = area.for_seeker(*AARHUS, 1000.0, frozenset({"truck", "first aid"}))
+    assert view.eligibility.certificates_ok.tolist() == [True, True, True]
+    assert area.needs_certificates.tolist() == [True, False, False]  # the area is not changed
     assert area.complete_within(*AARHUS, 2500.0)
     assert not area.complete_within(*around(*AARHUS, 1000, 0), 2500.0)
 
