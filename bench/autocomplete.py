@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from alembic import command
+from bench.docs_section import write_section
 from matcher.autocomplete import Autocomplete, LabelIndex, fold
 from matcher.db import async_url, sync_url
 
@@ -46,7 +47,6 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 SHARED = ROOT.parent / "shared" / "data"
 DB_NAME = "jotr_bench_ac"
 DEFAULT_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-MARK_START, MARK_END = "<!-- autocomplete:start -->", "<!-- autocomplete:end -->"
 LIMIT = 10
 TYPO_RATE = 1 / 7
 
@@ -222,9 +222,7 @@ def machine() -> str:
 
 
 def write_docs(block: str) -> None:
-    doc = DOCS.read_text()
-    start, end = doc.index(MARK_START) + len(MARK_START), doc.index(MARK_END)
-    DOCS.write_text(doc[:start] + "\n" + block + "\n" + doc[end:])
+    write_section("autocomplete", "Autocomplete", block)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,6 +42,7 @@ import psycopg
 import uvloop
 
 from bench import datagen
+from bench.docs_section import write_section
 from bench.nearby_match import DEFAULT_ADMIN, _libpq, drop_database, machine, prepare_database
 from matcher import guidance, matching
 from matcher.courses import SAMPLE_CSV, load_courses
@@ -50,7 +51,6 @@ from matcher.db import make_engine, make_sessionmaker
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
 DB_NAME = "jotr_bench_guidance"
-MARK_START, MARK_END = "<!-- guidance:start -->", "<!-- guidance:end -->"
 THRESHOLD = 0.5
 LIMIT = 5
 WARMUP = 20
@@ -223,14 +223,7 @@ def render(results: list[Result]) -> str:
 
 
 def write_docs(section: str) -> None:
-    body = DOCS.read_text()
-    block = f"{MARK_START}\n{section}\n{MARK_END}"
-    if MARK_START in body and MARK_END in body:
-        pre, rest = body.split(MARK_START, 1)
-        body = pre + block + rest.split(MARK_END, 1)[1]
-    else:
-        body = body.rstrip("\n") + "\n\n## Competence guidance\n\n" + block + "\n"
-    DOCS.write_text(body)
+    write_section("guidance", "Competence guidance", section)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,6 +42,7 @@ from sqlalchemy.engine import make_url
 
 from alembic import command
 from bench import datagen
+from bench.docs_section import write_section
 from matcher import matching
 from matcher.db import make_engine, make_sessionmaker, sync_url
 from matcher.geo import CANDIDATES_SQL, batch_from_rows, raw_connection, vacancy_cards
@@ -51,7 +52,6 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 DB_NAME = "jotr_bench"
 DEFAULT_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SHARED_ESCO = ROOT.parent / "shared" / "data" / "esco_en"
-MARK_START, MARK_END = "<!-- nearby_match:start -->", "<!-- nearby_match:end -->"
 LIMIT = 20
 SEEKERS = 200
 WARMUP = 20
@@ -418,17 +418,7 @@ def machine(url: str) -> str:
 
 
 def write_docs(section: str) -> None:
-    if not DOCS.exists():
-        DOCS.parent.mkdir(parents=True, exist_ok=True)
-        DOCS.write_text("# Benchmarks\n")
-    body = DOCS.read_text()
-    block = f"{MARK_START}\n{section}\n{MARK_END}"
-    if MARK_START in body and MARK_END in body:
-        pre, rest = body.split(MARK_START, 1)
-        body = pre + block + rest.split(MARK_END, 1)[1]
-    else:
-        body = body.rstrip("\n") + "\n\n## Nearby match\n\n" + block + "\n"
-    DOCS.write_text(body)
+    write_section("nearby_match", "Nearby match", section)
 
 
 def main(argv: list[str] | None = None) -> None:

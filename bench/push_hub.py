@@ -24,7 +24,6 @@ import os
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +31,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench import datagen, nearby_match, phones, push_load
+from bench.docs_section import write_section
 from matcher import geo, matching
 from matcher.db import make_engine, make_sessionmaker, sync_url
 from matcher.models import Jobseeker
@@ -42,10 +42,7 @@ from push import protocol as p
 from push.bus import PgBus
 from push.hub import SET_POSITION_SQL, PushHub
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs" / "benchmarks.md"
 DB_NAME = "jotr_push_bench"
-MARK_START, MARK_END = "<!-- push_hub:start -->", "<!-- push_hub:end -->"
 EARTH_M_PER_DEG = 111_195.0
 
 
@@ -206,7 +203,6 @@ async def _reset(url: str, ids: list[uuid.UUID]) -> None:
 def write_docs(args: argparse.Namespace, r: dict[str, Any], load: tuple[float, float]) -> None:
     b, c = r["baseline"], r["cached"]
     lines = [
-        MARK_START,
         f"Command: `python -m bench.push_hub --phones {args.phones} --steps {args.steps} "
         f"--concurrency {args.concurrency} --write-docs` (one worker process, in process; "
         f"1-minute load {load[0]:.1f} before, {load[1]:.1f} after).",
@@ -226,17 +222,8 @@ def write_docs(args: argparse.Namespace, r: dict[str, Any], load: tuple[float, f
         f"{(b['cpu_ms'] + b['pg_ms']) / max(c['cpu_ms'] + c['pg_ms'], 1e-9):.1f}x. "
         "Capacity = 2,000 ms of CPU a second / (worker + PostgreSQL CPU per update), the "
         "ceiling for both cores with nothing else running.",
-        MARK_END,
     ]
-    text = DOCS.read_text()
-    block = "\n".join(lines)
-    if MARK_START in text:
-        head, _, rest = text.partition(MARK_START)
-        _, _, tail = rest.partition(MARK_END)
-        text = head + block + tail
-    else:
-        text += "\n## Push hub, in process (`bench/push_hub.py`)\n\n" + block + "\n"
-    DOCS.write_text(text)
+    write_section("push_hub", "Push hub, in process", "\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> None:

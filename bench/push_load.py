@@ -50,6 +50,7 @@ import uvloop
 from sqlalchemy.engine import make_url
 
 from bench import datagen, nearby_match, phones
+from bench.docs_section import write_section
 from matcher import matching, profile
 from matcher.db import sync_url
 from matcher.eligibility import age_on
@@ -61,7 +62,6 @@ from push.rules import haversine_m
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
 DB_NAME = "jotr_push_bench"
-MARK_START, MARK_END = "<!-- push_load:start -->", "<!-- push_load:end -->"
 BENCH_NAME = "Push bench"  # the employer and vacancies this benchmark posts
 SPAWN = mp.get_context("spawn")
 RATES = "10,20,40,80,160,320,640,1280,2560"
@@ -417,14 +417,7 @@ def render(run: Run, base: dict[str, Any]) -> str:
 
 
 def write_docs(section: str) -> None:
-    body = DOCS.read_text()
-    block = f"{MARK_START}\n{section}\n{MARK_END}"
-    if MARK_START in body and MARK_END in body:
-        pre, rest = body.split(MARK_START, 1)
-        body = pre + block + rest.split(MARK_END, 1)[1]
-    else:
-        body = body.rstrip("\n") + "\n\n## Push under load\n\n" + block + "\n"
-    DOCS.write_text(body)
+    write_section("push_load", "Push under load", section)
 
 
 # --- main -------------------------------------------------------------------------------------
