@@ -43,7 +43,14 @@ import uvloop
 
 from bench import datagen
 from bench.docs_section import write_section
-from bench.nearby_match import DEFAULT_ADMIN, _libpq, drop_database, machine, prepare_database
+from bench.nearby_match import (
+    DEFAULT_ADMIN,
+    _libpq,
+    _p,
+    drop_database,
+    machine,
+    prepare_database,
+)
 from matcher import guidance, matching
 from matcher.courses import SAMPLE_CSV, load_courses
 from matcher.db import make_engine, make_sessionmaker
@@ -185,10 +192,6 @@ async def measure(
         return out
     finally:
         await engine.dispose()
-
-
-def _p(x: list[float] | list[int], q: float) -> float:
-    return float(np.percentile(np.asarray(x, dtype=np.float64), q)) if len(x) else float("nan")
 
 
 def render(results: list[Result]) -> str:
