@@ -253,6 +253,9 @@ class Vacancy(Base):
     start_date: Mapped[dt.date | None] = mapped_column(Date)
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     openings: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="1")
+    # How to apply: {"url"?, "email"?, "phone"?, "how"?, "walk_in"?, "contacts"?}, checked by
+    # matcher/apply_info.py wherever it enters (the API, the Jobnet import).
+    apply: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[VacancyStatus] = mapped_column(
         _pg_enum(VacancyStatus, "vacancy_status"), nullable=False, server_default="open"
     )
@@ -451,6 +454,34 @@ class ImportState(Base):
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
     cursor: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = _now()
+
+
+class ImportedAd(Base):
+    """What an importer last saw of one ad in a listing (matcher/ingest/search_source.py).
+
+    `content_hash` is the hash of the ad's search row, so an unchanged ad costs no
+    detail request; NULL means "fetch it again" (it could not be placed last time).
+    `last_seen` is when a listing pass last saw the ad: a full sweep closes the
+    vacancies of ads not seen since the sweep began.
+    """
+
+    __tablename__ = "import_ads"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    last_seen: Mapped[dt.datetime] = _now()
+
+
+class EscoCrosswalk(Base):
+    """STAR occupation URI -> ESCO occupation URI, as an operator loaded it
+    (`jotr esco crosswalk load`). STAR's `conceptUriDa` UUIDs are not ESCO's."""
+
+    __tablename__ = "esco_crosswalk"
+
+    star_uri: Mapped[str] = mapped_column(String(200), primary_key=True)
+    esco_uri: Mapped[str] = mapped_column(String(200), nullable=False)
+    loaded_at: Mapped[dt.datetime] = _now()
 
 
 class GeocodeCacheEntry(Base):
