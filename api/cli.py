@@ -35,6 +35,8 @@ esco_app = typer.Typer(help="The ESCO skills and occupations taxonomy.")
 consultant_app = typer.Typer(help="Job consultants (jobkonsulenter) and their caseloads.")
 app.add_typer(db_app, name="db", no_args_is_help=True)
 app.add_typer(esco_app, name="esco", no_args_is_help=True)
+crosswalk_app = typer.Typer(help="STAR (Jobnet) occupation URIs -> ESCO occupations.")
+esco_app.add_typer(crosswalk_app, name="crosswalk", no_args_is_help=True)
 app.add_typer(consultant_app, name="consultant", no_args_is_help=True)
 import_app = typer.Typer(help="Import job ads from external feeds.")
 app.add_typer(import_app, name="import", no_args_is_help=True)
@@ -318,31 +320,81 @@ def consultant_assign(consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -> None
 @import_app.command("jobnet")
 @friendly
 def import_jobnet(
+    source: str = typer.Option(
+        "search",
+        "--source",
+        help="search: the JSON behind jobnet.dk's own search page (JOTR_JOBNET_SEARCH_URL); "
+        "feed: a change feed in the format of docs/jobnet-feed.md (JOTR_JOBNET_FEED_URL).",
+    ),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="--source search: the base URL (default JOTR_JOBNET_SEARCH_URL)."
+    ),
+    sweep: bool = typer.Option(
+        False, "--sweep", help="--source search: read the whole listing and close ads that left it."
+    ),
     since: str | None = typer.Option(
         None,
         "--since",
-        help="ISO date or date-time (Danish time without an offset) to start from. Used on "
-        "the first import and with --reset; later runs resume from the stored position.",
+        help="--source feed: ISO date or date-time (Danish time without an offset) to start "
+        "from. Used on the first import and with --reset; later runs resume from the stored "
+        "position.",
     ),
     feed_url: str | None = typer.Option(
-        None, "--feed-url", help="The feed (default JOTR_JOBNET_FEED_URL); docs/jobnet-feed.md."
+        None, "--feed-url", help="--source feed: the feed (default JOTR_JOBNET_FEED_URL)."
     ),
     page_size: int = typer.Option(100, "--page-size", min=1, max=1000, help="Ads per page."),
     reset: bool = typer.Option(
-        False, "--reset", help="Forget the stored position and start again at --since."
+        False, "--reset", help="Forget the stored position and start again from the beginning."
     ),
 ) -> None:
-    """Import (new and changed) job ads from the Jobnet feed; rerun to resume or update."""
+    """Import new and changed job ads from Jobnet; rerun to resume or update.
+
+    docs/jobnet-feed.md describes both sources, the mapping and the politeness settings.
+    """
     from api.jobnet_import import echo_report, run_import
 
     settings = get_settings()
-    url = feed_url or settings.jobnet_feed_url
-    if not url:
-        raise CliError("no feed URL: pass --feed-url or set JOTR_JOBNET_FEED_URL")
-    if reset and not since:
-        raise CliError("--reset needs --since (where to start again)")
-    report, notes = asyncio.run(run_import(settings, database_url(), url, since, page_size, reset))
+    if source == "search":
+        url = base_url or settings.jobnet_search_url
+        if not url.startswith(("http://", "https://")):
+            raise CliError(f"--base-url {url!r} is not an http(s) URL")
+        if feed_url or since:
+            raise CliError("--feed-url and --since belong to --source feed")
+        if not settings.jobnet_contact_url:
+            typer.secho(
+                "note: set JOTR_JOBNET_CONTACT_URL so Jobnet's operators can reach you"
+                " (it goes in the User-Agent)",
+                err=True,
+            )
+    elif source == "feed":
+        url = feed_url or settings.jobnet_feed_url or ""
+        if not url:
+            raise CliError("no feed URL: pass --feed-url or set JOTR_JOBNET_FEED_URL")
+        if reset and not since:
+            raise CliError("--reset needs --since (where to start again)")
+        if base_url or sweep:
+            raise CliError("--base-url and --sweep belong to --source search")
+    else:
+        raise CliError(f"--source {source!r}: use search or feed")
+    report, notes = asyncio.run(
+        run_import(settings, database_url(), source, url, since, page_size, reset, sweep)
+    )
     echo_report(report, notes)
+
+
+@crosswalk_app.command("load")
+@friendly
+def esco_crosswalk_load(
+    file: Path = typer.Argument(..., help="CSV with the header star_uri,esco_uri."),
+) -> None:
+    """Load a STAR -> ESCO occupation crosswalk (replaces the stored one)."""
+    from api.jobnet_import import load_crosswalk_file
+
+    try:
+        data = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(f"{file} is not UTF-8 text") from None
+    typer.echo(asyncio.run(load_crosswalk_file(database_url(), get_settings(), data)))
 
 
 # --- running -------------------------------------------------------------------

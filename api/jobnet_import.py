@@ -51,13 +51,27 @@ class PushHooks:
             await self.bus.publish([e.encode() for e in events])
 
 
+def user_agent(contact_url: str) -> str:
+    """Name the service and how to reach its operators, as polite crawlers do."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ours = version("job-on-the-run")
+    except PackageNotFoundError:
+        ours = "dev"
+    contact = f"; +{contact_url}" if contact_url else ""
+    return f"JobOnTheRun/{ours} (Jobnet import{contact})"
+
+
 async def run_import(
     settings: Settings,
     database_url: str,
-    feed_url: str,
+    source_kind: str,
+    url: str,
     since: str | None,
     page_size: int,
     reset: bool,
+    sweep: bool = False,
 ) -> tuple[ImportReport, list[str]]:
     from tqdm import tqdm
 
@@ -65,9 +79,13 @@ async def run_import(
     from matcher.db import make_engine, make_sessionmaker
     from matcher.extract import Extractor
     from matcher.geocode import make_geocoder
-    from matcher.ingest.feed_client import FeedClient
+    from matcher.ingest.feed_client import FeedClient, RateLimiter
     from matcher.ingest.importer import Importer, ImportFailed
     from matcher.ingest.jobnet_mapping import parse_since
+    from matcher.ingest.jobnet_search import HEADERS
+    from matcher.ingest.occupations import OccupationMatcher
+    from matcher.ingest.search_source import SearchSource
+    from matcher.ingest.source import FeedSource, Source
     from matcher.taxonomy import Taxonomy
 
     try:
@@ -80,7 +98,7 @@ async def run_import(
     bars: list[tqdm[Any]] = []
 
     def progress(report: ImportReport, remaining: int | None) -> None:
-        if not bars:
+        if not bars:  # to stderr, and off when stderr is not a terminal (disable=None)
             bars.append(tqdm(unit="ad", desc="jobnet", leave=False, disable=None))
         bar = bars[0]
         if remaining is not None:
@@ -92,8 +110,10 @@ async def run_import(
         async with sessionmaker() as session:
             taxonomy = await Taxonomy.load(session)
             extractor = await Extractor.from_database(session)
+            occupations = await OccupationMatcher.load(session)
         if extractor.n_occupations == 0:
             raise CliError("ESCO is not loaded: run `jotr esco load` first")
+        headers = {"User-Agent": user_agent(settings.jobnet_contact_url)}
         async with (
             httpx.AsyncClient(timeout=FEED_TIMEOUT) as feed_http,
             httpx.AsyncClient(timeout=GEOCODER_TIMEOUT) as geo_http,
@@ -101,27 +121,38 @@ async def run_import(
             geocoder = make_geocoder(
                 settings.geocoder_url, geo_http, sessionmaker, settings.geocode_cache_ttl_days
             )
+            limiter = RateLimiter(settings.jobnet_requests_per_second)
+            source: Source
+            if source_kind == "search":
+                client = FeedClient(feed_http, url, headers={**headers, **HEADERS}, limiter=limiter)
+                source = SearchSource(
+                    client,
+                    url,
+                    per_page=page_size,
+                    sweep=sweep,
+                    sweep_every_runs=settings.jobnet_sweep_every_runs,
+                    sweep_every_hours=settings.jobnet_sweep_every_hours,
+                )
+            else:
+                client = FeedClient(feed_http, url, headers=headers, limiter=limiter)
+                source = FeedSource(client, start, page_size)
             hooks = PushHooks(bus)
-            importer = Importer(
-                sessionmaker,
-                FeedClient(feed_http, feed_url),
-                geocoder,
-                extractor,
-                taxonomy,
-                hooks,
-                page_size=page_size,
-                progress=progress,
-            )
+            importer = Importer(sessionmaker, source, geocoder, extractor, taxonomy, hooks,
+                                progress=progress, occupations=occupations)  # fmt: skip
             try:
-                report = await importer.run(start, reset=reset)
+                report = await importer.run(reset=reset)
             except ImportFailed as exc:
                 raise CliError(f"jobnet import stopped: {exc} (rerun to resume)") from None
         stats = geocoder.stats
         notes = [
+            f"requests {client.requests}, waited {limiter.waited_s:.1f} s for the rate limit",
             f"geocoding: {stats.cache_hits} cached, {stats.lookups} looked up,"
             f" {stats.unavailable} geocoder failures, {stats.not_found} not found",
             f"withdrawn pushes recorded: {hooks.withdrawals}",
         ]
+        if isinstance(source, SearchSource):
+            notes.insert(0, f"passes: {', '.join(source.passes)};"
+                            f" detail requests {source.detail_requests}")  # fmt: skip
         return report, notes
     finally:
         for bar in bars:
@@ -130,9 +161,25 @@ async def run_import(
         await engine.dispose()
 
 
+async def load_crosswalk_file(database_url: str, settings: Settings, data: str) -> str:
+    from matcher.db import make_engine, make_sessionmaker
+    from matcher.ingest.occupations import CrosswalkError, load_crosswalk, parse_crosswalk
+
+    engine = make_engine(database_url, settings)
+    try:
+        pairs = parse_crosswalk(data)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            report = await load_crosswalk(session, pairs)
+    except CrosswalkError as exc:
+        raise CliError(f"crosswalk not loaded: {exc}") from None
+    finally:
+        await engine.dispose()
+    return f"crosswalk loaded: {report.rows} STAR occupations (replacing {report.replaced})"
+
+
 def echo_report(report: ImportReport, notes: list[str]) -> None:
     if report.resumed:
-        typer.echo("resumed from the stored feed position (--reset starts again at --since)")
+        typer.echo("resumed from the stored position (--reset starts again from the beginning)")
     typer.echo("jobnet import done:")
     for line in [*report.lines(), *notes]:
         typer.echo(f"  {line}")

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     geocode_cache_ttl_days: int = 90
     # The Jobnet change feed (docs/jobnet-feed.md) that `jotr import jobnet` reads.
     jobnet_feed_url: str | None = None
+    # Jobnet's search JSON (`jotr import jobnet --source search`): the base path the
+    # public site's own page calls (FindJob/Search, FindJob/JobAdDetails).
+    jobnet_search_url: str = "https://jobnet.dk/bff"
+    jobnet_requests_per_second: float = 2.0  # every request, details and retries included
+    jobnet_sweep_every_runs: int = 24  # a full sweep after this many runs ...
+    jobnet_sweep_every_hours: float = 24.0  # ... or this long since the last one
+    # Who is asking, in the User-Agent, so the site's operators can reach us.
+    jobnet_contact_url: str = ""
 
     # The web app's map tiles (an XYZ URL template); empty: no tiles, pins on a plain map.
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -21,6 +21,7 @@ from matcher.extract import Extractor
 from matcher.geocode import ChainGeocoder, DawaGeocoder, PostcodeGeocoder
 from matcher.ingest.feed_client import FeedClient, RetryPolicy
 from matcher.ingest.importer import Importer, ImportFailed, ImportHooks, ImportReport
+from matcher.ingest.source import FeedSource, SourceBatch
 from matcher.taxonomy import Taxonomy
 from tests.feed_server import DawaAddress, Fault, FeedServer, decode_cursor
 from tests.jobnet_samples import ad, changed, tombstone
@@ -62,6 +63,18 @@ class Recorder:
         self.events += events
 
 
+class FeedImport:
+    """An importer over the feed source; `run(since, reset)` sets where the feed starts."""
+
+    def __init__(self, importer: Importer, source: FeedSource) -> None:
+        self.importer, self.source = importer, source
+        self.feed = source.client
+
+    async def run(self, since: dt.datetime | None, reset: bool = False) -> ImportReport:
+        self.source.since = since
+        return await self.importer.run(reset=reset)
+
+
 def importer(
     feed: FeedServer,
     http: httpx.AsyncClient,
@@ -73,11 +86,12 @@ def importer(
     attempts: int = 4,
     url: str | None = None,
     progress: Any = None,
-) -> Importer:
+) -> FeedImport:
     geocoder = ChainGeocoder([DawaGeocoder(feed.base_url, http), PostcodeGeocoder()])
     client = FeedClient(http, url or feed.feed_url, RetryPolicy(attempts=attempts, base_s=0.01))
-    return Importer(sessionmaker, client, geocoder, esco[0], esco[1], hooks,
-                    page_size=page_size, progress=progress, source=source)  # fmt: skip
+    feed_source = FeedSource(client, page_size=page_size, name=source)
+    return FeedImport(Importer(sessionmaker, feed_source, geocoder, esco[0], esco[1], hooks,
+                               progress=progress), feed_source)  # fmt: skip
 
 
 def new_source() -> str:
@@ -326,14 +340,14 @@ async def test_a_row_the_database_refuses_is_skipped_alone(
     feed.put(ad(2), changed(2))
     source = new_source()
     imp = importer(feed, http, sessionmaker, esco, source)
-    real_prepare = imp._prepare
+    real_prepare = imp.importer._prepare
 
-    async def prepare_with_a_bad_row(items: list[Any], report: ImportReport) -> Any:
-        batch = await real_prepare(items, report)
-        batch.rows[0]["min_age"] = 5  # violates ck_vacancies_min_age
-        return batch
+    async def prepare_with_a_bad_row(batch: SourceBatch, report: ImportReport) -> Any:
+        prepared = await real_prepare(batch, report)
+        prepared.rows[0]["min_age"] = 5  # violates ck_vacancies_min_age
+        return prepared
 
-    imp._prepare = prepare_with_a_bad_row  # type: ignore[method-assign]
+    imp.importer._prepare = prepare_with_a_bad_row  # type: ignore[method-assign]
     report = await imp.run(changed(0))
     assert report.broken == {"rejected_by_database": 1} and report.created == 1
     assert list(await rows(sessionmaker, source)) == ["2"]
@@ -362,7 +376,8 @@ def test_the_jotr_import_jobnet_command(
         feed.put(ad(i), changed(i))
     env = {"DATABASE_URL": database_url, "JOTR_GEOCODER_URL": feed.base_url,
            "JOTR_JOBNET_FEED_URL": ""}  # fmt: skip
-    args = ("import", "jobnet", "--feed-url", feed.feed_url, "--page-size", "3")
+    args = ("import", "jobnet", "--source", "feed", "--feed-url", feed.feed_url,
+            "--page-size", "3")  # fmt: skip
 
     first = jotr_env(env, *args, "--since", "2026-11-02T08:00:00")
     assert first.exit_code == 0, first.stderr
@@ -376,7 +391,7 @@ def test_the_jotr_import_jobnet_command(
     assert "resumed" in second.stdout and "created 1, updated 0" in second.stdout
 
     for bad, message in (
-        (("import", "jobnet", "--since", "2026-11-01"), "no feed URL"),
+        (("import", "jobnet", "--source", "feed", "--since", "2026-11-01"), "no feed URL"),
         ((*args, "--reset"), "--reset needs --since"),
         ((*args, "--since", "last tuesday"), "not an ISO date"),
     ):

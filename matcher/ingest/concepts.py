@@ -3,6 +3,9 @@
 The importer codes against two small Protocols: `SkillExtractor` (what
 matcher.extract.Extractor provides: ESCO suggestions with confidences for a
 title and text) and `ConceptResolver` (URI -> id; matcher.taxonomy.Taxonomy).
+An ad that names its own occupation (Jobnet's Danish label and STAR URI) gets
+that occupation through an `OccupationFinder` (a loaded STAR -> ESCO crosswalk
+first, else the Danish label); the extractor's occupation is the fallback.
 What the suggestions become. The extractor's confidences are calibrated on
 benchmarks and may be rescaled when it is retuned; its ranking is the more
 trustworthy part (docs/quality.md). So the rules are relative to the ad's best
@@ -53,6 +56,14 @@ class SkillExtractor(Protocol):
     def extract(self, title: str, text: str, lang: str) -> Extracted: ...
 
 
+class OccupationFinder(Protocol):
+    """The source's own occupation -> an ESCO occupation URI (matcher/ingest/occupations.py).
+
+    Returns (uri, how) with how in "crosswalk" | "label" | "fuzzy_label", or None."""
+
+    def find(self, star_uri: str | None, label: str | None) -> tuple[str, str] | None: ...
+
+
 class ConceptResolver(Protocol):
     """URI -> id (matcher.taxonomy.Taxonomy); raises UnknownConceptError."""
 
@@ -61,15 +72,28 @@ class ConceptResolver(Protocol):
 
 
 def vacancy_concepts(
-    extractor: SkillExtractor, resolver: ConceptResolver, ad: AdRecord
-) -> dict[str, Any]:
+    extractor: SkillExtractor,
+    resolver: ConceptResolver,
+    ad: AdRecord,
+    occupations: OccupationFinder | None = None,
+) -> tuple[dict[str, Any], str]:
+    """The skill and occupation columns, and how the occupation was found
+    ("crosswalk", "label", "fuzzy_label", "extracted" or "none")."""
     found = extractor.extract(ad.title, ad.text, ad.lang)
-    occupation_id = None
+    occupation_id, how = None, "none"
+    if occupations is not None and (ad.occupation_star_uri or ad.occupation_label):
+        given = occupations.find(ad.occupation_star_uri, ad.occupation_label)
+        if given is not None:
+            occupation_id = _resolve(resolver, "occupation", given[0])
+            how = given[1] if occupation_id is not None else how
     for s in sorted(found.occupations, key=lambda s: -s.confidence):
+        if occupation_id is not None:
+            break
         if s.confidence < OCCUPATION_MIN:
             break
         occupation_id = _resolve(resolver, "occupation", s.uri)
         if occupation_id is not None:
+            how = "extracted"
             break
     required: list[int] = []
     weights: list[float] = []
@@ -92,7 +116,7 @@ def vacancy_concepts(
         "required_skill_ids": required,
         "required_skill_weights": weights,
         "optional_skill_ids": optional,
-    }
+    }, how
 
 
 def _resolve(resolver: ConceptResolver, kind: str, uri: str) -> int | None:

@@ -8,6 +8,11 @@ failed together do not return together; a `Retry-After` header (seconds or an
 HTTP date) is honoured, up to `max_wait_s`. After `attempts` tries the error
 surfaces and the import stops with its cursor at the last committed page.
 
+Politeness: every request (retries included) first waits for the `RateLimiter`
+(at most `rate` requests a second, spaced evenly), and carries the client's
+headers (an honest User-Agent naming the service and a contact URL; Jobnet's
+search JSON also wants `x-csrf: 1`).
+
 Worked example with the defaults (base 0.5 s, cap 30 s): the waits after the
 first four failures are drawn from [0, 0.5], [0, 1], [0, 2] and [0, 4] seconds;
 a 503 with `Retry-After: 10` waits exactly 10 s instead.
@@ -28,6 +33,41 @@ import httpx
 
 class FeedError(Exception):
     """The feed could not be read (after retries, or a non-retryable answer)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status of a non-retryable answer
+
+
+class RateLimiter:
+    """At most `rate` requests a second, evenly spaced (0 or less: no limit).
+
+    A slot is reserved under a lock before sleeping, so concurrent callers queue
+    up one interval apart instead of all waking together.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._clock, self._sleep = clock, sleep
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+        self.waited_s = 0.0
+
+    async def wait(self) -> None:
+        if self.interval <= 0:
+            return
+        async with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self.waited_s += start - now
+            await self._sleep(start - now)
 
 
 @dataclass(frozen=True)
@@ -65,22 +105,29 @@ class FeedClient:
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        headers: Mapping[str, str] | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._client = client
         self.url = url
+        self.headers = {"Accept": "application/json", **(headers or {})}
+        self.limiter = limiter or RateLimiter(0)
+        self.requests = 0
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.retries = 0
         self.last_error: str | None = None
 
-    async def get_json(self, params: Mapping[str, str]) -> Any:
+    async def get_json(self, params: Mapping[str, str], url: str | None = None) -> Any:
+        """The JSON body of GET `url` (default: the client's URL) with `params`."""
+        url = url or self.url
         for attempt in range(self.policy.attempts):
             wait: float | None = None
+            await self.limiter.wait()
+            self.requests += 1
             try:
-                response = await self._client.get(
-                    self.url, params=params, headers={"Accept": "application/json"}
-                )
+                response = await self._client.get(url, params=params, headers=self.headers)
             except httpx.TimeoutException as exc:
                 problem = f"timeout ({type(exc).__name__})"
             except httpx.TransportError as exc:  # refused, reset, protocol errors
@@ -96,7 +143,7 @@ class FeedClient:
                     problem = f"HTTP {status}"
                     wait = retry_after(response.headers.get("Retry-After"))
                 else:
-                    raise FeedError(f"HTTP {status} from {self.url}: {response.text[:200]}")
+                    raise FeedError(f"HTTP {status} from {url}: {response.text[:200]}", status)
             self.last_error = problem
             if attempt + 1 == self.policy.attempts:
                 break
@@ -105,5 +152,5 @@ class FeedClient:
                 wait = self.policy.backoff(attempt, self._rng)
             await self._sleep(min(wait, self.policy.max_wait_s))
         raise FeedError(
-            f"{self.url}: {self.last_error}, still failing after {self.policy.attempts} tries"
+            f"{url}: {self.last_error}, still failing after {self.policy.attempts} tries"
         )

@@ -1,29 +1,33 @@
-"""Import a paginated "changed since" feed of job ads into vacancies.
+"""Import job ads from a `Source` (matcher/ingest/source.py) into vacancies.
 
-One page is one transaction: its vacancies are upserted by the source's ad id,
-withdrawn ads are closed, the `ImportHooks.in_transaction` hook runs (the CLI
-records withdrawn pushes there), and the feed's cursor after the page is saved
-in `import_state` - all committed together or not at all. So a crash anywhere
-resumes at exactly the first uncommitted page, and no page is ever half written.
-Everything slow and fallible that is not the database (fetching with retries,
-mapping, geocoding, skill extraction) happens before the transaction opens.
+The importer does not know where ads come from: a source yields batches of
+internal records (`AdRecord`, `Tombstone`) with its position after each. One
+batch is one transaction: its vacancies are upserted by the source's ad id,
+withdrawn ads are closed, a finished sweep closes the ads that left the listing,
+the `ImportHooks.in_transaction` hook runs (the CLI records withdrawn pushes
+there), and the source's position is saved in `import_state` - all committed
+together or not at all. So a crash anywhere resumes at exactly the first
+uncommitted batch, and no batch is ever half written. Everything slow and
+fallible that is not the database (fetching with retries, mapping, geocoding,
+skill extraction) happens before the transaction opens.
 
 Per record: a record that cannot be mapped, located or stored is skipped and
-counted by reason (`ImportReport.broken`), never failing its page; duplicates
-within a page: the last one wins. Vacancies closed by the import (withdrawn at
-the source, or expired) are passed to `in_transaction`, and after each commit
-`after_commit` receives the page's vacancy events (created, updated, closed):
-the domain announces, the caller (api/) owns the bus, as matcher/events.py says.
+counted by reason (`ImportReport.broken`), never failing its batch. Vacancies
+closed by the import (withdrawn at the source, gone from the listing, or
+expired) are passed to `in_transaction`, and after each commit `after_commit`
+receives the batch's vacancy events (created, updated, closed): the domain
+announces, the caller (api/) owns the bus, as matcher/events.py says.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,11 +36,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from matcher.events import VacancyEvent
 from matcher.geocode import Geocoder
-from matcher.ingest import jobnet_mapping as feed_format
 from matcher.ingest import store
-from matcher.ingest.concepts import ConceptResolver, SkillExtractor, vacancy_concepts
-from matcher.ingest.feed_client import FeedClient, FeedError
-from matcher.ingest.jobnet_mapping import AdRecord, BrokenRecord, Tombstone
+from matcher.ingest.concepts import (
+    ConceptResolver,
+    OccupationFinder,
+    SkillExtractor,
+    vacancy_concepts,
+)
+from matcher.ingest.feed_client import FeedError
+from matcher.ingest.jobnet_mapping import AdRecord, Tombstone
+from matcher.ingest.source import ImportFailed, Source, SourceBatch
+
+__all__ = ["ImportFailed", "ImportHooks", "ImportReport", "Importer", "NoHooks"]
 
 log = logging.getLogger("jotr.ingest")
 
@@ -66,10 +77,6 @@ class _Refused(Exception):
     """The database refused one row (isolate mode)."""
 
 
-class ImportFailed(Exception):
-    """The import stopped; everything before the failing page is committed."""
-
-
 @dataclass
 class ImportReport:
     pages: int = 0
@@ -77,7 +84,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    closed: int = 0  # withdrawn at the source
+    closed: int = 0  # withdrawn at the source, or gone from the listing (sweep)
     expired: int = 0  # past the application deadline
     duplicates: int = 0  # earlier copies of an ad on the same page (the last one won)
     broken: Counter[str] = field(default_factory=Counter)
@@ -85,6 +92,8 @@ class ImportReport:
     retries: int = 0
     resumed: bool = False
     cursor: str | None = None
+    occupation_by: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def skipped(self) -> int:
@@ -101,7 +110,11 @@ class ImportReport:
             out.append("  broken: " + ", ".join(f"{k} {v}" for k, v in self.broken.most_common()))
         if self.precision:
             out.append("  located by: " + ", ".join(f"{k} {v}" for k, v in self.precision.items()))
-        return out
+        if self.occupation_by:
+            out.append(
+                "  occupation by: " + ", ".join(f"{k} {v}" for k, v in self.occupation_by.items())
+            )
+        return out + self.notes
 
 
 Progress = Callable[[ImportReport, int | None], None]
@@ -112,104 +125,100 @@ class _Batch:
     rows: list[dict[str, Any]] = field(default_factory=list)
     employers: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     tombstones: list[str] = field(default_factory=list)
+    seen: list[tuple[str, str | None]] = field(default_factory=list)
+    close_unseen_since: dt.datetime | None = None
+    min_seen_share: float = 0.0
 
 
 class Importer:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
-        feed: FeedClient,
+        source: Source,
         geocoder: Geocoder,
         extractor: SkillExtractor,
         resolver: ConceptResolver,
         hooks: ImportHooks | None = None,
-        page_size: int = 100,
         progress: Progress | None = None,
-        source: str = feed_format.SOURCE,
+        occupations: OccupationFinder | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.feed = feed
+        self.source = source
         self.geocoder = geocoder
         self.extractor = extractor
         self.resolver = resolver
         self.hooks: ImportHooks = hooks or NoHooks()
-        self.page_size = page_size
         self.progress = progress
-        self.source = source
+        self.occupations = occupations
 
-    async def run(self, since: dt.datetime | None, reset: bool = False) -> ImportReport:
-        """Import from the stored cursor, or from `since` when there is none (or `reset`)."""
+    async def run(self, reset: bool = False) -> ImportReport:
+        """Import from the source's stored position (or from its start with `reset`)."""
         report = ImportReport()
+        name = self.source.name
         async with self.sessionmaker() as session, session.begin():
-            cursor = await store.ensure_state(await store.connection(session), self.source, reset)
-        report.resumed = cursor is not None
-        if cursor is None and since is None:
-            raise ImportFailed(f"no stored position for {self.source}: say where to start (since)")
-        params = (
-            feed_format.next_request(cursor, self.page_size)
-            if cursor is not None
-            else feed_format.first_request(since, self.page_size)  # type: ignore[arg-type]
-        )
+            state = await store.ensure_state(await store.connection(session), name, reset)
         try:
-            while True:
-                body = await self.feed.get_json(params)
-                try:
-                    page = feed_format.parse_page(body)
-                except feed_format.BrokenPage as exc:
-                    raise ImportFailed(f"page {report.pages + 1}: {exc}") from None
-                batch = await self._prepare(page.items, report)
-                await self._commit(batch, cursor, page.cursor, report)
-                cursor = report.cursor = page.cursor
-                report.pages += 1
+            async for batch in self.source.batches(state, self._known):
+                prepared = await self._prepare(batch, report)
+                await self._commit(prepared, state, batch.state, report)
+                state = report.cursor = batch.state
+                report.pages += int(batch.is_page)
                 if self.progress is not None:
-                    self.progress(report, page.remaining)
-                if not page.has_more:
-                    break
-                params = feed_format.next_request(cursor, self.page_size)
+                    self.progress(report, batch.remaining)
         except FeedError as exc:
             raise ImportFailed(str(exc)) from exc
         finally:
-            report.retries = self.feed.retries
+            report.retries = self.source.retries
+            report.resumed = self.source.resumed
         await self.expire_due(report)
         return report
 
+    async def _known(self, refs: Sequence[str]) -> dict[str, str | None]:
+        async with self.sessionmaker() as session:
+            conn = await store.connection(session)
+            return await store.known_hashes(conn, self.source.name, refs)
+
     # --- outside the transaction: map, locate, extract --------------------------------
 
-    async def _prepare(self, items: list[Any], report: ImportReport) -> _Batch:
-        report.ads += len(items)
-        latest: dict[str, AdRecord | Tombstone] = {}
-        for raw in items:
-            try:
-                record = feed_format.map_ad(raw)
-            except BrokenRecord as exc:
-                report.broken[exc.reason] += 1
-                log.info("skipped ad: %s", exc)
-                continue
-            if record.ref in latest:
-                report.duplicates += 1
-                del latest[record.ref]  # re-insert: the last copy keeps its feed position
-            latest[record.ref] = record
-        ads = [r for r in latest.values() if isinstance(r, AdRecord)]
+    async def _prepare(self, source_batch: SourceBatch, report: ImportReport) -> _Batch:
+        report.ads += source_batch.ads
+        report.duplicates += source_batch.duplicates
+        report.broken.update(source_batch.broken)
+        name = self.source.name
+        ads = [r for r in source_batch.records if isinstance(r, AdRecord)]
         points = await self._locate(ads)
-        batch = _Batch(tombstones=[r.ref for r in latest.values() if isinstance(r, Tombstone)])
+        batch = _Batch(
+            tombstones=[
+                f"{name}:{r.ref}" for r in source_batch.records if isinstance(r, Tombstone)
+            ],
+            close_unseen_since=source_batch.close_unseen_since,
+            min_seen_share=source_batch.min_seen_share,
+        )
+        retry: set[str] = set()  # refs to fetch again next time
         now = dt.datetime.now(dt.UTC)
         for ad, point in zip(ads, points, strict=True):
             if point is None:
                 report.broken["not_located"] += 1
+                retry.add(ad.ref)
                 continue
             try:
-                concepts = vacancy_concepts(self.extractor, self.resolver, ad)
+                concepts, occupation_by = vacancy_concepts(
+                    self.extractor, self.resolver, ad, self.occupations
+                )
             except Exception:  # the extractor's bug must not stop the import
                 log.exception("extraction failed for ad %s", ad.ref)
                 report.broken["extraction_failed"] += 1
+                retry.add(ad.ref)
                 continue
-            key = store.employer_key(self.source, ad.employer_name, ad.employer_cvr)
+            report.occupation_by[occupation_by] += 1
+            key = store.employer_key(name, ad.employer_name, ad.employer_cvr)
             batch.employers[key] = (ad.employer_name, ad.employer_cvr)
             expired = ad.expires_at is not None and ad.expires_at <= now
             batch.rows.append(
                 {
+                    "ref": ad.ref,
                     "employer_key": key,
-                    "source_ref": f"{self.source}:{ad.ref}",
+                    "source_ref": f"{name}:{ad.ref}",
                     "title": ad.title,
                     "description": ad.text,
                     "lat": point[0],
@@ -223,10 +232,11 @@ class Importer:
                     "start_date": ad.start_date,
                     "expires_at": ad.expires_at,
                     "status": "expired" if expired else store.OPEN,
+                    "apply": json.dumps(ad.apply, ensure_ascii=False) if ad.apply else None,
                     **concepts,
                 }
             )
-        batch.tombstones = [f"{self.source}:{ref}" for ref in batch.tombstones]
+        batch.seen = [(ref, None if ref in retry else h) for ref, h in source_batch.seen]
         return batch
 
     async def _locate(self, ads: list[AdRecord]) -> list[tuple[float, float, str] | None]:
@@ -246,6 +256,8 @@ class Importer:
     async def _commit(
         self, batch: _Batch, expected: str | None, cursor: str, report: ImportReport
     ) -> None:
+        if batch.close_unseen_since is not None:
+            report.notes.append("sweep: every page of the listing was read")
         try:
             counts = await self._write(batch, expected, cursor, isolate=False)
         except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
@@ -257,10 +269,17 @@ class Importer:
         for name, n in tally.items():
             if name in ("created", "updated", "unchanged", "closed", "expired"):
                 setattr(report, name, getattr(report, name) + n)
+            elif name == "sweep_refused":
+                pass
             else:
                 report.broken[name] += n
         for row in batch.rows:
             report.precision[row["location_precision"]] += 1
+        if tally.get("sweep_refused"):
+            report.notes.append(
+                "sweep closed nothing: it saw fewer ads than"
+                f" {batch.min_seen_share:.0%} of the open ones (a broken listing?)"
+            )
         await self._announce(events)
 
     async def _write(
@@ -269,10 +288,12 @@ class Importer:
         tally: Counter[str] = Counter()
         events: list[VacancyEvent] = []
         closed: list[uuid.UUID] = []
+        refused: set[str] = set()  # refs the database refused: fetched again next time
+        name = self.source.name
         async with self.sessionmaker() as session, session.begin():
             conn = await store.connection(session)
-            if await store.lock_cursor(conn, self.source) != expected:
-                raise ImportFailed(f"another {self.source} import moved the cursor; stopped")
+            if await store.lock_cursor(conn, name) != expected:
+                raise ImportFailed(f"another {name} import moved the cursor; stopped")
             employer_ids = await store.employer_ids(conn, batch.employers)
             before = await store.lock_existing(conn, [r["source_ref"] for r in batch.rows])
             for row in batch.rows:
@@ -281,6 +302,7 @@ class Importer:
                     written = await self._upsert(conn, row, isolate)
                 except _Refused:
                     tally["rejected_by_database"] += 1
+                    refused.add(row["ref"])
                     continue
                 old = before.get(row["source_ref"])
                 now_open = row["status"] == store.OPEN
@@ -298,12 +320,30 @@ class Importer:
                     if now_open:
                         events.append(VacancyEvent(written, "updated"))
             withdrawn = await store.close(conn, batch.tombstones)
+            await store.record_seen(
+                conn, name, [(ref, None if ref in refused else h) for ref, h in batch.seen]
+            )
+            if batch.close_unseen_since is not None:
+                withdrawn += await self._sweep(conn, batch, tally)
             tally["closed"] += len(withdrawn)
             closed += withdrawn
             await self.hooks.in_transaction(session, closed)
-            await store.save_cursor(conn, self.source, cursor)
+            await store.save_cursor(conn, name, cursor)
         events += [VacancyEvent(vid, "closed") for vid in closed]
         return events, tally
+
+    async def _sweep(
+        self, conn: asyncpg.Connection, batch: _Batch, tally: Counter[str]
+    ) -> list[uuid.UUID]:
+        """Close the ads that left the listing, unless the listing looked broken."""
+        since = batch.close_unseen_since
+        name = self.source.name
+        open_now = await store.open_count(conn, name)
+        if open_now and await store.seen_count(conn, name, since) < batch.min_seen_share * open_now:
+            tally["sweep_refused"] += 1
+            log.warning("sweep of %s saw too few ads; closing nothing", name)
+            return []
+        return await store.close_unseen(conn, name, since)
 
     @staticmethod
     async def _upsert(

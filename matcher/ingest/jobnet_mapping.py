@@ -71,6 +71,11 @@ class AdRecord:
     openings: int
     start_date: dt.date | None
     expires_at: dt.datetime | None
+    # How to apply (matcher/apply_info.py shape), kept on the vacancy.
+    apply: dict[str, Any] | None = None
+    # The source's own occupation, when it names one: a Danish label and a STAR URI.
+    occupation_label: str | None = None
+    occupation_star_uri: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,22 +316,33 @@ def _lang(raw: Mapping[str, Any], title: str, text: str) -> str:
 
 
 class _TextOnly(HTMLParser):
+    """Text of an ad's HTML: tags dropped, their content kept, except script and
+    style (and the like), whose content is code, not text. The result is stored
+    and shown as plain text, never as markup, so nothing of the HTML survives."""
+
     _BREAKS = frozenset({"p", "br", "li", "div", "h1", "h2", "h3", "h4", "tr", "ul", "ol"})
+    _HIDDEN = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._BREAKS:
+        if tag in self._HIDDEN:
+            self.hidden += 1
+        elif tag in self._BREAKS:
             self.parts.append("\n- " if tag == "li" else "\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self._BREAKS:
+        if tag in self._HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self._BREAKS:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self.hidden:
+            self.parts.append(data)
 
 
 def html_to_text(markup: str) -> str:

@@ -58,11 +58,12 @@ COLUMNS: tuple[str, ...] = (
     "start_date",
     "expires_at",
     "status",
+    "apply",
 )
 _COMPARED: tuple[str, ...] = (
     "employer_id", "title", "description", "occupation_id", "address", "location_precision",
     "required_skill_ids", "required_skill_weights", "optional_skill_ids", "job_type",
-    "hours_per_week", "min_age", "openings", "start_date", "expires_at", "status",
+    "hours_per_week", "min_age", "openings", "start_date", "expires_at", "status", "apply",
 )  # fmt: skip
 _SET = ",\n    ".join(f"{c} = EXCLUDED.{c}" for c in (*_COMPARED, "location"))
 _OLD = ", ".join(f"v.{c}" for c in _COMPARED)
@@ -74,11 +75,11 @@ UPSERT_SQL = f"""
 INSERT INTO vacancies AS v (
     id, employer_id, source, source_ref, title, description, occupation_id, location, address,
     location_precision, required_skill_ids, required_skill_weights, optional_skill_ids,
-    job_type, hours_per_week, min_age, openings, start_date, expires_at, status
+    job_type, hours_per_week, min_age, openings, start_date, expires_at, status, apply
 ) VALUES (
     $1, $2, 'import', $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326)::geography, $9,
     $10, $11::int[], $12::real[], $13::int[], $14::job_type, $15, $16, $17, $18, $19,
-    $20::vacancy_status
+    $20::vacancy_status, $21::jsonb
 )
 ON CONFLICT ON CONSTRAINT uq_vacancies_source_ref DO UPDATE SET
     {_SET},
@@ -207,3 +208,67 @@ async def expire_due(conn: asyncpg.Connection, batch: int = 1000) -> list[uuid.U
 
 
 OPEN = VacancyStatus.OPEN.value
+
+
+# --- listing sources: what was seen, and sweeps ------------------------------------
+
+
+async def known_hashes(
+    conn: asyncpg.Connection, source: str, refs: Sequence[str]
+) -> dict[str, str | None]:
+    if not refs:
+        return {}
+    rows = await conn.fetch(
+        "SELECT ref, content_hash FROM import_ads WHERE source = $1 AND ref = ANY($2::text[])",
+        source,
+        list(refs),
+    )
+    return {r["ref"]: r["content_hash"] for r in rows}
+
+
+async def record_seen(
+    conn: asyncpg.Connection, source: str, seen: Sequence[tuple[str, str | None]]
+) -> None:
+    """Remember each ad's row hash (None: fetch it again next time) and that it was seen now."""
+    if not seen:
+        return
+    await conn.execute(
+        "INSERT INTO import_ads (source, ref, content_hash, last_seen)"
+        " SELECT $1, ref, h, now() FROM unnest($2::text[], $3::text[]) AS t(ref, h)"
+        " ON CONFLICT (source, ref) DO UPDATE"
+        " SET content_hash = EXCLUDED.content_hash, last_seen = EXCLUDED.last_seen",
+        source,
+        [r for r, _ in seen],
+        [h for _, h in seen],
+    )
+
+
+async def open_count(conn: asyncpg.Connection, source: str) -> int:
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM vacancies WHERE source = 'import' AND status = 'open'"
+        " AND starts_with(source_ref, $1 || ':')",
+        source,
+    )
+    return n
+
+
+async def seen_count(conn: asyncpg.Connection, source: str, since: Any) -> int:
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM import_ads WHERE source = $1 AND last_seen >= $2", source, since
+    )
+    return n
+
+
+async def close_unseen(conn: asyncpg.Connection, source: str, since: Any) -> list[uuid.UUID]:
+    """Close this source's open vacancies whose ad no listing pass saw since `since`."""
+    rows = await conn.fetch(
+        "UPDATE vacancies v SET status = 'closed', updated_at = now()"
+        " WHERE v.source = 'import' AND v.status = 'open'"
+        " AND starts_with(v.source_ref, $1 || ':')"
+        " AND NOT EXISTS (SELECT 1 FROM import_ads a WHERE a.source = $1"
+        "   AND v.source_ref = $1 || ':' || a.ref AND a.last_seen >= $2)"
+        " RETURNING v.id",
+        source,
+        since,
+    )
+    return [r["id"] for r in rows]
