@@ -6,12 +6,17 @@ It serves two things on a free loopback port, from a thread:
   paged by a keyset cursor over (Changed, ID), exactly as the importer expects
   a real feed to behave; items are served as stored, so tests can put broken
   records and duplicates on a page.
+- `/bff/FindJob/Search` and `/bff/FindJob/JobAdDetails/{id}`: the JSON behind
+  jobnet.dk's own search page (docs/jobnet-feed.md, "Search source"): rows newest
+  first by `publicationDate`, paged by `pageNumber`/`resultsPerPage`, details per
+  ad (404 for ads without details, as Jobnet answers for external ads). Every
+  request's headers are recorded, and requests without `x-csrf: 1` are refused.
 - `/datavask/adresser` and `/adresser/{id}`: the two DAWA endpoints that
   matcher/geocode.py uses, answering from a small table of addresses.
 
-Faults are scripted per endpoint (`fail_feed`, `fail_dawa`): a status with an
-optional Retry-After, a delay longer than the client's timeout, or a body that
-is not JSON; each fault is used once, in order.
+Faults are scripted per endpoint (`fail_feed`, `fail_search`, `fail_details`,
+`fail_dawa`): a status with an optional Retry-After, a delay longer than the
+client's timeout, or a body that is not JSON; each fault is used once, in order.
 """
 
 from __future__ import annotations
@@ -62,8 +67,24 @@ class DawaAddress:
 
 
 @dataclass
+class Seen:
+    """One request as the server saw it."""
+
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+    at: float  # time.monotonic() on arrival
+
+
+@dataclass
 class State:
     entries: list[Entry] = field(default_factory=list)
+    search_rows: list[dict[str, Any]] = field(default_factory=list)  # the listing
+    details: dict[str, Any] = field(default_factory=dict)  # jobAdId -> details (absent: 404)
+    search_faults: list[Fault] = field(default_factory=list)
+    details_faults: list[Fault] = field(default_factory=list)
+    search_requests: list[Seen] = field(default_factory=list)
+    details_requests: list[Seen] = field(default_factory=list)
     addresses: dict[str, DawaAddress] = field(default_factory=dict)  # normalised input -> found
     feed_faults: list[Fault] = field(default_factory=list)
     dawa_faults: list[Fault] = field(default_factory=list)
@@ -125,6 +146,35 @@ class FeedServer:
         with self.lock:
             self.state.feed_faults.extend(faults)
 
+    def publish(self, row: dict[str, Any], details: Any = None) -> None:
+        """Add or replace a listed ad (by jobAdId) and its details (None: no details)."""
+        with self.lock:
+            ad_id = row["jobAdId"]
+            self.state.search_rows = [r for r in self.state.search_rows if r["jobAdId"] != ad_id]
+            self.state.search_rows.append(row)
+            if details is None:
+                self.state.details.pop(ad_id, None)
+            else:
+                self.state.details[ad_id] = details
+
+    def unlist(self, ad_id: str) -> None:
+        """The ad leaves the listing (filled, withdrawn): no tombstone, it is just gone."""
+        with self.lock:
+            self.state.search_rows = [r for r in self.state.search_rows if r["jobAdId"] != ad_id]
+            self.state.details.pop(ad_id, None)
+
+    def fail_search(self, *faults: Fault) -> None:
+        with self.lock:
+            self.state.search_faults.extend(faults)
+
+    def fail_details(self, *faults: Fault) -> None:
+        with self.lock:
+            self.state.details_faults.extend(faults)
+
+    def detail_ids(self) -> list[str]:
+        with self.lock:
+            return [r.path.rsplit("/", 1)[-1] for r in self.state.details_requests]
+
     def fail_dawa(self, *faults: Fault) -> None:
         with self.lock:
             self.state.dawa_faults.extend(faults)
@@ -133,9 +183,11 @@ class FeedServer:
 
     def _handle(self, req: BaseHTTPRequestHandler) -> None:
         url = urllib.parse.urlsplit(req.path)
-        params = dict(urllib.parse.parse_qsl(url.query))
+        params = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         try:
-            if url.path == "/feed":
+            if url.path.startswith("/bff/FindJob/"):
+                self._search_api(req, url.path, params)
+            elif url.path == "/feed":
                 with self.lock:
                     self.state.feed_requests.append(params)
                     fault = self.state.feed_faults.pop(0) if self.state.feed_faults else None
@@ -149,6 +201,57 @@ class FeedServer:
                 self._send(req, 404, {"error": "not found"})
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
             pass
+
+    def _search_api(self, req: BaseHTTPRequestHandler, path: str, params: dict[str, str]) -> None:
+        seen = Seen(path, params, {k.lower(): v for k, v in req.headers.items()}, time.monotonic())
+        details = path.startswith("/bff/FindJob/JobAdDetails/")
+        with self.lock:
+            if details:
+                self.state.details_requests.append(seen)
+                faults = self.state.details_faults
+            else:
+                self.state.search_requests.append(seen)
+                faults = self.state.search_faults
+            fault = faults.pop(0) if faults else None
+        if seen.headers.get("x-csrf") != "1":  # as the site does: no header, no JSON
+            self._send(req, 400, {"error": "x-csrf header missing"})
+            return
+        if details:
+            self._answer(req, fault, lambda: self._details(path.rsplit("/", 1)[-1]))
+        elif path == "/bff/FindJob/Search":
+            self._answer(req, fault, lambda: self._search(params))
+        else:
+            self._send(req, 404, {"error": "not found"})
+
+    def _search(self, params: dict[str, str]) -> tuple[int, Any]:
+        try:
+            per_page = int(params["resultsPerPage"])
+            page = int(params["pageNumber"])
+        except (KeyError, ValueError):
+            return 400, {"errorCode": 1014, "message": "Fejl i formatering af inputs"}
+        if params.get("orderType") != "PublicationDate":
+            return 400, {"error": "this server only serves orderType=PublicationDate"}
+        with self.lock:
+            rows = sorted(
+                self.state.search_rows,
+                key=lambda r: (r["publicationDate"], r["jobAdId"]),
+                reverse=True,
+            )
+        chunk = rows[(page - 1) * per_page : page * per_page]
+        return 200, {
+            "jobAds": chunk,
+            "totalJobAdCount": len(rows),
+            "searchFacets": {"regions": [], "workHours": []},
+            "searchString": params.get("searchString", ""),
+        }
+
+    def _details(self, ad_id: str) -> tuple[int, Any]:
+        ad_id = urllib.parse.unquote(ad_id)
+        with self.lock:
+            found = self.state.details.get(ad_id)
+        if found is None:
+            return 404, {"error": "not found"}
+        return 200, found
 
     def _answer(self, req: BaseHTTPRequestHandler, fault: Fault | None, body: Any) -> None:
         if fault is not None:

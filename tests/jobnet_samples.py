@@ -128,3 +128,105 @@ def changed(i: int) -> dt.datetime:
 
 def tombstone(i: int, when: dt.datetime) -> dict[str, Any]:
     return {"ID": str(i), "Changed": when.isoformat(), "Deleted": True}
+
+
+# --- the search JSON behind jobnet.dk's own page (docs/jobnet-feed.md, "Search source") ---
+
+# Danish occupation labels as Jobnet writes them, one per template: exact ESCO
+# labels, a typo (found by the fuzzy step), and one ESCO has no Danish label for.
+_OCCUPATIONS = ["Barista", "Køkkenmedhjælper", "Butiksasistent", "Lagermedarbejder",
+                "Rengøringsassistent"]  # fmt: skip
+STAR = "http://data.star.dk/esco/occupation/"
+
+
+def search_id(i: int) -> str:
+    return f"5e1f0000-0000-4000-8000-{i:012d}"
+
+
+def star_uri(i: int) -> str:
+    """A STAR occupation URI: its UUID is STAR's own, unknown to ESCO."""
+    return f"{STAR}{(i % len(_TEMPLATES)):08d}-57a2-4000-8000-000000000000"
+
+
+def published(i: int) -> dt.datetime:
+    return BASE + dt.timedelta(minutes=i)
+
+
+def search_row(i: int, **overrides: Any) -> dict[str, Any]:
+    """A `FindJob/Search` row: ad number i, newer the larger i."""
+    t = _TEMPLATES[i % len(_TEMPLATES)]
+    title, text, employer, cvr, street, postcode, city, _, _, _, hours = t
+    row: dict[str, Any] = {
+        "jobAdId": search_id(i),
+        "title": title,
+        "description": text,
+        "hiringOrgName": employer,
+        "cvr": str(cvr) if cvr else "",
+        "workPlaceAddress": street,
+        "postalCode": int(postcode),
+        "postalDistrictName": city,
+        "municipality": "Aarhus",
+        "country": "Danmark",
+        "occupation": _OCCUPATIONS[i % len(_OCCUPATIONS)],
+        "conceptUriDa": star_uri(i),
+        "jobAnnouncementTypeName": "Almindelige vilkår",
+        "workHourPartTime": "Deltid" in hours or "timer" in hours,
+        "publicationDate": published(i).isoformat(),
+        "applicationDeadline": "2027-01-15T21:59:00+01:00",
+        "applicationDeadlineStatus": "ExpirationDate",
+        "jobAdUrl": f"https://karriere.example.dk/job/{i}",
+        "isExternal": False,
+        "hasLogo": False,
+        "isSeen": False,
+        "isFavorite": False,
+    }
+    row.update(overrides)
+    return row
+
+
+def details(i: int, **overrides: Any) -> dict[str, Any]:
+    """The `FindJob/JobAdDetails/{id}` answer for ad number i."""
+    row = search_row(i)
+    body: dict[str, Any] = {
+        "id": row["jobAdId"],
+        "title": row["title"],
+        "body": row["description"] + "<p>Vi tilbyder 15-20 timer om ugen.</p>",
+        "publicationDateTime": row["publicationDate"],
+        "employer": {
+            "cvrNumber": row["cvr"],
+            "pNumber": "1003367314",
+            "name": row["hiringOrgName"],
+        },
+        "job": {
+            "type": "Ordinaert",
+            "address": {
+                "streetName": row["workPlaceAddress"],
+                "city": row["postalDistrictName"],
+                "postalCode": str(row["postalCode"]),
+                "municipality": "Aarhus",
+                "countryCode": "DK",
+                "countryName": "Danmark",
+            },
+            "isPartTime": row["workHourPartTime"],
+            "employmentDate": "2026-12-01T00:00:00+01:00",
+            "conceptUriDa": row["conceptUriDa"],
+            "preferredLabelDa": row["occupation"],
+        },
+        "application": {
+            "deadlineDate": row["applicationDeadline"],
+            "availablePositions": 2,
+            "contactPersons": [
+                {
+                    "firstNames": "Mette",
+                    "lastName": "Hansen",
+                    "phoneNumber": "+45 86 12 34 56",
+                    "emailAddress": "mette@firma.example.dk",
+                },
+            ],
+            "url": f"https://karriere.example.dk/ansog/{i}",
+            "urlText": "Søg jobbet",
+            "isApplicationDeadlineASAP": False,
+        },
+    }
+    body.update(overrides)
+    return body

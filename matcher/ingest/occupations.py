@@ -45,13 +45,17 @@ class OccupationMatcher:
         self, labels: Iterable[LabelRow], crosswalk: Mapping[str, str], fuzzy_min: float = FUZZY_MIN
     ) -> None:
         rows = [r for r in labels if r[1] == LANG]
-        exact: dict[str, tuple[int, str]] = {}
+        # A label several occupations share ("lagermedarbejder" is an alternative label
+        # of a handful of factory-specific ones): the one whose own preferred label it
+        # is wins, else the one with the shortest preferred label - the most general.
+        preferred = {uri: label for uri, _, label_type, label in rows if label_type == "preferred"}
+        exact: dict[str, tuple[int, int, str]] = {}
         for uri, _, label_type, label in rows:
-            rank = _RANK.get(label_type, 3)
             key = fold(label)
-            if key and (key not in exact or rank < exact[key][0]):
-                exact[key] = (rank, uri)
-        self.exact = {k: uri for k, (_, uri) in exact.items()}
+            rank = (_RANK.get(label_type, 3), len(preferred.get(uri, label)), uri)
+            if key and (key not in exact or rank < exact[key]):
+                exact[key] = rank
+        self.exact = {k: uri for k, (_, _, uri) in exact.items()}
         self.index = LabelIndex(rows)
         self.crosswalk = dict(crosswalk)
         self.fuzzy_min = fuzzy_min
