@@ -57,6 +57,7 @@ def vacancy_public(v: Vacancy, employer_name: str, taxonomy: Any) -> VacancyPubl
         opening_hours=v.opening_hours,
         start_date=v.start_date,
         expires_at=v.expires_at,
+        apply=v.apply,
     )
 
 

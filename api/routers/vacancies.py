@@ -36,6 +36,8 @@ def _columns(body: VacancyCreate | VacancyUpdate, taxonomy: Any) -> dict[str, An
     if "work_profile" in fields:
         wp = body.work_profile
         fields["work_profile"] = wp.as_vector() if wp is not None else None
+    if "apply" in fields:
+        fields["apply"] = body.apply.stored() if body.apply is not None else None
     return service.to_columns(taxonomy, fields)
 
 

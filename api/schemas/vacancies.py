@@ -18,6 +18,7 @@ from api.schemas.common import (
     check_certificates,
     unique_list,
 )
+from matcher import apply_info
 from matcher.models import JobType, VacancySource, VacancyStatus
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -54,6 +55,33 @@ def _check_opening_hours(
     return value
 
 
+class ApplyContact(Strict):
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class Apply(Strict):
+    """How to apply; every part optional. Checked by matcher/apply_info.py: `url` must
+    be http(s), `email` plausible, phone numbers Danish (8 digits, +45 optional)."""
+
+    url: str | None = Field(default=None, max_length=apply_info.MAX_URL)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    how: str | None = Field(default=None, max_length=apply_info.MAX_HOW)
+    walk_in: bool | None = None
+    contacts: list[ApplyContact] | None = Field(default=None, max_length=apply_info.MAX_CONTACTS)
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Apply:
+        apply_info.check(self.model_dump(exclude_none=True))  # BadApply is a ValueError: 422
+        return self
+
+    def stored(self) -> dict[str, object] | None:
+        """The normalised JSON kept on the vacancy (phones as +45 and 8 digits)."""
+        return apply_info.check(self.model_dump(exclude_none=True))
+
+
 class VacancyFields(Strict):
     """Fields shared by create and update; on update every field is optional."""
 
@@ -87,6 +115,7 @@ class VacancyFields(Strict):
     start_date: dt.date | None = None
     expires_at: dt.datetime | None = None
     openings: int | None = Field(default=None, ge=1, le=1000)
+    apply: Apply | None = Field(default=None, description="How to apply; null clears it")
 
     @field_validator("required_certificates")
     @classmethod
@@ -168,6 +197,10 @@ class VacancyPublic(BaseModel):
     opening_hours: dict[str, list[list[str]]] | None
     start_date: dt.date | None
     expires_at: dt.datetime | None
+    apply: dict[str, object] | None = Field(
+        default=None,
+        description='How to apply: {"url"?, "email"?, "phone"?, "how"?, "walk_in"?, "contacts"?}',
+    )
 
 
 class VacancyOwner(VacancyPublic):
