@@ -360,3 +360,57 @@ async def test_a_loaded_crosswalk_beats_the_label(
     assert got[search_id(4)].occupation_id == taxonomy.resolve_occupation(BUTIK)
     assert got[search_id(9)].occupation_id == taxonomy.resolve_occupation(RENGOERING)
     assert report.occupation_by == {"crosswalk": 1, "label": 1}
+
+
+def jotr_env(env: dict[str, str], *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from matcher.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, list(args), env=env)
+    finally:
+        get_settings.cache_clear()
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def test_the_jotr_import_jobnet_search_and_crosswalk_commands(
+    database_url: str, esco_loaded: object, jobnet: FeedServer, tmp_path: Any
+) -> None:
+    for i in range(1, 5):
+        jobnet.publish(search_row(i), details(i))
+    env = {"DATABASE_URL": database_url, "JOTR_GEOCODER_URL": jobnet.base_url,
+           "JOTR_JOBNET_REQUESTS_PER_SECOND": "0", "JOTR_JOBNET_CONTACT_URL": CONTACT}  # fmt: skip
+    args = ("import", "jobnet", "--source", "search", "--base-url", f"{jobnet.base_url}/bff",
+            "--page-size", "3")  # fmt: skip
+
+    first = jotr_env(env, *args)
+    assert first.exit_code == 0, first.stderr
+    assert "passes: sweep; detail requests 4" in first.stdout
+    assert "created 4, updated 0, unchanged 0" in first.stdout
+    assert "sweep: every page of the listing was read" in first.stdout
+    assert CONTACT in jobnet.state.search_requests[0].headers["user-agent"]
+
+    for bad, message in (
+        (("import", "jobnet", "--source", "search", "--base-url", "ftp://x"), "not an http(s)"),
+        ((*args, "--since", "2026-11-01"), "belong to --source feed"),
+        (("import", "jobnet", "--source", "rss"), "use search or feed"),
+    ):
+        out = jotr_env(env, *bad)
+        assert out.exit_code == 1 and message in out.stderr, out.stderr
+    crosswalk = tmp_path / "star_esco.csv"
+    crosswalk.write_text(
+        "star_uri,esco_uri\nhttp://data.star.dk/esco/occupation/x1,not a uri\n"
+        "http://data.star.dk/esco/occupation/x2,http://data.europa.eu/esco/occupation/nope\n"
+    )
+    bad = jotr_env(env, "esco", "crosswalk", "load", str(crosswalk))
+    assert bad.exit_code == 1 and "line 2: esco_uri 'not a uri' is not a URI" in bad.stderr
+    crosswalk.write_text(f"star_uri,esco_uri\nhttp://data.star.dk/esco/occupation/x1,{BUTIK}\n")
+    good = jotr_env(env, "esco", "crosswalk", "load", str(crosswalk))
+    assert good.exit_code == 0 and "crosswalk loaded: 1 STAR occupations" in good.stdout
+    crosswalk.write_text("star_uri,esco_uri\n")  # an empty crosswalk: the label rules again
+    empty = jotr_env(env, "esco", "crosswalk", "load", str(crosswalk))
+    assert empty.exit_code == 0 and "loaded: 0 STAR occupations (replacing 1)" in empty.stdout
