@@ -347,7 +347,7 @@ async def test_a_row_the_database_refuses_is_skipped_alone(
         prepared.rows[0]["min_age"] = 5  # violates ck_vacancies_min_age
         return prepared
 
-    imp.importer._prepare = prepare_with_a_bad_row  # type: ignore[method-assign]
+    imp.importer._prepare = prepare_with_a_bad_row  # type: ignore[method-assign,assignment]
     report = await imp.run(changed(0))
     assert report.broken == {"rejected_by_database": 1} and report.created == 1
     assert list(await rows(sessionmaker, source)) == ["2"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -117,7 +119,8 @@ def test_html_to_text() -> None:
 def test_pages_and_since() -> None:
     page = parse_page({"JobPositionPostings": [], "NextCursor": "c", "HasMore": False})
     assert page.cursor == "c" and not page.has_more and page.remaining is None
-    for body in ([], {"NextCursor": "c", "HasMore": True}, {"JobPositionPostings": []}):
+    bodies: list[Any] = [[], {"NextCursor": "c", "HasMore": True}, {"JobPositionPostings": []}]
+    for body in bodies:
         with pytest.raises(BrokenPage):
             parse_page(body)
     assert parse_since("2026-11-01") == dt.datetime(2026, 11, 1, tzinfo=CPH)
@@ -151,7 +154,7 @@ def test_concepts_are_chosen_relative_to_the_best_suggestion() -> None:
         skills: list[S] = field(default_factory=list)
 
     class Resolver:
-        def resolve_skills(self, uris: list[str]) -> list[int]:
+        def resolve_skills(self, uris: Sequence[str]) -> list[int]:
             if uris[0] == "retired":
                 raise UnknownConceptError("skill", uris)
             return [int(uris[0][1:])]
