@@ -264,13 +264,21 @@ async def test_sweep_closes_ads_gone_from_the_listing_with_withdrawn_pushes(
         )).all()  # fmt: skip
     assert [tuple(k) for k in kinds] == [("match", 1), ("withdrawn", 2)]
 
+    # Listed again (or missed by a sweep while the listing shifted): the next pass that
+    # sees it treats it as changed, and it opens again.
+    jobnet.publish(search_row(2), details(2))
+    back, _ = search_import(jobnet, http, sessionmaker, esco, name)
+    report = await back.run()
+    assert (report.updated, report.created) == (1, 0)
+    assert (await rows(sessionmaker, name))[search_id(2)].status == "open"
+
     # A listing that comes back (nearly) empty is broken, not a mass withdrawal.
     for i in range(1, 7):
         jobnet.unlist(search_id(i))
     empty, _ = search_import(jobnet, http, sessionmaker, esco, name, sweep=True)
     report = await empty.run()
     assert report.closed == 0 and any("sweep closed nothing" in n for n in report.notes)
-    assert [r.status for r in (await rows(sessionmaker, name)).values()].count("open") == 5
+    assert [r.status for r in (await rows(sessionmaker, name)).values()].count("open") == 6
 
 
 async def test_politeness_retry_after_rate_limit_and_retries(

@@ -133,6 +133,7 @@ class SearchSource:
         self.passes.append(kind)
         started = dt.datetime.fromisoformat(state.pass_started_at or self._now().isoformat())
         seen_total = 0
+        overlap_page = page if overlap else None  # read again after a crash: not "caught up"
         while True:
             body = await self.client.get_json(
                 fmt.search_params(page, self.per_page), url=self.base_url + fmt.SEARCH_PATH
@@ -147,10 +148,7 @@ class SearchSource:
                 listing.total is not None and page * self.per_page >= listing.total
             )
             caught_up = (
-                kind == "incremental"
-                and not (overlap and page == state.next_page - 1)
-                and bool(listing.rows)
-                and fresh == 0
+                kind == "incremental" and page != overlap_page and bool(listing.rows) and fresh == 0
             )
             if listing.total is not None:
                 batch.remaining = max(0, listing.total - page * self.per_page)

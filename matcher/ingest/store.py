@@ -260,14 +260,24 @@ async def seen_count(conn: asyncpg.Connection, source: str, since: Any) -> int:
 
 
 async def close_unseen(conn: asyncpg.Connection, source: str, since: Any) -> list[uuid.UUID]:
-    """Close this source's open vacancies whose ad no listing pass saw since `since`."""
+    """Close this source's open vacancies whose ad no listing pass saw since `since`.
+
+    Their stored row hashes are forgotten too: an ad that a sweep missed (the
+    listing shifted under it while it paged) and closed comes back as "changed" the
+    next time a pass sees it, and is reopened.
+    """
     rows = await conn.fetch(
-        "UPDATE vacancies v SET status = 'closed', updated_at = now()"
-        " WHERE v.source = 'import' AND v.status = 'open'"
-        " AND starts_with(v.source_ref, $1 || ':')"
-        " AND NOT EXISTS (SELECT 1 FROM import_ads a WHERE a.source = $1"
-        "   AND v.source_ref = $1 || ':' || a.ref AND a.last_seen >= $2)"
-        " RETURNING v.id",
+        "WITH closed AS ("
+        "  UPDATE vacancies v SET status = 'closed', updated_at = now()"
+        "  WHERE v.source = 'import' AND v.status = 'open'"
+        "  AND starts_with(v.source_ref, $1 || ':')"
+        "  AND NOT EXISTS (SELECT 1 FROM import_ads a WHERE a.source = $1"
+        "    AND v.source_ref = $1 || ':' || a.ref AND a.last_seen >= $2)"
+        "  RETURNING v.id, v.source_ref"
+        "), forgotten AS ("
+        "  UPDATE import_ads a SET content_hash = NULL FROM closed c"
+        "  WHERE a.source = $1 AND c.source_ref = $1 || ':' || a.ref"
+        ") SELECT id FROM closed",
         source,
         since,
     )
