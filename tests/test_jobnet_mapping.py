@@ -42,6 +42,7 @@ def test_a_recorded_ad_maps_to_a_record() -> None:
     # Apply until 15 January inclusive: expires at the following Danish midnight.
     assert record.expires_at == dt.datetime(2027, 1, 16, tzinfo=CPH)
     assert record.text.splitlines()[1] == "- Du brygger espresso og laver kaffe"
+    assert record.apply == {"url": "https://job.jobnet.dk/CV/FindWork/Details/0"}  # kept
 
 
 def test_unknown_coordinates_and_english_ads() -> None:

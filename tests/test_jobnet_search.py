@@ -91,6 +91,7 @@ def search_import(
     attempts: int = 4,
     sweep: bool = False,
     rate: float = 0.0,
+    sweep_every_runs: int = 1000,
 ) -> tuple[Importer, SearchSource]:
     geocoder = ChainGeocoder([DawaGeocoder(jobnet.base_url, http), PostcodeGeocoder()])
     base = f"{jobnet.base_url}/bff"
@@ -102,7 +103,7 @@ def search_import(
         limiter=RateLimiter(rate),
     )
     source = SearchSource(client, base, per_page=per_page, sweep=sweep, name=name,
-                          sweep_every_runs=1000, sweep_every_hours=1000)  # fmt: skip
+                          sweep_every_runs=sweep_every_runs, sweep_every_hours=1000)  # fmt: skip
     importer = Importer(sessionmaker, source, geocoder, esco[0], esco[1], hooks,
                         occupations=occupations)  # fmt: skip
     return importer, source
@@ -279,6 +280,21 @@ async def test_sweep_closes_ads_gone_from_the_listing_with_withdrawn_pushes(
     report = await empty.run()
     assert report.closed == 0 and any("sweep closed nothing" in n for n in report.notes)
     assert [r.status for r in (await rows(sessionmaker, name)).values()].count("open") == 6
+
+
+async def test_a_sweep_comes_by_itself_every_n_runs(
+    jobnet: FeedServer, http: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession],
+    esco: tuple[Extractor, Taxonomy],
+) -> None:  # fmt: skip
+    for i in range(1, 4):
+        jobnet.publish(search_row(i), details(i))
+    name, passes = new_name(), []
+    for _ in range(5):
+        importer, source = search_import(jobnet, http, sessionmaker, esco, name,
+                                         sweep_every_runs=2)  # fmt: skip
+        await importer.run()
+        passes += source.passes
+    assert passes == ["sweep", "incremental", "sweep", "incremental", "sweep"]
 
 
 async def test_politeness_retry_after_rate_limit_and_retries(

@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from matcher import apply_info
 from matcher.models import JobType
 
 SOURCE = "jobnet"
@@ -170,6 +171,7 @@ def _map(raw: Mapping[str, Any], ad_id: str) -> AdRecord:
         openings=openings,
         start_date=_date(raw.get("AssignmentStartDate")),
         expires_at=_deadline(raw.get("LastDateApplication")),
+        apply=apply_info.clean(url=_text(raw.get("Url"))),
     )
 
 
