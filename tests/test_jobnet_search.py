@@ -337,6 +337,12 @@ async def test_a_broken_listing_stops_before_writing_and_a_rerun_resumes(
     assert await rows(sessionmaker, name) == {}
     assert await stored_state(sessionmaker, name) == (None, 0)
     assert jobnet.state.details_requests == []
+    same = {"jobAds": [search_row(1)], "totalJobAdCount": 99}  # pageNumber ignored
+    jobnet.fail_search(Fault(payload=same), Fault(payload=same))
+    looping, _ = search_import(jobnet, http, sessionmaker, esco, new_name())
+    with pytest.raises(ImportFailed, match="search page 2 repeats page 1"):
+        await looping.run()
+    jobnet.state.details_requests.clear()  # the loop's first page fetched one
 
     # A power cut while the second page is written: the first page stands.
     cut, _ = search_import(jobnet, http, sessionmaker, esco, name, Recorder(fail_on_batch=2))

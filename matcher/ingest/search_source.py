@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -76,7 +76,7 @@ class SearchSource:
         sweep_every_runs: int = 24,
         sweep_every_hours: float = 24.0,
         name: str = fmt.SOURCE,
-        clock: Any = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
@@ -87,8 +87,6 @@ class SearchSource:
         self.name = name
         self._now = clock or (lambda: dt.datetime.now(dt.UTC))
         self._resumed = False
-        self.swept = False  # this run finished a sweep
-        self.sweep_refused: str | None = None  # why a finished sweep closed nothing
         self.detail_requests = 0
         self.passes: list[str] = []
 
@@ -132,8 +130,8 @@ class SearchSource:
     ) -> AsyncIterator[SourceBatch]:
         self.passes.append(kind)
         started = dt.datetime.fromisoformat(state.pass_started_at or self._now().isoformat())
-        seen_total = 0
         overlap_page = page if overlap else None  # read again after a crash: not "caught up"
+        previous: list[str] = []
         while True:
             body = await self.client.get_json(
                 fmt.search_params(page, self.per_page), url=self.base_url + fmt.SEARCH_PATH
@@ -143,7 +141,10 @@ class SearchSource:
             except BrokenPage as exc:
                 raise ImportFailed(f"search page {page}: {exc}") from None
             batch, fresh = await self._page(listing, known)
-            seen_total += len(batch.seen)
+            refs = [ref for ref, _ in batch.seen]
+            if refs and refs == previous:  # a listing that ignores pageNumber would loop forever
+                raise ImportFailed(f"search page {page} repeats page {page - 1}; stopped")
+            previous = refs
             last = not listing.rows or (
                 listing.total is not None and page * self.per_page >= listing.total
             )
@@ -154,7 +155,7 @@ class SearchSource:
                 batch.remaining = max(0, listing.total - page * self.per_page)
             state.next_page = page + 1
             if last or caught_up:
-                self._finish(state, kind, batch, started, seen_total)
+                self._finish(state, kind, batch, started)
             batch.state = state.encode()
             yield batch
             if last or caught_up:
@@ -162,14 +163,13 @@ class SearchSource:
             page += 1
 
     def _finish(
-        self, state: SearchState, kind: str, batch: SourceBatch, started: dt.datetime, seen: int
+        self, state: SearchState, kind: str, batch: SourceBatch, started: dt.datetime
     ) -> None:
         state.pass_kind, state.pass_started_at, state.next_page = None, None, 1
         if kind == "sweep":
             batch.close_unseen_since = started
             batch.min_seen_share = MIN_SWEEP_SHARE
             state.runs_since_sweep, state.last_sweep_at = 0, started.isoformat()
-            self.swept = True
         elif not self.passes[:-1]:  # the run's first pass (a resumed one counts once)
             state.runs_since_sweep += 1
 
