@@ -162,7 +162,7 @@ class Importer:
                 prepared = await self._prepare(batch, report)
                 await self._commit(prepared, state, batch.state, report)
                 state = report.cursor = batch.state
-                report.pages += int(batch.is_page)
+                report.pages += 1
                 if self.progress is not None:
                     self.progress(report, batch.remaining)
         except FeedError as exc:

@@ -42,7 +42,6 @@ class SourceBatch:
     broken: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
     remaining: int | None = None  # items still to come, if known (progress bars)
-    is_page: bool = True  # False for a closing batch that only moves the state
     # Listing sources: (ref, content hash) of every ad the batch saw in the listing.
     seen: list[tuple[str, str]] = field(default_factory=list)
     # A finished full sweep: close this source's vacancies not seen since this moment.
