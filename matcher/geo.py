@@ -16,6 +16,8 @@ to asyncpg directly and get typed columns back without an ORM layer in between.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -24,17 +26,35 @@ import asyncpg
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import profile
+from matcher import metrics, profile
 from matcher.eligibility import EligibilityColumns
 from matcher.scoring import CandidateBatch
+
+log = logging.getLogger("jotr.geo")
 
 _POINT = "ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography"
 
 _OPEN = "v.status = 'open' AND (v.expires_at IS NULL OR v.expires_at > now())"
 
+# Stored dates are read only within a wide window of today: infinity decodes to
+# date.max and a year past 9999 does not decode at all, which would fail every
+# search that meets the row. The API and the importer never write such dates
+# (matcher/vacancies.py); this keeps a row written some other way harmless.
+_SANE_START = (
+    "CASE WHEN v.start_date BETWEEN current_date - 3650 AND current_date + 3650 "
+    "THEN v.start_date END"
+)
+_SANE_EXPIRY = (
+    "CASE WHEN v.expires_at BETWEEN now() - interval '10 years' AND now() + interval '10 years' "
+    "THEN v.expires_at END"
+)
+
 _VACANCY_CARD = f"""
 SELECT v.id, v.title, v.job_type::text AS job_type, v.hours_per_week, v.walk_in,
-       v.opening_hours, v.min_age, v.start_date, v.expires_at, v.openings, v.address,
+       v.opening_hours, v.min_age, {_SANE_START} AS start_date,
+       {_SANE_EXPIRY} AS expires_at, v.openings, v.address,
+       (v.start_date IS NOT NULL AND {_SANE_START} IS NULL) AS start_date_clamped,
+       (v.expires_at IS NOT NULL AND {_SANE_EXPIRY} IS NULL) AS expires_at_clamped,
        v.location_precision,
        o.preferred_label AS occupation_label, e.name AS employer_name,
        ST_X(v.location::geometry) AS lon, ST_Y(v.location::geometry) AS lat,
@@ -65,7 +85,10 @@ SELECT v.id,
        ST_Distance(v.location, {_POINT}, false) AS distance_m,
        v.required_skill_ids, v.required_skill_weights, v.optional_skill_ids,
        v.work_profile, v.job_type::text AS job_type, v.hours_per_week,
-       (v.start_date - current_date) AS start_in_days,
+       -- An infinite date cannot be subtracted; it reads as absurdly far away
+       -- and batch_from_rows treats it as unknown.
+       (CASE WHEN NOT isfinite(v.start_date) THEN 2000000000
+             ELSE v.start_date - current_date END) AS start_in_days,
        v.walk_in, v.min_age,
        (EXTRACT(EPOCH FROM v.shift_start) / 60)::float8 AS shift_start_min,
        (EXTRACT(EPOCH FROM v.shift_end) / 60)::float8 AS shift_end_min,
@@ -142,7 +165,7 @@ async def nearby_open_vacancies(
 ) -> list[NearbyVacancy]:
     conn = await raw_connection(session)
     rows = await conn.fetch(NEARBY_SQL, lon, lat, radius_m, limit)
-    return [NearbyVacancy(**dict(r)) for r in rows]
+    return [_card(r) for r in rows]
 
 
 async def vacancy_cards(
@@ -156,7 +179,43 @@ async def vacancy_cards(
     conn = await raw_connection(session)
     sql = OPEN_CARDS_BY_ID_SQL if open_only else CARDS_BY_ID_SQL
     rows = await conn.fetch(sql, lon, lat, vacancy_ids)
-    return {r["id"]: NearbyVacancy(**dict(r)) for r in rows}
+    return {r["id"]: _card(r) for r in rows}
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_DAYS = frozenset({"mon", "tue", "wed", "thu", "fri", "sat", "sun"})
+
+
+def _sound_opening_hours(value: object) -> bool:
+    """The shape the API accepts: {"mon": [["09:00", "17:00"], ...], ...}."""
+    if not isinstance(value, dict):
+        return False
+    for day, spans in value.items():
+        if day not in _DAYS or not isinstance(spans, list):
+            return False
+        for span in spans:
+            if not (
+                isinstance(span, list)
+                and len(span) == 2
+                and all(isinstance(t, str) and _HHMM.match(t) for t in span)
+            ):
+                return False
+    return True
+
+
+def _card(row: asyncpg.Record) -> NearbyVacancy:
+    """A card. Absurd dates came back as NULL (counted here), and stored opening
+    hours of another shape are dropped: push reads them to tell whether a walk-in
+    place is open now, and a wrong shape must not fail it."""
+    card = dict(row)
+    for column in ("start_date", "expires_at"):
+        if card.pop(f"{column}_clamped"):
+            _report_unusable(card["id"], column, skipped=False)
+    hours = card["opening_hours"]
+    if hours is not None and not _sound_opening_hours(hours):
+        _report_unusable(card["id"], "opening_hours", skipped=False)
+        card["opening_hours"] = None
+    return NearbyVacancy(**card)
 
 
 async def fetch_candidates(
@@ -181,8 +240,11 @@ async def fetch_open_candidate_for_all(
     row = await conn.fetchrow(OPEN_CANDIDATE_FOR_ALL_SQL, 0.0, 0.0, [], vacancy_id)
     if row is None:
         return None
+    rows, batch = sound_rows([row])
+    if not rows:
+        return None
     required = frozenset(row["required_certificates"] or ())
-    return batch_from_rows([row]), row["lat"], row["lon"], required
+    return batch, row["lat"], row["lon"], required
 
 
 def points_of(rows: list[asyncpg.Record]) -> tuple[np.ndarray, np.ndarray]:
@@ -218,13 +280,133 @@ def _nan_if_none(values: list[Any]) -> np.ndarray:
 
 
 def batch_from_rows(rows: list[asyncpg.Record]) -> CandidateBatch:
-    """Turn candidate rows into the columnar batch the scorer wants."""
+    """Turn candidate rows into the columnar batch the scorer wants, without the
+    rows it cannot use (`sound_rows`)."""
+    return sound_rows(rows)[1]
+
+
+def sound_rows(rows: list[asyncpg.Record]) -> tuple[list[asyncpg.Record], CandidateBatch]:
+    """The usable rows and their batch.
+
+    The hot path never trusts what is stored: a row written around the API (by
+    hand, an old bug, a bad import) with NULL or negative skill ids, non-finite
+    weights, a profile of the wrong length or out of [0, 1], or a non-finite
+    distance is left out, so that it cannot fail or skew everyone else's
+    matches. An absurd start date (infinite, or years away) reads as unknown.
+    Each bad vacancy is counted and logged once per process, by id only.
+
+    Clean rows, the normal case, cost a few vectorised checks; only when the
+    columnar build itself fails are the rows inspected one by one.
+    """
+    try:
+        batch = _build_batch(rows)
+    except (TypeError, ValueError):
+        keep = []
+        for r in rows:
+            reason = _unbuildable(r)
+            if reason:
+                _report_unusable(r["id"], reason)
+            else:
+                keep.append(r)
+        rows = keep
+        batch = _build_batch(rows)
+    bad = _unsound(batch)
+    if bad is not None:
+        for i in np.flatnonzero(bad).tolist():
+            _report_unusable(batch.ids[i], _unsound_reason(batch, i))
+        good = np.flatnonzero(~bad)
+        rows = [rows[i] for i in good.tolist()]
+        batch = batch.take(good)
+    absurd = np.abs(batch.start_in_days) > MAX_START_DAYS
+    if absurd.any():
+        for i in np.flatnonzero(absurd).tolist():
+            _report_unusable(batch.ids[i], "start_date", skipped=False)
+        batch.start_in_days[absurd] = np.nan
+    return rows, batch
+
+
+# A stored start date further than this from today is treated as unknown: the
+# API accepts at most a year back and two years ahead (matcher/vacancies.py).
+MAX_START_DAYS = 3650.0
+
+_reported: set[object] = set()
+
+
+def _report_unusable(vacancy_id: object, reason: str, skipped: bool = True) -> None:
+    metrics.UNUSABLE_VACANCY_ROWS.labels(reason).inc()
+    if vacancy_id in _reported:
+        return
+    if len(_reported) > 10_000:  # bounded: a flood of bad rows must not grow memory
+        _reported.clear()
+    _reported.add(vacancy_id)
+    log.warning(
+        "vacancy row %s by the hot path",
+        "skipped" if skipped else "clamped",
+        extra={"vacancy_id": str(vacancy_id), "reason": reason},
+    )
+
+
+def _unbuildable(row: asyncpg.Record) -> str | None:
+    """Why a row cannot go into a columnar batch at all (None elements, wrong shapes)."""
+    for column in ("required_skill_ids", "required_skill_weights", "optional_skill_ids"):
+        values = row[column]
+        if values is None or None in values:
+            return column
+    if len(row["required_skill_ids"]) != len(row["required_skill_weights"]):
+        return "required_skill_weights"
+    wp = row["work_profile"]
+    if wp is not None and (len(wp) != profile.SIZE or None in wp):
+        return "work_profile"
+    for column in ("distance_m", "hours_per_week", "min_age", "job_type"):
+        if row[column] is None:
+            return column
+    return None
+
+
+def _row_flags(batch: CandidateBatch) -> dict[str, np.ndarray]:
+    """Per row, True where a column holds something the scorer must not see."""
+    n = len(batch)
+
+    def per_row(bad_entries: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        seg = np.repeat(np.arange(n), np.diff(offsets))
+        return np.bincount(seg, weights=bad_entries, minlength=n) > 0
+
+    prof = batch.profiles
+    with np.errstate(invalid="ignore"):
+        prof_bad = (np.isinf(prof) | (prof < 0) | (prof > 1)).any(axis=1)
+    hours = batch.hours_per_week
+    return {
+        "required_skill_ids": per_row(batch.req_ids < 0, batch.req_offsets),
+        "required_skill_weights": per_row(
+            ~np.isfinite(batch.req_weights) | (batch.req_weights <= 0), batch.req_offsets
+        ),
+        "optional_skill_ids": per_row(batch.opt_ids < 0, batch.opt_offsets),
+        "work_profile": prof_bad,
+        "distance_m": ~np.isfinite(batch.distance_m) | (batch.distance_m < 0),
+        "hours_per_week": ~np.isfinite(hours) | (hours <= 0) | (hours > 80),
+    }
+
+
+def _unsound(batch: CandidateBatch) -> np.ndarray | None:
+    if len(batch) == 0:
+        return None
+    bad = np.logical_or.reduce(list(_row_flags(batch).values()))
+    return bad if bad.any() else None
+
+
+def _unsound_reason(batch: CandidateBatch, row: int) -> str:
+    return next(k for k, v in _row_flags(batch).items() if v[row])
+
+
+def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
     n = len(rows)
     cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 16
     (ids, dist, req, req_w, opt, profiles, job_types, hours, start_days,
      walk_in, min_age, s_start, s_end, hazardous, light, certs_ok) = cols  # fmt: skip
     req_ids, req_off = _flatten(list(req), np.int32)
     req_weights, _ = _flatten(list(req_w), np.float32)
+    if len(req_weights) != len(req_ids):
+        raise ValueError("required skills and weights differ in length")
     opt_ids, opt_off = _flatten(list(opt), np.int32)
     prof = np.full((n, profile.SIZE), np.nan, dtype=np.float32)
     for i, p in enumerate(profiles):

@@ -8,6 +8,7 @@ match is.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import metrics, ranking
+from matcher import metrics, profile, ranking
 from matcher.eligibility import age_on, eligible_mask
 from matcher.geo import fetch_candidates, fetch_candidates_by_id
 from matcher.scoring import PARTS, WEIGHTS, CandidateBatch, Scores, SeekerContext, score_batch
@@ -64,20 +65,40 @@ def today_in_denmark() -> dt.date:
     return dt.datetime.now(ZoneInfo("Europe/Copenhagen")).date()
 
 
+def usable_radius(stored: float, limit: float) -> float:
+    """A seeker's stored radius, kept within the server's limit. The API bounds it,
+    but a row written some other way must not make the seeker's own requests fail
+    (or a push area query cover the country)."""
+    return stored if math.isfinite(stored) and 0 < stored <= limit else limit
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def _usable_profile(wp: list[float] | None) -> np.ndarray | None:
+    """The seeker's stored work profile, or None (neutral) if it is not
+    `profile.SIZE` numbers in [0, 1]."""
+    if wp is None or len(wp) != profile.SIZE or None in wp:
+        return None
+    vec = np.asarray(wp, dtype=np.float32)
+    return vec if bool(((vec >= 0) & (vec <= 1)).all()) else None
+
+
 def seeker_context(
     seeker: SeekerLike, taxonomy: SkillLookup, radius_m: float, today: dt.date | None = None
 ) -> SeekerContext:
     today = today or today_in_denmark()
-    wp = seeker.work_profile
+    # Stored values are read defensively: see usable_radius.
     return SeekerContext(
         age=age_on(seeker.birth_date, today),
-        credit=taxonomy.credit_vector(seeker.skill_ids),
-        certificates=frozenset(seeker.certificates),
-        work_profile=np.asarray(wp, dtype=np.float32) if wp is not None else None,
+        credit=taxonomy.credit_vector(s for s in seeker.skill_ids or () if s is not None),
+        certificates=frozenset(c for c in seeker.certificates or () if c is not None),
+        work_profile=_usable_profile(seeker.work_profile),
         radius_m=radius_m,
-        job_types=frozenset(seeker.job_types),
-        hours_min=seeker.hours_min,
-        hours_max=seeker.hours_max,
+        job_types=frozenset(t for t in seeker.job_types or () if t is not None),
+        hours_min=_finite_or_none(seeker.hours_min),
+        hours_max=_finite_or_none(seeker.hours_max),
         walk_in_interest=seeker.walk_in_interest,
         today=today,
     )

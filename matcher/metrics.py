@@ -13,3 +13,8 @@ MATCH_SECONDS = Histogram(
 )
 CANDIDATES_SCORED = Counter("jotr_match_candidates_scored_total", "Candidate vacancies scored.")
 MATCHES_RETURNED = Counter("jotr_matches_returned_total", "Matches returned to a caller.")
+UNUSABLE_VACANCY_ROWS = Counter(
+    "jotr_unusable_vacancy_rows_total",
+    "Stored vacancy rows the hot path skipped or clamped (bad values written around the API).",
+    ["column"],
+)

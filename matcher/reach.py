@@ -115,7 +115,8 @@ async def reach(
                 certificates_ok=np.array([required <= set(seeker.certificates)], dtype=bool),
             ),
         )
-        ctx = matching.seeker_context(seeker, taxonomy, seeker.radius_m, today)
+        radius_m = matching.usable_radius(seeker.radius_m, max_radius_m)
+        ctx = matching.seeker_context(seeker, taxonomy, radius_m, today)
         scored = matching.score(ctx, one)
         if bool(scored.eligible[0]) and float(scored.scores.total[0]) >= seeker.push_min_score:
             count += 1

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     max_radius_m: float = 50_000.0
 
     max_body_bytes: int = 64 * 1024
+    # Sent with a 503 while the database is out of reach: when to try again (seconds).
+    retry_after_s: int = 5
 
     # Realtime push (docs/push-protocol.md).
     push_bus: Literal["postgres", "redis"] = "postgres"
@@ -74,6 +76,9 @@ class Settings(BaseSettings):
     # The web app's map tiles (an XYZ URL template); empty: no tiles, pins on a plain map.
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_tile_attribution: str = "© OpenStreetMap contributors"
+
+    # Test only: adds /_test/fault, a route that raises (api/errors.py). Never set in production.
+    test_faults: bool = False
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -62,14 +62,30 @@ class UnknownConceptError(Invalid):
 
     code = "unknown_concept"
 
-    def __init__(self, kind: str, unknown_uris: Sequence[str]):
+    def __init__(self, kind: str, unknown_uris: Sequence[str], field: str | None = None):
         self.kind = kind
         self.unknown_uris = tuple(dict.fromkeys(unknown_uris))
         shown = ", ".join(self.unknown_uris[:5])
         more = f" and {len(self.unknown_uris) - 5} more" if len(self.unknown_uris) > 5 else ""
+        where, extra = (f"{field}: ", {"field": field}) if field else ("", {})
         super().__init__(
-            f"unknown or retired ESCO {kind} URI(s): {shown}{more}",
-            [{"kind": kind, "uri": u} for u in self.unknown_uris],
+            f"{where}unknown or retired ESCO {kind} URI(s): {shown}{more}",
+            [{"kind": kind, "uri": u, **extra} for u in self.unknown_uris],
+        )
+
+
+class WrongConceptKindError(Invalid):
+    """ESCO URIs of another kind than the field takes (an ISCO group given as an
+    occupation, a skill group as a skill); rendered as HTTP 422."""
+
+    code = "wrong_concept_kind"
+
+    def __init__(self, field: str, expected: str, wrong: Sequence[tuple[str, str]]):
+        self.field, self.expected = field, expected
+        shown = "; ".join(f"{uri} is an ESCO {kind}" for uri, kind in wrong[:5])
+        super().__init__(
+            f"{field} takes ESCO {expected} URIs only: {shown}",
+            [{"field": field, "expected": expected, "uri": u, "kind": k} for u, k in wrong],
         )
 
 
@@ -83,11 +99,15 @@ class _Concepts:
         uris: Sequence[str],
         labels: Sequence[str],
         active: Sequence[bool],
+        other_kind: dict[str, str] | None = None,
     ):
+        """`other_kind`: URIs held for the hierarchy (credit flows through them) that
+        a field of this kind does not take, with what they are ("skill group")."""
         self.kind = kind
         self.uri = dict(zip(ids, uris, strict=True))
         self.label = dict(zip(ids, labels, strict=True))
         self.active_id = {u: i for i, u, a in zip(ids, uris, active, strict=True) if a}
+        self.other_kind = other_kind or {}
 
     @classmethod
     def from_rows(cls, kind: str, rows: Iterable[ConceptRow]) -> _Concepts:
@@ -95,13 +115,26 @@ class _Concepts:
         active = [bool(r[3]) if len(r) > 3 else True for r in rows]  # type: ignore[misc]
         return cls(kind, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], active)
 
-    def resolve(self, uris: Sequence[str]) -> list[int]:
+    def resolve(self, uris: Sequence[str], field: str | None = None) -> list[int]:
         ids = [self.active_id.get(u, -1) for u in uris]
         if -1 in ids:
             raise UnknownConceptError(
-                self.kind, [u for u, i in zip(uris, ids, strict=True) if i < 0]
+                self.kind, [u for u, i in zip(uris, ids, strict=True) if i < 0], field
             )
+        wrong = [(u, self.other_kind[u]) for u in dict.fromkeys(uris) if u in self.other_kind]
+        if wrong:
+            raise WrongConceptKindError(field or self.kind, _EXPECTED[self.kind], wrong)
         return ids
+
+
+# What each kind of field takes, in the words of the error message.
+_EXPECTED = {
+    "skill": "skill, knowledge or competence",
+    "occupation": "occupation",
+}
+# How the stored type columns name the concepts a field does not take.
+_SKILL_TYPES_NOT_TAKEN = {"group": "skill group"}
+_OCCUPATION_TYPES_TAKEN = "Occupation"
 
 
 def _ints(values: Iterable[int] | None) -> np.ndarray:
@@ -171,13 +204,30 @@ class Taxonomy:
             row = (await session.execute(select(*(func.array_agg(c) for c in cols)))).one()
             return [list(v or ()) for v in row]
 
-        def concepts(kind: str, cols: list[list[Any]]) -> _Concepts:
-            return _Concepts(kind, cols[0], cols[1], cols[2], cols[3])
+        def concepts(kind: str, cols: list[list[Any]], other: dict[str, str]) -> _Concepts:
+            return _Concepts(kind, cols[0], cols[1], cols[2], cols[3], other)
 
-        skills = await columns(Skill.id, Skill.uri, Skill.preferred_label, Skill.active)
-        occupations = await columns(
-            Occupation.id, Occupation.uri, Occupation.preferred_label, Occupation.active
+        skills = await columns(
+            Skill.id, Skill.uri, Skill.preferred_label, Skill.active, Skill.skill_type
         )
+        occupations = await columns(
+            Occupation.id,
+            Occupation.uri,
+            Occupation.preferred_label,
+            Occupation.active,
+            Occupation.concept_type,
+        )
+        skill_others = {
+            uri: _SKILL_TYPES_NOT_TAKEN[t]
+            for uri, t in zip(skills[1], skills[4], strict=True)
+            if t in _SKILL_TYPES_NOT_TAKEN
+        }
+        # An ISCO group is stored beside the occupations (concept_type 'ISCOGroup').
+        occupation_others = {
+            uri: "ISCO group" if t == "ISCOGroup" else str(t)
+            for uri, t in zip(occupations[1], occupations[4], strict=True)
+            if t != _OCCUPATION_TYPES_TAKEN
+        }
         broader = await columns(SkillBroader.skill_id, SkillBroader.broader_id)
         related = await columns(
             SkillRelation.skill_id,
@@ -191,8 +241,8 @@ class Taxonomy:
         )
         self = cls.__new__(cls)
         self._build(
-            concepts("skill", skills),
-            concepts("occupation", occupations),
+            concepts("skill", skills, skill_others),
+            concepts("occupation", occupations, occupation_others),
             broader=(_ints(broader[0]), _ints(broader[1])),
             related=(_ints(related[0]), _ints(related[1]), np.asarray(related[2], dtype=bool)),
             profiles=(_ints(profiles[0]), _ints(profiles[1]), np.asarray(profiles[2], dtype=bool)),
@@ -206,12 +256,14 @@ class Taxonomy:
         """Length of a credit vector: the largest skill id + 1."""
         return self._n
 
-    def resolve_skills(self, uris: Sequence[str]) -> list[int]:
-        """Ids of active skills, one per URI in order; UnknownConceptError lists the rest."""
-        return self._skills.resolve(uris)
+    def resolve_skills(self, uris: Sequence[str], field: str | None = None) -> list[int]:
+        """Ids of active skills, one per URI in order; UnknownConceptError lists the
+        rest, WrongConceptKindError skill groups (`field` names the input in both)."""
+        return self._skills.resolve(uris, field)
 
-    def resolve_occupation(self, uri: str) -> int:
-        return self._occupations.resolve([uri])[0]
+    def resolve_occupation(self, uri: str, field: str | None = None) -> int:
+        """The id of an active ESCO occupation (not an ISCO group)."""
+        return self._occupations.resolve([uri], field)[0]
 
     def skill_uri(self, skill_id: int) -> str:
         return self._skills.uri[skill_id]

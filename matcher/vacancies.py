@@ -20,10 +20,52 @@ from matcher.errors import Conflict, NotFound
 from matcher.events import VacancyEvent
 from matcher.models import Employer, Vacancy, VacancySource, VacancyStatus
 
+# Sane date ranges for what a vacancy says about time, enforced wherever a vacancy
+# is written (API and imports). Extreme values are not harmless: asyncpg stores
+# date.min/date.max as -infinity/infinity, and "cannot subtract infinite dates"
+# in the candidate query would fail every match request nearby.
+START_DATE_PAST_YEARS = 1
+START_DATE_FUTURE_YEARS = 2
+EXPIRY_FUTURE_YEARS = 2
+
+
+def years_from(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` later (or earlier); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def start_date_problem(start: dt.date, today: dt.date) -> str | None:
+    """Why a start date is not acceptable, or None if it is."""
+    earliest = years_from(today, -START_DATE_PAST_YEARS)
+    latest = years_from(today, START_DATE_FUTURE_YEARS)
+    if not earliest <= start <= latest:
+        return (
+            f"start_date must be between {earliest} and {latest}: at most "
+            f"{START_DATE_PAST_YEARS} year back and {START_DATE_FUTURE_YEARS} years ahead"
+        )
+    return None
+
+
+def expiry_problem(expires_at: dt.datetime, now: dt.datetime) -> str | None:
+    """Why an expiry is not acceptable (in the past, or more than two years ahead)."""
+    try:
+        moment = expires_at.astimezone(dt.UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is past the year 9999 in UTC
+        return "expires_at is out of range"
+    if moment <= now:
+        return "expires_at must be in the future"
+    latest = now + (years_from(now.date(), EXPIRY_FUTURE_YEARS) - now.date())
+    if moment > latest:
+        return f"expires_at must be at most {EXPIRY_FUTURE_YEARS} years ahead ({latest.date()})"
+    return None
+
 
 class ConceptResolver(Protocol):
-    def resolve_skills(self, uris: list[str]) -> list[int]: ...
-    def resolve_occupation(self, uri: str) -> int: ...
+    def resolve_skills(self, uris: list[str], field: str | None = None) -> list[int]: ...
+    def resolve_occupation(self, uri: str, field: str | None = None) -> int: ...
 
 
 def point(lat: float, lon: float) -> WKTElement:
@@ -48,12 +90,12 @@ def to_columns(taxonomy: ConceptResolver, fields: dict[str, Any]) -> dict[str, A
         if key == "location":
             out["location"] = point(value["lat"], value["lon"])
         elif key == "occupation_uri":
-            out["occupation_id"] = taxonomy.resolve_occupation(value) if value else None
+            out["occupation_id"] = taxonomy.resolve_occupation(value, key) if value else None
         elif key == "required_skills":
-            out["required_skill_ids"] = taxonomy.resolve_skills([s["uri"] for s in value])
+            out["required_skill_ids"] = taxonomy.resolve_skills([s["uri"] for s in value], key)
             out["required_skill_weights"] = [float(s["weight"]) for s in value]
         elif key == "optional_skills":
-            out["optional_skill_ids"] = taxonomy.resolve_skills(list(value))
+            out["optional_skill_ids"] = taxonomy.resolve_skills(list(value), key)
         elif key == "shift":
             out["shift_start"] = value["start"] if value else None
             out["shift_end"] = value["end"] if value else None

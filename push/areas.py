@@ -135,7 +135,7 @@ class AreaCache:
             geo.AREA_CANDIDATES_SQL, centre[1], centre[0], [], reach, ANY_AGE, self.cap
         )
         self.fetches += 1
-        batch = geo.batch_from_rows(rows)
+        rows, batch = geo.sound_rows(rows)  # unusable stored rows left out
         lats, lons = geo.points_of(rows)
         required = {
             r: frozenset(row["required_certificates"])

@@ -211,10 +211,11 @@ class PushHub:
         if seeker is None:  # erased while connected
             conn.closed = True
             return False
+        radius_m = matching.usable_radius(seeker.radius_m, self.settings.max_radius_m)
         conn.state = SeekerState(
-            ctx=matching.seeker_context(seeker, self.taxonomy, seeker.radius_m),
+            ctx=matching.seeker_context(seeker, self.taxonomy, radius_m),
             certificates=frozenset(seeker.certificates),
-            radius_m=seeker.radius_m,
+            radius_m=radius_m,
             min_score=seeker.push_min_score,
             paused=seeker.push_paused,
             quiet_from=seeker.quiet_from,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from api.deps import CurrentConsultant, CurrentSeeker, SessionDep, TaxonomyDep
-from api.schemas.common import Lat, Lon
+from api.schemas.common import OptionalLatQuery, OptionalLonQuery
 from api.schemas.feedback import (
     EventOut,
     FeedbackCreate,
@@ -22,7 +22,7 @@ from api.schemas.feedback import (
     OutcomeCreate,
     SeekerAction,
 )
-from matcher import caseload, feedback, guidance
+from matcher import caseload, feedback, guidance, matching
 from matcher.errors import Conflict, Invalid, NotFound
 
 router = APIRouter(tags=["feedback"])
@@ -130,12 +130,13 @@ async def report_outcome(
     summary="Skills that would open the most jobs near me",
 )
 async def my_guidance(
+    request: Request,
     seeker: CurrentSeeker,
     session: SessionDep,
     taxonomy: TaxonomyDep,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
-    lat: Annotated[Lat | None, Query()] = None,
-    lon: Annotated[Lon | None, Query()] = None,
+    lat: OptionalLatQuery = None,
+    lon: OptionalLonQuery = None,
 ) -> GuidanceOut:
     if (lat is None) != (lon is None):
         raise Invalid("give both lat and lon, or neither (then your last known position)")
@@ -153,7 +154,7 @@ async def my_guidance(
         seeker.push_min_score,
         point[0],
         point[1],
-        seeker.radius_m,
+        matching.usable_radius(seeker.radius_m, request.app.state.settings.max_radius_m),
         seeker.language,
         limit,
     )

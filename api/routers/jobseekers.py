@@ -26,9 +26,12 @@ from matcher.models import Jobseeker
 
 router = APIRouter(prefix="/v1/jobseekers", tags=["jobseekers"])
 
-Radius = Annotated[float | None, Query(gt=0, description="Metres; default: your preference")]
+Radius = Annotated[
+    float | None,
+    Query(gt=0, allow_inf_nan=False, description="Metres; default: your preference"),
+]
 Limit = Annotated[int, Query(ge=1, le=100)]
-MinScore = Annotated[float, Query(ge=0, le=1)]
+MinScore = Annotated[float, Query(ge=0, le=1, allow_inf_nan=False)]
 
 
 def seeker_columns(body: SeekerCreate | SeekerUpdate, taxonomy: Any) -> dict[str, Any]:
@@ -38,7 +41,7 @@ def seeker_columns(body: SeekerCreate | SeekerUpdate, taxonomy: Any) -> dict[str
         if key in fields:
             out[key] = fields[key]
     if "skills" in fields:
-        out["skill_ids"] = taxonomy.resolve_skills(fields["skills"])
+        out["skill_ids"] = taxonomy.resolve_skills(fields["skills"], "skills")
     if "work_profile" in fields:
         wp = body.work_profile
         out["work_profile"] = wp.as_vector() if wp is not None else None
@@ -81,7 +84,8 @@ async def match_list(
     limit: int,
     min_score: float,
 ) -> MatchList:
-    radius = radius_m if radius_m is not None else seeker.radius_m
+    limit_m = request.app.state.settings.max_radius_m
+    radius = radius_m if radius_m is not None else matching.usable_radius(seeker.radius_m, limit_m)
     check_radius(request, radius)
     found = await matching.find_matches(
         session, taxonomy, seeker, lat, lon, radius, limit, min_score

@@ -84,7 +84,9 @@ async def search_nearby(
     session: SessionDep,
     lat: LatQuery,
     lon: LonQuery,
-    radius_m: Annotated[float, Query(gt=0, description="Search radius in metres")] = 5000.0,
+    radius_m: Annotated[
+        float, Query(gt=0, allow_inf_nan=False, description="Search radius in metres")
+    ] = 5000.0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> JSON:
     check_radius(request, radius_m)

@@ -125,7 +125,10 @@ def _file(path: Path, cache: str, extra: dict[str, str] | None = None) -> FileRe
 
 @router.get("/static/{path:path}", include_in_schema=False)
 async def static_file(path: str) -> FileResponse:
-    target = (STATIC / path).resolve()
+    try:
+        target = (STATIC / path).resolve()
+    except (ValueError, OSError):  # e.g. a NUL byte (%00), which no file name holds
+        raise NotFound("no such file") from None
     if (
         not target.is_relative_to(STATIC)
         or not target.is_file()

@@ -18,11 +18,36 @@ def _to_centimetres(x: float) -> float:
     return round(x, 7)
 
 
+def _to_centimetres_or_none(x: float | None) -> float | None:
+    return None if x is None else _to_centimetres(x)
+
+
+# Numbers in JSON bodies: finite only (Python's JSON reader accepts NaN and
+# Infinity), and a JSON boolean is never read as 1 or 0, nor a string as a number.
+# Every numeric field of every request body is one of these two.
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Integer = Annotated[int, Field(strict=True)]
+
 _ROUND = AfterValidator(_to_centimetres)
-Lat = Annotated[float, Field(ge=-90.0, le=90.0, description="WGS84 latitude, degrees"), _ROUND]
-Lon = Annotated[float, Field(ge=-180.0, le=180.0, description="WGS84 longitude, degrees"), _ROUND]
-LatQuery = Annotated[float, Query(ge=-90, le=90, description="WGS84 latitude"), _ROUND]
-LonQuery = Annotated[float, Query(ge=-180, le=180, description="WGS84 longitude"), _ROUND]
+Lat = Annotated[Number, Field(ge=-90.0, le=90.0, description="WGS84 latitude, degrees"), _ROUND]
+Lon = Annotated[Number, Field(ge=-180.0, le=180.0, description="WGS84 longitude, degrees"), _ROUND]
+# Query parameters arrive as text, so they cannot be strict; finite still.
+LatQuery = Annotated[
+    float, Query(ge=-90, le=90, allow_inf_nan=False, description="WGS84 latitude"), _ROUND
+]
+LonQuery = Annotated[
+    float, Query(ge=-180, le=180, allow_inf_nan=False, description="WGS84 longitude"), _ROUND
+]
+OptionalLatQuery = Annotated[
+    float | None,
+    Query(ge=-90, le=90, allow_inf_nan=False, description="WGS84 latitude"),
+    AfterValidator(_to_centimetres_or_none),
+]
+OptionalLonQuery = Annotated[
+    float | None,
+    Query(ge=-180, le=180, allow_inf_nan=False, description="WGS84 longitude"),
+    AfterValidator(_to_centimetres_or_none),
+]
 SkillUri = Annotated[
     str, Field(min_length=1, max_length=255, examples=["http://data.europa.eu/esco/skill/..."])
 ]
@@ -69,18 +94,18 @@ class Point(Strict):
 class WorkProfile(Strict):
     """Twelve values in [0, 1]; omitted dimensions are neutral (0.5). See docs/matching.md."""
 
-    realistic: float | None = Field(default=None, ge=0, le=1)
-    investigative: float | None = Field(default=None, ge=0, le=1)
-    artistic: float | None = Field(default=None, ge=0, le=1)
-    social: float | None = Field(default=None, ge=0, le=1)
-    enterprising: float | None = Field(default=None, ge=0, le=1)
-    conventional: float | None = Field(default=None, ge=0, le=1)
-    teamwork: float | None = Field(default=None, ge=0, le=1)
-    customer_contact: float | None = Field(default=None, ge=0, le=1)
-    physical_work: float | None = Field(default=None, ge=0, le=1)
-    variety: float | None = Field(default=None, ge=0, le=1)
-    early_hours: float | None = Field(default=None, ge=0, le=1)
-    late_hours: float | None = Field(default=None, ge=0, le=1)
+    realistic: Number | None = Field(default=None, ge=0, le=1)
+    investigative: Number | None = Field(default=None, ge=0, le=1)
+    artistic: Number | None = Field(default=None, ge=0, le=1)
+    social: Number | None = Field(default=None, ge=0, le=1)
+    enterprising: Number | None = Field(default=None, ge=0, le=1)
+    conventional: Number | None = Field(default=None, ge=0, le=1)
+    teamwork: Number | None = Field(default=None, ge=0, le=1)
+    customer_contact: Number | None = Field(default=None, ge=0, le=1)
+    physical_work: Number | None = Field(default=None, ge=0, le=1)
+    variety: Number | None = Field(default=None, ge=0, le=1)
+    early_hours: Number | None = Field(default=None, ge=0, le=1)
+    late_hours: Number | None = Field(default=None, ge=0, le=1)
 
     def as_vector(self) -> list[float]:
         given = {k: v for k, v in self.model_dump().items() if v is not None}

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import Strict
+from api.schemas.common import Integer, Strict
 
 MAX_TEXT = 20_000
 
@@ -20,8 +20,8 @@ class ExtractRequest(Strict):
         examples=["You will prepare espresso and serve customers at the till."],
     )
     lang: Literal["da", "en"] = Field(default="da", description="Language of title and text.")
-    top_occupations: int = Field(default=5, ge=1, le=20)
-    top_skills: int = Field(default=10, ge=0, le=50)
+    top_occupations: Integer = Field(default=5, ge=1, le=20)
+    top_skills: Integer = Field(default=10, ge=0, le=50)
 
     @model_validator(mode="after")
     def _something_to_read(self) -> ExtractRequest:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import (
+    Number,
     SkillRef,
     SkillUri,
     Strict,
@@ -18,6 +19,7 @@ from api.schemas.common import (
 )
 from matcher.eligibility import age_on
 from matcher.models import JobType
+from matcher.settings import get_settings
 
 # The service is for young people: 13 is the lowest legal working age in
 # Denmark, and target group A ends at 29.
@@ -26,11 +28,25 @@ MIN_AGE, MAX_AGE = 13, 29
 
 class Preferences(Strict):
     NOT_NULL: ClassVar[frozenset[str]] = frozenset({"radius_m", "job_types", "walk_in_interest"})
-    radius_m: float | None = Field(default=None, gt=0, description="How far to look, metres")
+    radius_m: Number | None = Field(
+        default=None,
+        gt=0,
+        description="How far to look, metres; at most the server's maximum radius (50 km)",
+    )
     job_types: list[JobType] | None = Field(default=None, max_length=8)
-    hours_min: float | None = Field(default=None, ge=0, le=80)
-    hours_max: float | None = Field(default=None, gt=0, le=80)
+    hours_min: Number | None = Field(default=None, ge=0, le=80)
+    hours_max: Number | None = Field(default=None, gt=0, le=80)
     walk_in_interest: bool | None = None
+
+    @field_validator("radius_m")
+    @classmethod
+    def _radius(cls, v: float | None) -> float | None:
+        # The same bound as a query's radius: a stored preference above it would
+        # make the seeker's own default match request fail.
+        limit = get_settings().max_radius_m
+        if v is not None and v > limit:
+            raise ValueError(f"radius_m must be at most {limit:.0f} metres")
+        return v
 
     @model_validator(mode="after")
     def _range(self) -> Preferences:

@@ -7,9 +7,11 @@ import re
 import uuid
 from typing import ClassVar
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator
 
 from api.schemas.common import (
+    Integer,
+    Number,
     Point,
     SkillRef,
     SkillUri,
@@ -19,6 +21,8 @@ from api.schemas.common import (
     unique_list,
 )
 from matcher import apply_info
+from matcher import vacancies as vacancy_rules
+from matcher.matching import today_in_denmark
 from matcher.models import JobType, VacancySource, VacancyStatus
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -27,14 +31,23 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 class RequiredSkill(Strict):
     uri: SkillUri
-    weight: float = Field(default=1.0, gt=0, le=5, description="Relative importance, 1 = normal")
+    weight: Number = Field(default=1.0, gt=0, le=5, description="Relative importance, 1 = normal")
 
 
 class Shift(Strict):
-    """Working hours of the day (local time); `end` before `start` means overnight."""
+    """Working hours of the day as Danish wall-clock time (Europe/Copenhagen), without
+    an offset: a shift starts at 08:00 in summer and in winter alike, which no fixed
+    offset can say. `end` before `start` means overnight."""
 
     start: dt.time
     end: dt.time
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, v: dt.time) -> dt.time:
+        if v.tzinfo is not None:
+            raise ValueError("shift times are local time in Denmark, without an offset")
+        return v
 
 
 def _check_opening_hours(
@@ -103,18 +116,18 @@ class VacancyFields(Strict):
     required_certificates: list[str] | None = Field(default=None, max_length=10)
     work_profile: WorkProfile | None = None
     job_type: JobType | None = None
-    hours_per_week: float | None = Field(default=None, gt=0, le=80)
+    hours_per_week: Number | None = Field(default=None, gt=0, le=80)
     shift: Shift | None = None
     hazardous: bool | None = None
     light_work: bool | None = Field(
         default=None, description="Light work that 13-14-year-olds may do"
     )
-    min_age: int | None = Field(default=None, ge=13, le=99)
+    min_age: Integer | None = Field(default=None, ge=13, le=99)
     walk_in: bool | None = Field(default=None, description="Walk-ins welcome (stik hovedet ind)")
     opening_hours: dict[str, list[list[str]]] | None = None
     start_date: dt.date | None = None
     expires_at: dt.datetime | None = None
-    openings: int | None = Field(default=None, ge=1, le=1000)
+    openings: Integer | None = Field(default=None, ge=1, le=1000)
     apply: Apply | None = Field(default=None, description="How to apply; null clears it")
 
     @field_validator("required_certificates")
@@ -141,9 +154,23 @@ class VacancyFields(Strict):
 
     @field_validator("expires_at")
     @classmethod
-    def _aware(cls, v: dt.datetime | None) -> dt.datetime | None:
-        if v is not None and v.tzinfo is None:
+    def _expiry(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is None:
+            return None
+        if v.tzinfo is None:
             raise ValueError("expires_at needs a time zone, e.g. 2026-12-31T23:59:00+01:00")
+        problem = vacancy_rules.expiry_problem(v, dt.datetime.now(dt.UTC))
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("start_date")
+    @classmethod
+    def _start(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None:
+            problem = vacancy_rules.start_date_problem(v, today_in_denmark())
+            if problem:
+                raise ValueError(problem)
         return v
 
 
@@ -151,13 +178,7 @@ class VacancyCreate(VacancyFields):
     title: str = Field(min_length=1, max_length=200)
     location: Point
     job_type: JobType
-    hours_per_week: float = Field(gt=0, le=80)
-
-    @model_validator(mode="after")
-    def _expiry_in_future(self) -> VacancyCreate:
-        if self.expires_at is not None and self.expires_at <= dt.datetime.now(dt.UTC):
-            raise ValueError("expires_at must be in the future")
-        return self
+    hours_per_week: Number = Field(gt=0, le=80)
 
 
 class VacancyUpdate(VacancyFields):

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from matcher.ingest.jobnet_mapping import AdRecord
-from matcher.taxonomy import UnknownConceptError
+from matcher.taxonomy import UnknownConceptError, WrongConceptKindError
 
 OCCUPATION_MIN = 0.25
 SKILL_MIN = 0.1
@@ -125,4 +125,6 @@ def _resolve(resolver: ConceptResolver, kind: str, uri: str) -> int | None:
             return resolver.resolve_occupation(uri)
         return resolver.resolve_skills([uri])[0]
     except UnknownConceptError:  # retired since the extractor was built
+        return None
+    except WrongConceptKindError:  # a group, not a concept a vacancy may name
         return None

@@ -44,8 +44,9 @@ from matcher.ingest.concepts import (
     vacancy_concepts,
 )
 from matcher.ingest.feed_client import FeedError
-from matcher.ingest.jobnet_mapping import AdRecord, Tombstone
+from matcher.ingest.jobnet_mapping import COPENHAGEN, AdRecord, Tombstone
 from matcher.ingest.source import ImportFailed, Source, SourceBatch
+from matcher.vacancies import EXPIRY_FUTURE_YEARS, start_date_problem, years_from
 
 __all__ = ["ImportFailed", "ImportHooks", "ImportReport", "Importer", "NoHooks"]
 
@@ -196,6 +197,7 @@ class Importer:
         )
         retry: set[str] = set()  # refs to fetch again next time
         now = dt.datetime.now(dt.UTC)
+        today = now.astimezone(COPENHAGEN).date()
         for ad, point in zip(ads, points, strict=True):
             if point is None:
                 report.broken["not_located"] += 1
@@ -229,8 +231,8 @@ class Importer:
                     "hours_per_week": ad.hours_per_week,
                     "min_age": ad.min_age,
                     "openings": ad.openings,
-                    "start_date": ad.start_date,
-                    "expires_at": ad.expires_at,
+                    "start_date": sane_start_date(ad.start_date, today),
+                    "expires_at": sane_expiry(ad.expires_at, now),
                     "status": "expired" if expired else store.OPEN,
                     "apply": json.dumps(ad.apply, ensure_ascii=False) if ad.apply else None,
                     **concepts,
@@ -381,3 +383,21 @@ class Importer:
             await self.hooks.after_commit(events)
         except Exception:  # the rows stand; push catches up on the next location update
             log.exception("announcing %d vacancy events failed", len(events))
+
+
+def sane_start_date(start: dt.date | None, today: dt.date) -> dt.date | None:
+    """The feed's start date if within the range the API accepts, else unknown:
+    an ad is worth importing without its start date, not with a wrong one."""
+    if start is None or start_date_problem(start, today):
+        return None
+    return start
+
+
+def sane_expiry(expires_at: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
+    """The feed's deadline, at most EXPIRY_FUTURE_YEARS ahead (a later one is
+    brought forward to that bound, so the ad still expires some day). A past one
+    stays: the ad is stored as expired."""
+    if expires_at is None:
+        return None
+    latest = now + (years_from(now.date(), EXPIRY_FUTURE_YEARS) - now.date())
+    return min(expires_at, latest)
