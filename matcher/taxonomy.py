@@ -115,14 +115,16 @@ class _Concepts:
         active = [bool(r[3]) if len(r) > 3 else True for r in rows]  # type: ignore[misc]
         return cls(kind, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], active)
 
-    def resolve(self, uris: Sequence[str], field: str | None = None) -> list[int]:
+    def resolve(
+        self, uris: Sequence[str], field: str | None = None, any_kind: bool = False
+    ) -> list[int]:
         ids = [self.active_id.get(u, -1) for u in uris]
         if -1 in ids:
             raise UnknownConceptError(
                 self.kind, [u for u, i in zip(uris, ids, strict=True) if i < 0], field
             )
         wrong = [(u, self.other_kind[u]) for u in dict.fromkeys(uris) if u in self.other_kind]
-        if wrong:
+        if wrong and not any_kind:
             raise WrongConceptKindError(field or self.kind, _EXPECTED[self.kind], wrong)
         return ids
 
@@ -256,10 +258,13 @@ class Taxonomy:
         """Length of a credit vector: the largest skill id + 1."""
         return self._n
 
-    def resolve_skills(self, uris: Sequence[str], field: str | None = None) -> list[int]:
+    def resolve_skills(
+        self, uris: Sequence[str], field: str | None = None, any_kind: bool = False
+    ) -> list[int]:
         """Ids of active skills, one per URI in order; UnknownConceptError lists the
-        rest, WrongConceptKindError skill groups (`field` names the input in both)."""
-        return self._skills.resolve(uris, field)
+        rest, WrongConceptKindError skill groups (`field` names the input in both).
+        `any_kind`: skill groups too, for lookups that are not someone's input."""
+        return self._skills.resolve(uris, field, any_kind)
 
     def resolve_occupation(self, uri: str, field: str | None = None) -> int:
         """The id of an active ESCO occupation (not an ISCO group)."""

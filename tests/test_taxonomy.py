@@ -18,6 +18,7 @@ from matcher.taxonomy import (
     ConceptRow,
     Taxonomy,
     UnknownConceptError,
+    WrongConceptKindError,
 )
 
 ESCO = "http://data.europa.eu/esco/"
@@ -130,7 +131,7 @@ async def test_load_full_esco_is_fast(esco_loaded: object, session: AsyncSession
 
 async def test_real_hierarchy_credit(esco: Taxonomy) -> None:
     haskell, programming, software, ict = esco.resolve_skills(
-        [HASKELL, PROGRAMMING, SOFTWARE_DEV, ICT]
+        [HASKELL, PROGRAMMING, SOFTWARE_DEV, ICT], any_kind=True
     )
     assert esco.skill_label(haskell) == "Haskell"
     c = esco.credit_vector([haskell])
@@ -164,3 +165,16 @@ async def test_credit_vector_speed(esco: Taxonomy) -> None:
     per_call = timeit.timeit(lambda: esco.credit_vector(seeker), number=n) / n
     print(f"credit_vector, 20 skills over {esco.n_slots} slots: {per_call * 1e6:.1f} us")
     assert per_call < 1e-3  # target 0.2 ms; 25-65 us measured
+
+
+async def test_groups_are_not_taken_where_a_skill_or_occupation_is_meant(esco: Taxonomy) -> None:
+    with pytest.raises(WrongConceptKindError) as err:
+        esco.resolve_skills([HASKELL, SOFTWARE_DEV], "required_skills")
+    assert err.value.status_code == 422 and err.value.code == "wrong_concept_kind"
+    assert "required_skills" in err.value.message and SOFTWARE_DEV in err.value.message
+    assert err.value.details == [
+        {"field": "required_skills", "expected": "skill, knowledge or competence",
+         "uri": SOFTWARE_DEV, "kind": "skill group"}
+    ]  # fmt: skip
+    with pytest.raises(WrongConceptKindError):
+        esco.resolve_occupation(ESCO + "isco/C5131", "occupation_uri")
