@@ -18,10 +18,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alembic import command
 from matcher.db import sync_url
 from matcher.embedded_pg import EmbeddedCluster
+from matcher.extract import Extractor
+from matcher.taxonomy import Taxonomy
 from tests.builders import (
     auth,
     count_rows,
@@ -33,8 +37,11 @@ from tests.builders import (
     vacancy_body,
 )
 from tests.conftest import ServerProcess, _free_port, _libpq, alembic_config
+from tests.feed_server import FeedServer
+from tests.jobnet_samples import ad, changed
 from tests.push_client import Phone
 from tests.test_api_vacancies import offset
+from tests.test_ingest import esco, feed, importer, new_source  # noqa: F401 (fixtures)
 
 ISCO_WAITERS = "http://data.europa.eu/esco/isco/C5131"  # an ISCO group, not an occupation
 SKILL_GROUP = "http://data.europa.eu/esco/skill/00d5d1d2-c521-4c58-9df5-2939c0ce9adb"
@@ -108,6 +115,34 @@ async def test_dates_inside_the_range_are_kept(client: httpx.AsyncClient) -> Non
         f"/v1/vacancies/{v['id']}", json={"start_date": back}, headers=auth(emp["api_key"])
     )
     assert r.status_code == 200 and r.json()["start_date"] == back
+
+
+async def test_the_jobnet_import_keeps_dates_in_range(
+    feed: FeedServer,  # noqa: F811 (the fixture imported above)
+    http: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    esco: tuple[Extractor, Taxonomy],  # noqa: F811
+) -> None:
+    far = f"{today_dk().year + 10}-06-30T00:00:00"
+    feed.put(ad(1, AssignmentStartDate="9999-12-31T00:00:00", LastDateApplication=far), changed(1))
+    feed.put(ad(2, AssignmentStartDate="1990-05-01T00:00:00"), changed(2))
+    source = new_source()
+    report = await importer(feed, http, sessionmaker, esco, source).run(changed(0))
+    assert report.created == 2, report
+    async with sessionmaker() as s:
+        got = {
+            r.source_ref.split(":", 1)[1]: r
+            for r in await s.execute(
+                text(
+                    "SELECT source_ref, start_date, expires_at, status::text AS status "
+                    "FROM vacancies WHERE source_ref LIKE :p"
+                ),
+                {"p": f"{source}:%"},
+            )
+        }
+    assert got["1"].start_date is None and got["2"].start_date is None
+    latest = dt.datetime.now(dt.UTC) + dt.timedelta(days=2 * 366)
+    assert got["1"].expires_at <= latest and got["1"].status == "open"
 
 
 # --- 3: a NUL byte in a static path -------------------------------------------------------
