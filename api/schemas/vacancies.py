@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import ClassVar
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import (
     Integer,
