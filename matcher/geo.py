@@ -388,7 +388,20 @@ def _row_flags(batch: CandidateBatch) -> dict[str, np.ndarray]:
 
 
 def _unsound(batch: CandidateBatch) -> np.ndarray | None:
+    """Rows to leave out, or None. A few whole-array checks first (microseconds);
+    the per-row flags only when one of them finds something."""
     if len(batch) == 0:
+        return None
+    w, prof, dist, hours = batch.req_weights, batch.profiles, batch.distance_m, batch.hours_per_week
+    with np.errstate(invalid="ignore"):
+        suspect = (
+            bool((batch.req_ids < 0).any() or (batch.opt_ids < 0).any())
+            or not bool(np.isfinite(w).all() and (w > 0).all())
+            or bool(np.isinf(prof).any() or (prof < 0).any() or (prof > 1).any())
+            or not bool(np.isfinite(dist).all() and (dist >= 0).all())
+            or not bool(np.isfinite(hours).all() and (hours > 0).all() and (hours <= 80).all())
+        )
+    if not suspect:
         return None
     bad = np.logical_or.reduce(list(_row_flags(batch).values()))
     return bad if bad.any() else None
