@@ -41,8 +41,13 @@ def _pool() -> tuple[list[str], list[str]]:
 
 OCCUPATION_URIS, SKILL_URIS = _pool()
 
-text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
-finite = {"allow_nan": False, "allow_infinity": False}
+text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"))  # no surrogates
+
+
+def finite(lo: float, hi: float, exclude_min: bool = False) -> st.SearchStrategy[float]:
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, exclude_min=exclude_min)
+
+
 hhmm = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.integers(0, 59))
 
 
@@ -76,8 +81,8 @@ def _expiries() -> st.SearchStrategy[str]:
 
 @st.composite
 def vacancies(draw: st.DrawFn) -> dict[str, Any]:
-    lat = draw(st.floats(-90, 90, **finite))
-    lon = draw(st.floats(-180, 180, **finite))
+    lat = draw(finite(-90, 90))
+    lon = draw(finite(-180, 180))
     assume(not (54.0 <= lat <= 58.5 and 7.5 <= lon <= 16.0))  # the other tests' land
     required = draw(st.lists(st.sampled_from(SKILL_URIS), max_size=30, unique=True))
     optional = draw(st.lists(st.sampled_from(SKILL_URIS), max_size=30, unique=True))
@@ -85,7 +90,7 @@ def vacancies(draw: st.DrawFn) -> dict[str, Any]:
         "title": draw(text.filter(lambda s: s.strip()).map(lambda s: s[:200])),
         "location": {"lat": lat, "lon": lon},
         "job_type": draw(st.sampled_from([j.value for j in JobType])),
-        "hours_per_week": draw(st.floats(0, 80, exclude_min=True, **finite)),
+        "hours_per_week": draw(finite(0, 80, exclude_min=True)),
     }
     optional_fields = {
         "description": text.map(lambda s: s[:2000]),
@@ -93,13 +98,13 @@ def vacancies(draw: st.DrawFn) -> dict[str, Any]:
         "address": text.map(lambda s: s[:300]),
         "required_skills": st.just(required).flatmap(
             lambda uris: st.tuples(
-                *(st.floats(0, 5, exclude_min=True, **finite) for _ in uris)
+                *(finite(0, 5, exclude_min=True) for _ in uris)
             ).map(lambda ws: [{"uri": u, "weight": w} for u, w in zip(uris, ws, strict=True)])
         ),
         "optional_skills": st.just(optional),
         "required_certificates": st.lists(st.sampled_from(list(CERTIFICATES)), unique=True,
                                            max_size=min(10, len(CERTIFICATES))),
-        "work_profile": st.dictionaries(st.sampled_from(DIMENSIONS), st.floats(0, 1, **finite)),
+        "work_profile": st.dictionaries(st.sampled_from(DIMENSIONS), finite(0, 1)),
         "shift": st.fixed_dictionaries({"start": hhmm, "end": hhmm}),
         "hazardous": st.booleans(),
         "light_work": st.booleans(),
@@ -154,7 +159,7 @@ def test_valid_vacancies_never_cause_server_errors(
         assert r.status_code == 201, r.text
         posted = r.json()["id"]
         point = body["location"]
-        radius = data.draw(st.floats(1, 50_000, **finite))
+        radius = data.draw(finite(1, 50_000))
         # Each seeker at the vacancy's door: matches within the drawn radius (one
         # of them with their own default radius too) and guidance.
         asks = [
