@@ -52,13 +52,14 @@ class TokenBucket:
 class FrameLimiter:
     """Inbound frames per connection: a token bucket of `per_s` frames a second
     with bursts up to `burst`; a frame without a token is dropped. Dropped frames
-    fill a leaky `excess` counter (draining at `per_s`): past `per_s * flood_s`
-    the client has been sending at least twice the rate for about `flood_s`
-    seconds, and `flooded` says close it.
+    fill a leaky `excess` counter draining at half the rate, and `flooded` (close
+    it) once it passes `per_s * flood_s / 2`: a client sending twice the rate
+    drops `per_s` frames a second, so it gets there in about `flood_s` seconds;
+    one sending a little over the rate only loses the excess frames.
 
     Worked example with the defaults (10/s, burst 20, flood 5 s): an app sending a
     position every few seconds never waits; 3,000 frames at once: 20 pass, the
-    next 50 are dropped, then the connection is closed.
+    next 26 are dropped, then the connection is closed.
     """
 
     per_s: float
@@ -75,7 +76,7 @@ class FrameLimiter:
         if self.updated:
             elapsed = now - self.updated
             self.tokens = min(self.burst, self.tokens + elapsed * self.per_s)
-            self.excess = max(0.0, self.excess - elapsed * self.per_s)
+            self.excess = max(0.0, self.excess - elapsed * self.per_s / 2)
         self.updated = now
         if self.tokens >= 1:
             self.tokens -= 1
@@ -85,7 +86,7 @@ class FrameLimiter:
 
     @property
     def flooded(self) -> bool:
-        return self.excess > self.per_s * self.flood_s
+        return self.excess > self.per_s * self.flood_s / 2
 
 
 def in_quiet_hours(
