@@ -101,14 +101,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.bus = make_bus(settings)
     app.state.hub = PushHub(app.state.sessionmaker, app.state.taxonomy, settings, app.state.bus)
     await app.state.bus.start(app.state.hub.on_message)
-    sweeper = asyncio.create_task(_expire_positions(app.state.hub, settings.position_ttl_s / 4))
+    # Every sixth of the TTL: positions go within the TTL (PushHub.expire_positions).
+    sweeper = asyncio.create_task(_expire_positions(app.state.hub, settings.position_ttl_s / 6))
     positions = asyncio.create_task(app.state.hub.write_positions())
+    presence = asyncio.create_task(app.state.hub.keep_presence())
     log.info("started", extra={"skills": app.state.taxonomy.n_slots, "bus": settings.push_bus})
     try:
         yield
     finally:
         sweeper.cancel()
         positions.cancel()
+        presence.cancel()
         await app.state.hub.flush_positions()
         await app.state.bus.close()
         await engine.dispose()

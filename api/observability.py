@@ -57,6 +57,24 @@ def configure_logging(level: str, as_json: bool) -> None:
     root.setLevel(level.upper())
     # uvicorn's own access log prints the raw path with coordinates; ours does not.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("uvicorn.error").addFilter(_NO_QUERY_STRINGS)
+
+
+class _NoQueryStrings(logging.Filter):
+    """uvicorn logs each websocket handshake with the raw path and query string
+    (`"WebSocket /v1/push?token=…" 400`); keep the path only, so a secret or a
+    coordinate someone put in a URL never reaches the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                a.split("?", 1)[0] if isinstance(a, str) and a.startswith("/") else a
+                for a in record.args
+            )
+        return True
+
+
+_NO_QUERY_STRINGS = _NoQueryStrings()
 
 
 class BodyTooLarge(HTTPException):

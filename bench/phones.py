@@ -135,13 +135,21 @@ class Fleet:
         async def one(ph: Phone) -> None:
             async with gate:
                 try:
+                    # One device per phone (docs/push-protocol.md): acks and replays are per device.
+                    headers = {
+                        "Authorization": f"Bearer {ph.token}",
+                        "Jotr-Device": f"bench-phone-{ph.idx:010d}",
+                    }
                     ph.ws = await connect(
-                        self.url, additional_headers={"Authorization": f"Bearer {ph.token}"},
+                        self.url, additional_headers=headers,
                         compression="deflate" if self.deflate else None, proxy=None,
                         ping_interval=None, open_timeout=60, max_queue=None,
                     )  # fmt: skip
                     hello = orjson.loads(await ph.ws.recv())
                     assert hello["type"] == "hello", hello
+                    # The replay of what this device has not acked ends with `resumed`.
+                    while orjson.loads(await ph.ws.recv())["type"] != "resumed":
+                        pass
                 except Exception as exc:
                     failed[type(exc).__name__] += 1
                     ph.ws = None

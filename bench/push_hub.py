@@ -159,6 +159,8 @@ async def main_async(args: argparse.Namespace, url: str) -> dict[str, Any]:
     await bus.start(hub.on_message)
     writer = asyncio.create_task(hub.write_positions())
     conns = {sid: hub.open(sid) for sid in ids}
+    for conn in conns.values():  # hello (and the device's start point), as a real connect
+        await hub.start(conn)
     pushed = 0
 
     async def cached(seeker_id: uuid.UUID, la: float, lo: float) -> None:

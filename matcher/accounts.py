@@ -6,11 +6,11 @@ import datetime as dt
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher.errors import Invalid
-from matcher.models import Consultant, Employer, IdempotencyKey, Jobseeker
+from matcher.models import AuditEntry, Consultant, Employer, IdempotencyKey, Jobseeker
 from matcher.tokens import Principal, hash_secret, kind_of, new_secret
 
 _MODELS: dict[Principal, type[Employer] | type[Jobseeker] | type[Consultant]] = {
@@ -73,8 +73,13 @@ async def update_jobseeker(
 async def erase_jobseeker(session: AsyncSession, seeker: Jobseeker) -> None:
     """Delete the person and everything about them (caseload rows and reviews
     cascade). The audit log keeps only ids, which identify no one once the
-    person is gone."""
+    person is gone: the details of rows about them are emptied too."""
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.owner_id == seeker.id))
+    await session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.subject_type == "jobseeker", AuditEntry.subject_id == seeker.id)
+        .values(detail={})
+    )
     await session.delete(seeker)
     await session.flush()
 

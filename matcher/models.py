@@ -401,11 +401,49 @@ class PushDelivery(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     score: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = _now()
-    acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         UniqueConstraint("jobseeker_id", "vacancy_id", "kind", name="uq_push_deliveries_once"),
         CheckConstraint("kind IN ('match', 'withdrawn')", name="kind"),
+    )
+
+
+class PushDeviceAck(Base):
+    """How far each device of a person has acknowledged their deliveries.
+
+    Acks are per device, not per person: a phone's ack must not swallow what the
+    tablet missed. Devices unseen for `JOTR_PUSH_DEVICE_DAYS` are forgotten.
+    """
+
+    __tablename__ = "push_device_acks"
+
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True
+    )
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    acked_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    seen_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False, index=True
+    )
+
+
+class PushPresence(Base):
+    """One live websocket, on any worker of any node: refreshed every
+    `JOTR_PUSH_PRESENCE_REFRESH_S` while open and deleted on close; a row not
+    refreshed for three periods belongs to a dead worker. Caps connections per
+    person and tells when their last one anywhere is gone (docs/privacy.md)."""
+
+    __tablename__ = "push_presence"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    device_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    node: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    opened_at: Mapped[dt.datetime] = _now()
+    refreshed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False, index=True
     )
 
 

@@ -53,11 +53,21 @@ class Settings(BaseSettings):
     push_walk_in_m: float = 300.0  # walk-in places are announced within this distance
     push_outbox: int = 256  # frames queued per connection before it counts as a laggard
     push_bad_messages: int = 10  # this many bad frames within 10 s closes the connection
-    position_ttl_s: int = 600  # a position not refreshed for this long is erased
+    # A position is erased within this many seconds of its last refresh; a live
+    # connection refreshes it every push_presence_refresh_s (at most a third of it).
+    position_ttl_s: float = 60.0
     # The stored position (for REST matches, reach counts) is rewritten after
     # this much movement or time; push itself works from the connection's own.
     position_write_m: float = 100.0
     position_write_s: float = 60.0
+    # Websocket hardening (docs/push-protocol.md, "Limits").
+    push_max_connections: int = 5  # open websockets per person, over all workers and nodes
+    push_auth_timeout_s: float = 5.0  # a browser's auth frame must arrive within this
+    push_presence_refresh_s: float = 20.0  # live connections refresh presence and position
+    push_device_days: int = 90  # a device unseen this long is forgotten (its acks)
+    push_frames_per_s: float = 10.0  # inbound frames per connection, refilled continuously
+    push_frame_burst: int = 20
+    push_flood_s: float = 5.0  # dropping frames for about this long closes with 1008
 
     # Geocoding (matcher/geocode.py). Unset: offline only (postcode centroids).
     geocoder_url: str | None = None  # a DAWA-style address API, e.g. https://api.dataforsyningen.dk

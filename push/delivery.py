@@ -6,8 +6,11 @@ vacancy and kind, so a vacancy is pushed once even when a location update in
 one worker and a new-vacancy event in another race: the loser's insert does
 nothing and its sequence number is simply skipped. Clients must accept gaps.
 
-Acks are cumulative: `ack n` acknowledges every delivery up to n. A resume
-replays the unacknowledged deliveries after the given sequence number, in order.
+Acks are cumulative and per device (`push_device_acks`): `ack n` from a device
+acknowledges every delivery up to n *for that device only*, so one phone's ack
+never swallows what the tablet missed. On connect a device is replayed, in
+order, everything after its own ack. A device seen for the first time starts at
+the person's current sequence number (the REST match list shows what is older).
 """
 
 from __future__ import annotations
@@ -86,28 +89,52 @@ async def pushed_vacancies(conn: asyncpg.Connection, jobseeker_id: uuid.UUID) ->
     return {r["vacancy_id"] for r in rows}
 
 
-async def ack(conn: asyncpg.Connection, jobseeker_id: uuid.UUID, seq: int) -> int:
-    status = await conn.execute(
-        "UPDATE push_deliveries SET acked_at = now()"
-        " WHERE jobseeker_id = $1 AND seq <= $2 AND acked_at IS NULL",
+async def start_device(
+    conn: asyncpg.Connection, jobseeker_id: uuid.UUID, device_id: str
+) -> tuple[int, int]:
+    """(last_seq, acked_seq) for a device that is connecting; a new device is
+    registered as having everything up to now."""
+    row = await conn.fetchrow(
+        """
+        WITH me AS (SELECT push_seq FROM jobseekers WHERE id = $1)
+        INSERT INTO push_device_acks AS d (jobseeker_id, device_id, acked_seq)
+        SELECT $1, $2, me.push_seq FROM me
+        ON CONFLICT (jobseeker_id, device_id) DO UPDATE SET seen_at = now()
+        RETURNING d.acked_seq, (SELECT push_seq FROM me) AS last_seq
+        """,
         jobseeker_id,
+        device_id,
+    )
+    if row is None:
+        raise LookupError("jobseeker not found")
+    return int(row["last_seq"]), int(row["acked_seq"])
+
+
+async def ack(conn: asyncpg.Connection, jobseeker_id: uuid.UUID, device_id: str, seq: int) -> int:
+    """Record a device's cumulative ack (never backwards, never past what exists);
+    returns the device's ack after it."""
+    value = await conn.fetchval(
+        """
+        UPDATE push_device_acks SET
+            acked_seq = GREATEST(acked_seq,
+                                 LEAST($3, (SELECT push_seq FROM jobseekers WHERE id = $1))),
+            seen_at = now()
+        WHERE jobseeker_id = $1 AND device_id = $2
+        RETURNING acked_seq
+        """,
+        jobseeker_id,
+        device_id,
         seq,
     )
-    return int(status.split()[-1])
+    return int(value or 0)
 
 
-async def unacked_after(
-    conn: asyncpg.Connection, jobseeker_id: uuid.UUID, after_seq: int, limit: int = 500
-) -> list[Delivery]:
-    rows = await conn.fetch(
-        "SELECT seq, payload FROM push_deliveries"
-        " WHERE jobseeker_id = $1 AND seq > $2 AND acked_at IS NULL"
-        " ORDER BY seq LIMIT $3",
-        jobseeker_id,
-        after_seq,
-        limit,
+async def forget_devices(conn: asyncpg.Connection, days: int) -> int:
+    """Devices not seen for `days` are forgotten; if one comes back it starts afresh."""
+    status = await conn.execute(
+        "DELETE FROM push_device_acks WHERE seen_at < now() - make_interval(days => $1)", days
     )
-    return [Delivery(jobseeker_id, r["seq"], _json(r["payload"])) for r in rows]
+    return int(status.split()[-1])
 
 
 async def between(
@@ -147,8 +174,8 @@ async def withdrawals_for(
 ) -> list[Delivery]:
     rows = await conn.fetch(
         "SELECT jobseeker_id, seq, payload FROM push_deliveries"
-        " WHERE vacancy_id = $1 AND kind = 'withdrawn' AND acked_at IS NULL"
-        " AND jobseeker_id = ANY($2::uuid[])",
+        " WHERE vacancy_id = $1 AND kind = 'withdrawn' AND jobseeker_id = ANY($2::uuid[])"
+        " ORDER BY seq",
         vacancy_id,
         jobseeker_ids,
     )

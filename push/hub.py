@@ -20,9 +20,13 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import os
+import socket
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Coroutine
+from typing import Any
 
 import asyncpg
 import numpy as np
@@ -35,13 +39,13 @@ from matcher.models import Jobseeker
 from matcher.scoring import CandidateBatch, Scores, score_for_seekers
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
-from push import candidates, delivery, metrics
+from push import candidates, delivery, metrics, presence
 from push import protocol as p
 from push.areas import Area, AreaCache
 from push.bus import Bus
 from push.connection import Connection, SeekerState
 from push.payloads import settings_view, vacancy_card
-from push.rules import TokenBucket, haversine_m, in_quiet_hours, open_now
+from push.rules import FrameLimiter, TokenBucket, haversine_m, in_quiet_hours, open_now
 
 log = logging.getLogger("jotr.push")
 
@@ -49,6 +53,8 @@ log = logging.getLogger("jotr.push")
 MATCHES_PER_UPDATE = 50
 # Seconds between writes of the queued positions.
 POSITION_FLUSH_S = 0.2
+# Device acks unseen for JOTR_PUSH_DEVICE_DAYS are forgotten about this often.
+DEVICE_SWEEP_S = 3600.0
 
 
 class PushHub:
@@ -71,6 +77,15 @@ class PushHub:
         # for all of them) rather than one transaction per update.
         self._positions: dict[uuid.UUID, tuple[float, float]] = {}
         self._positions_lock = asyncio.Lock()
+        # This worker in `push_presence` (host and pid say which process to look at).
+        self.node = f"{socket.gethostname()[:80]}:{os.getpid()}:{self.origin}"
+        # A live connection refreshes presence and position at least three times a TTL.
+        self.refresh_s = min(settings.push_presence_refresh_s, settings.position_ttl_s / 3)
+        self.stale_s = presence.STALE_PERIODS * self.refresh_s
+        # Closes whose erasure failed (the database was down): retried until done.
+        self._pending_release: dict[uuid.UUID, uuid.UUID] = {}
+        self._devices_swept = 0.0
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     async def write_positions(self, every_s: float = POSITION_FLUSH_S) -> None:
         """Run for the life of the worker: store the queued positions."""
@@ -99,17 +114,32 @@ class PushHub:
 
     # --- connections -------------------------------------------------------
 
-    def open(self, seeker_id: uuid.UUID) -> Connection:
+    def open(self, seeker_id: uuid.UUID, device_id: str = "unnamed-device-0") -> Connection:
+        """A connection of this worker (in memory only; `admit` registers it)."""
+        st = self.settings
         conn = Connection(
             seeker_id=seeker_id,
-            outbox=asyncio.Queue(maxsize=self.settings.push_outbox),
-            bucket=TokenBucket(float(self.settings.push_per_minute)),
+            outbox=asyncio.Queue(maxsize=st.push_outbox),
+            bucket=TokenBucket(float(st.push_per_minute)),
+            device_id=device_id,
+            limiter=FrameLimiter(st.push_frames_per_s, float(st.push_frame_burst), st.push_flood_s),
         )
         self.connections[seeker_id].add(conn)
         metrics.CONNECTIONS.inc()
         return conn
 
+    async def admit(self, conn: Connection) -> bool:
+        """Register the connection in `push_presence`; False if the person already
+        has `JOTR_PUSH_MAX_CONNECTIONS` live websockets on any worker or node."""
+        async with self.sessionmaker() as session, session.begin():
+            return await presence.register(
+                await geo.raw_connection(session), conn.presence_id, conn.seeker_id,
+                conn.device_id, self.node, self.settings.push_max_connections, self.stale_s,
+            )  # fmt: skip
+
     async def close(self, conn: Connection) -> None:
+        if conn.closed and conn not in self.connections.get(conn.seeker_id, ()):
+            return
         conn.closed = True
         metrics.CONNECTIONS.dec()
         peers = self.connections.get(conn.seeker_id)
@@ -117,32 +147,143 @@ class PushHub:
             peers.discard(conn)
             if not peers:
                 del self.connections[conn.seeker_id]
-                # The last connection is gone: so is the position (docs/privacy.md).
-                await self._forget_position(conn.seeker_id)
+        try:
+            await self._release(conn.presence_id, conn.seeker_id)
+        except Exception:
+            # The database is away: the position must not outlive the connection,
+            # so the erasure waits in memory and `keep_presence` retries it.
+            self._pending_release[conn.presence_id] = conn.seeker_id
+            log.warning("erasing a position failed; queued until the database is back")
 
-    async def _forget_position(self, seeker_id: uuid.UUID) -> None:
-        # Under the writer's lock, so a write in flight cannot bring it back.
-        async with self._positions_lock, self.sessionmaker() as session, session.begin():
-            self._positions.pop(seeker_id, None)
-            raw = await geo.raw_connection(session)
-            await raw.execute(
-                "UPDATE jobseekers SET last_position = NULL, last_position_at = NULL WHERE id = $1",
-                seeker_id,
-            )
+    async def _release(self, presence_id: uuid.UUID, seeker_id: uuid.UUID) -> None:
+        # Under the writer's lock, so a position write in flight cannot bring it back.
+        async with self._positions_lock:
+            if seeker_id not in self.connections:
+                self._positions.pop(seeker_id, None)
+            async with self.sessionmaker() as session, session.begin():
+                raw = await geo.raw_connection(session)
+                await presence.release(raw, presence_id, seeker_id, self.stale_s)
+
+    async def keep_presence(self) -> None:
+        """Run for the life of the worker: refresh this worker's presence rows and
+        its people's position TTL, and retry erasures that failed."""
+        next_refresh = 0.0
+        while True:
+            await asyncio.sleep(min(1.0, self.refresh_s))
+            for presence_id, seeker_id in list(self._pending_release.items()):
+                try:
+                    await self._release(presence_id, seeker_id)
+                    del self._pending_release[presence_id]
+                    log.info("queued position erasure done")
+                except Exception:
+                    break  # still away; try again on the next tick
+            if time.monotonic() >= next_refresh:
+                try:
+                    await self.refresh_presence()
+                    next_refresh = time.monotonic() + self.refresh_s
+                except Exception:
+                    log.exception("refreshing presence failed")
+
+    async def refresh_presence(self) -> None:
+        rows = [
+            (c.presence_id, c.seeker_id, c.device_id)
+            for peers in self.connections.values()
+            for c in peers
+            if not c.closed
+        ]
+        async with self.sessionmaker() as session, session.begin():
+            await presence.refresh(await geo.raw_connection(session), self.node, rows)
 
     def bad_frame(self, conn: Connection, now: float) -> bool:
         """Count a bad frame; True when the connection has sent too many."""
         conn.bad_frames = [t for t in conn.bad_frames if now - t < 10.0] + [now]
         return len(conn.bad_frames) >= self.settings.push_bad_messages
 
-    async def hello(self, conn: Connection) -> bytes:
-        async with self.sessionmaker() as session:
+    async def start(self, conn: Connection) -> bool:
+        """Send `hello`, then replay in order what this device has not acked, then
+        `resumed`; live deliveries that arrive meanwhile wait until it is done.
+        False if the person no longer exists."""
+        async with self.sessionmaker() as session, session.begin():
             seeker = await session.get(Jobseeker, conn.seeker_id)
-            assert seeker is not None
-            return p.encode(
-                {"type": "hello", "protocol": p.VERSION, "last_seq": seeker.push_seq,
-                 "settings": settings_view(seeker)}
-            )  # fmt: skip
+            if seeker is None:
+                return False
+            view = settings_view(seeker)
+            last_seq, acked = await delivery.start_device(
+                await geo.raw_connection(session), conn.seeker_id, conn.device_id
+            )
+        conn.offer(p.hello_message(conn.device_id, last_seq, acked, view))
+        conn.acked = conn.cursor = acked
+        conn.known = max(conn.known, last_seq)
+        conn.live = conn.filling = True
+        count = await self._fill(conn, upto=last_seq)
+        conn.offer(p.encode({"type": "resumed", "count": count}))
+        metrics.REPLAYED.inc(count)
+        conn.filling = False
+        conn.drain_held()
+        if conn.behind:
+            self._spawn_fill(conn)
+        return True
+
+    def _deliver(self, conn: Connection, deliveries: list[delivery.Delivery]) -> None:
+        """Offer deliveries (sorted by seq) to one connection, in order."""
+        for d in deliveries:
+            conn.deliver(d.seq, p.with_seq(d.seq, d.payload))
+        if conn.behind:
+            self._spawn_fill(conn)
+
+    def _spawn_fill(self, conn: Connection) -> None:
+        conn.filling = True  # before the task runs, so no second fill starts
+        self._spawn(self._fill(conn))
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fill(self, conn: Connection, upto: int | None = None) -> int:
+        """Read the connection's gap (cursor, known] from the database and queue
+        it in order, a page at a time as the outbox drains; the caller has set
+        `conn.filling`. Returns how many frames were queued."""
+        page = max(1, self.settings.push_outbox // 4)
+        sent = 0
+        try:
+            while not conn.closed:
+                target = conn.known if upto is None else min(upto, conn.known)
+                if target <= conn.cursor:
+                    break
+                if not await self._room(conn):
+                    break
+                hi = min(target, conn.cursor + page)
+                async with self.sessionmaker() as session:
+                    raw = await geo.raw_connection(session)
+                    found = await delivery.between(raw, conn.seeker_id, conn.cursor + 1, hi)
+                for d in found:
+                    if conn.offer(p.with_seq(d.seq, d.payload)):
+                        sent += 1
+                    if d.payload.get("type") == "match":
+                        conn.pushed.add(uuid.UUID(d.payload["vacancy"]["id"]))
+                conn.cursor = hi
+        except Exception:  # the gap stays; the next delivery or a reconnect reads it
+            log.exception("reading missed deliveries failed")
+        finally:
+            if upto is None:
+                conn.filling = False
+                conn.drain_held()
+        return sent
+
+    @staticmethod
+    async def _room(conn: Connection, patience_s: float = 30.0) -> bool:
+        """Wait until the outbox is at most half full; a phone that does not
+        read for `patience_s` is a laggard (closed; it resumes later)."""
+        deadline = time.monotonic() + patience_s
+        while conn.outbox.qsize() > conn.outbox.maxsize // 2:
+            if conn.closed:
+                return False
+            if time.monotonic() > deadline:
+                conn.drop_laggard()
+                return False
+            await asyncio.sleep(0.01)
+        return not conn.closed
 
     # --- client messages ----------------------------------------------------
 
@@ -338,21 +479,18 @@ class PushHub:
 
     async def on_ack(self, conn: Connection, msg: p.Ack) -> None:
         async with self.sessionmaker() as session, session.begin():
-            await delivery.ack(await geo.raw_connection(session), conn.seeker_id, msg.seq)
+            raw = await geo.raw_connection(session)
+            conn.acked = await delivery.ack(raw, conn.seeker_id, conn.device_id, msg.seq)
+        if conn.live and not conn.filling and conn.acked > conn.cursor:
+            # Acked through another connection of the same device: skip it here.
+            conn.cursor = conn.acked
+            conn.drain_held()
 
     async def on_resume(self, conn: Connection, msg: p.Resume) -> None:
-        """Everything after `after_seq` not yet acked, in order. A resume also
-        acknowledges what the client says it has (up to `after_seq`)."""
-        limit = max(1, self.settings.push_outbox // 2)
-        async with self.sessionmaker() as session, session.begin():
-            raw = await geo.raw_connection(session)
-            await delivery.ack(raw, conn.seeker_id, msg.after_seq)
-            pending = await delivery.unacked_after(raw, conn.seeker_id, msg.after_seq, limit + 1)
-        for d in pending[:limit]:
-            conn.offer(p.with_seq(d.seq, d.payload))
-        conn.offer(p.encode({"type": "resumed", "count": min(len(pending), limit),
-                             "more": len(pending) > limit}))  # fmt: skip
-        metrics.REPLAYED.inc(min(len(pending), limit))
+        """Kept for older clients: the server replays on connect (`start`), so a
+        resume only acknowledges what the client says it has."""
+        await self.on_ack(conn, p.Ack(msg.after_seq))
+        conn.offer(p.encode({"type": "resumed", "count": 0}))
 
     async def on_settings(self, conn: Connection, msg: p.Settings) -> bytes:
         async with self.sessionmaker() as session, session.begin():
@@ -385,8 +523,7 @@ class PushHub:
         if not deliveries:
             return
         for conn in list(self.connections.get(seeker_id, ())):
-            for d in deliveries:
-                conn.offer(p.with_seq(d.seq, d.payload))
+            self._deliver(conn, deliveries)
         lo, hi = deliveries[0].seq, deliveries[-1].seq
         try:
             await self.bus.publish([f"deliver:{self.origin}:{seeker_id}:{lo}:{hi}"])
@@ -402,8 +539,8 @@ class PushHub:
             raw = await geo.raw_connection(session)
             found = await delivery.between(raw, seeker_id, int(lo), int(hi))
         for conn in list(self.connections.get(seeker_id, ())):
+            self._deliver(conn, found)
             for d in found:
-                conn.offer(p.with_seq(d.seq, d.payload))
                 if d.payload.get("type") == "match":
                     conn.pushed.add(uuid.UUID(d.payload["vacancy"]["id"]))
 
@@ -439,7 +576,7 @@ class PushHub:
             )
         for d in found:
             for conn in list(self.connections.get(d.jobseeker_id, ())):
-                conn.offer(p.with_seq(d.seq, d.payload))
+                self._deliver(conn, [d])
         metrics.PUSHES.labels("withdrawn").inc(len(found))
 
     async def _reverse_geofence(self, vacancy_id: uuid.UUID) -> None:
@@ -603,17 +740,19 @@ class PushHub:
     # --- housekeeping -------------------------------------------------------
 
     async def expire_positions(self) -> int:
-        """Erase positions not refreshed within the TTL (connections that died
-        without a clean close, e.g. a killed worker)."""
+        """Erase positions not refreshed in time and drop dead workers' presence
+        (their connections died without a close: a killed worker, a lost node).
+        Runs every sixth of `JOTR_POSITION_TTL_S`, so erasing what is older than
+        five sixths of it erases every position within the TTL."""
         self.areas.expire()
+        ttl = self.settings.position_ttl_s
         async with self.sessionmaker() as session, session.begin():
             raw = await geo.raw_connection(session)
-            status = await raw.execute(
-                "UPDATE jobseekers SET last_position = NULL, last_position_at = NULL"
-                " WHERE last_position_at < now() - make_interval(secs => $1)",
-                float(self.settings.position_ttl_s),
-            )
-        return int(status.split()[-1])
+            erased = await presence.sweep(raw, self.stale_s, ttl * 5 / 6)
+            if time.monotonic() - self._devices_swept >= DEVICE_SWEEP_S or not self._devices_swept:
+                await delivery.forget_devices(raw, self.settings.push_device_days)
+                self._devices_swept = time.monotonic()
+        return erased
 
 
 SET_POSITIONS_SQL = """

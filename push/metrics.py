@@ -11,6 +11,12 @@ LAGGARDS = Counter("jotr_push_laggards_total", "Connections dropped for a full o
 LOCATION_SKIPPED = Counter(
     "jotr_push_locations_skipped_total", "Location updates below the movement threshold."
 )
+FRAMES_DROPPED = Counter(
+    "jotr_push_frames_dropped_total", "Client frames dropped by the inbound rate limit."
+)
+REFUSED = Counter(
+    "jotr_push_refused_total", "Websockets refused or closed by policy, by reason.", ["reason"]
+)
 BAD_FRAMES = Counter("jotr_push_bad_frames_total", "Client frames rejected.", ["code"])
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 LOCATION_SECONDS = Histogram(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,9 @@ import orjson
 
 VERSION = 1
 MAX_FRAME_BYTES = 4096
+# A device id is the client's own random id, kept across restarts of the app
+# (e.g. a UUID or 16+ random bytes in base64url). It names a device, never a person.
+DEVICE_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 class ProtocolError(Exception):
@@ -53,6 +57,14 @@ class Settings:
     quiet_until: dt.time | object | None
 
 
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """The first frame of a browser, which cannot set headers on a websocket."""
+
+    token: str
+    device: str
+
+
 UNSET: Any = object()
 ClientMessage = Location | Ack | Resume | Settings
 
@@ -84,7 +96,15 @@ def _time(value: Any, key: str) -> dt.time:
     raise ProtocolError("invalid", f"{key} must be a time of day as HH:MM")
 
 
-def parse(frame: str | bytes, max_radius_m: float) -> ClientMessage:
+def device(value: Any) -> str:
+    if not isinstance(value, str) or DEVICE_RE.fullmatch(value) is None:
+        raise ProtocolError(
+            "invalid", "device must be 16-64 characters of A-Z, a-z, 0-9, '_' or '-'"
+        )
+    return value
+
+
+def _object(frame: str | bytes) -> dict[str, Any]:
     if len(frame) > MAX_FRAME_BYTES:
         raise ProtocolError("too_large", f"messages are at most {MAX_FRAME_BYTES} bytes")
     try:
@@ -93,6 +113,23 @@ def parse(frame: str | bytes, max_radius_m: float) -> ClientMessage:
         raise ProtocolError("malformed", "message is not valid JSON") from None
     if not isinstance(body, dict):
         raise ProtocolError("malformed", "message must be a JSON object")
+    return body
+
+
+def parse_auth(frame: str | bytes) -> Auth:
+    """`{"type": "auth", "token": "jotr_js_…", "device": "…"}`, the only frame
+    accepted before a connection without an Authorization header is authenticated."""
+    body = _object(frame)
+    if body.get("type") != "auth":
+        raise ProtocolError("unauthenticated", "the first message must be an auth message")
+    token = body.get("token")
+    if not isinstance(token, str) or not token or len(token) > 200:
+        raise ProtocolError("invalid", "token must be a non-empty string")
+    return Auth(token=token, device=device(body.get("device")))
+
+
+def parse(frame: str | bytes, max_radius_m: float) -> ClientMessage:
+    body = _object(frame)
     kind = body.get("type")
     if kind == "location":
         acc = body.get("accuracy_m")
@@ -146,6 +183,13 @@ def _settings(body: dict[str, Any], max_radius_m: float) -> Settings:
 
 def encode(message: dict[str, Any]) -> bytes:
     return orjson.dumps(message)
+
+
+def hello_message(device_id: str, last_seq: int, acked_seq: int, settings: dict[str, Any]) -> bytes:
+    return encode(
+        {"type": "hello", "protocol": VERSION, "device": device_id, "last_seq": last_seq,
+         "acked_seq": acked_seq, "settings": settings}
+    )  # fmt: skip
 
 
 def error_message(code: str, message: str) -> bytes:

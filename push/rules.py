@@ -48,6 +48,47 @@ class TokenBucket:
         self.tokens = max(0.0, self.tokens - n)
 
 
+@dataclass(slots=True)
+class FrameLimiter:
+    """Inbound frames per connection: a token bucket of `per_s` frames a second
+    with bursts up to `burst`; a frame without a token is dropped. Dropped frames
+    fill a leaky `excess` counter draining at half the rate, and `flooded` (close
+    it) once it passes `per_s * flood_s / 2`: a client sending twice the rate
+    drops `per_s` frames a second, so it gets there in about `flood_s` seconds;
+    one sending a little over the rate only loses the excess frames.
+
+    Worked example with the defaults (10/s, burst 20, flood 5 s): an app sending a
+    position every few seconds never waits; 3,000 frames at once: 20 pass, the
+    next 26 are dropped, then the connection is closed.
+    """
+
+    per_s: float
+    burst: float
+    flood_s: float
+    tokens: float = field(init=False)
+    excess: float = field(init=False, default=0.0)
+    updated: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+
+    def admit(self, now: float) -> bool:
+        if self.updated:
+            elapsed = now - self.updated
+            self.tokens = min(self.burst, self.tokens + elapsed * self.per_s)
+            self.excess = max(0.0, self.excess - elapsed * self.per_s / 2)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.excess += 1
+        return False
+
+    @property
+    def flooded(self) -> bool:
+        return self.excess > self.per_s * self.flood_s / 2
+
+
 def in_quiet_hours(
     now: dt.datetime, quiet_from: dt.time | None, quiet_until: dt.time | None
 ) -> bool:

@@ -128,7 +128,14 @@ def _free_port() -> int:
 class ServerProcess:
     """A real uvicorn server process on a free loopback port."""
 
-    def __init__(self, database_url: str, workers: int = 1, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        log_level: str = "warning",
+        stderr: Path | None = None,
+    ):
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._env = {
@@ -138,14 +145,21 @@ class ServerProcess:
             **(env or {}),
         }
         self._workers = workers
+        self._log_level = log_level
+        # Where the server's stderr (its log) goes, for tests that read the log.
+        self._stderr = stderr
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:
+        # 90 s: two workers loading ESCO on a busy 2-core machine took 39 s.
         args = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
-        args += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        args += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", self._log_level]
         if self._workers > 1:
             args += ["--workers", str(self._workers)]
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=self._env)
+        err = self._stderr.open("ab") if self._stderr is not None else None
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=self._env, stderr=err)
+        if err is not None:
+            err.close()  # the child has its own copy
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -277,3 +277,34 @@ async def test_events_are_append_only_and_erased_with_the_person(
     assert len(events(database_url, s["id"])) == 1
     assert (await client.delete("/v1/jobseekers/me", headers=h)).status_code == 204
     assert events(database_url, s["id"]) == []
+
+
+async def test_erasure_leaves_no_outcome_in_the_audit_log(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    lat, lon = next_spot()
+    emp = await new_employer(client)
+    v = await new_vacancy(client, emp["api_key"], lat, lon)
+    s = await new_seeker(client)
+    con = new_consultant(database_url, caseload=[s["id"]])
+    url = f"/v1/consultants/me/caseload/{s['id']}/outcomes"
+    r = await client.post(url, json={"vacancy_id": v["id"], "outcome": "hired"},
+                          headers=auth(con["token"]))  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = await client.get(f"/v1/jobseekers/{s['id']}", headers=auth(con["token"]))
+    assert r.status_code == 200, r.text
+
+    def details() -> list[tuple[str, dict[str, Any]]]:
+        with psycopg.connect(_libpq(database_url)) as conn:
+            rows = conn.execute(
+                "SELECT action, detail FROM audit_log WHERE subject_id = %s ORDER BY id",
+                (s["id"],),
+            ).fetchall()
+        return [(a, d) for a, d in rows]
+
+    # Audited with an opaque id only, never the outcome itself.
+    assert [a for a, _ in details()] == ["outcome.create", "jobseeker.read"]
+    assert "hired" not in str(details())
+    assert (await client.delete("/v1/jobseekers/me", headers=auth(s["token"]))).status_code == 204
+    # The rows stay (who read whom, when), their details do not.
+    assert details() == [("outcome.create", {}), ("jobseeker.read", {})]

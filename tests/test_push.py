@@ -65,13 +65,14 @@ async def test_refuses_connections_without_a_seeker_token(
         with pytest.raises(InvalidStatus) as info:
             await Phone.connect(push_server.base_url, token)
         assert info.value.response.status_code == 403
-    # The token may also come as a query parameter (browsers cannot set headers).
+    # Never in the URL, not even with a valid header besides (tests/test_push_devices.py).
     s = await seeker_at(api)
     from websockets.asyncio.client import connect
 
     url = push_server.base_url.replace("http://", "ws://") + f"/v1/push?token={s['token']}"
-    async with connect(url) as ws:
-        assert b'"hello"' in (await ws.recv()).encode()
+    with pytest.raises(InvalidStatus) as info:
+        await connect(url)
+    assert info.value.response.status_code == 400
 
 
 async def test_a_walk_through_town_pushes_each_eligible_match_once(
@@ -210,20 +211,21 @@ async def test_resume_replays_what_was_not_acked_in_order(
     assert len(first) == 3
     seqs = [m["seq"] for m in first]
     await phone.send(type="ack", seq=seqs[0])
-    await asyncio.sleep(0.3)
+    await phone.send(type="settings")  # answered after the ack is stored
+    assert (await phone.wait_for("settings"))["type"] == "settings"
     phone.ws.transport.abort()  # the phone dies: no close handshake
 
-    again = await Phone.connect(push_server.base_url, s["token"])
-    assert again.hello["last_seq"] == seqs[-1]
-    await again.send(type="resume", after_seq=seqs[0])
-    replay = await again.drain(quiet=1.0)
-    assert [m.get("seq") for m in replay if m["type"] == "match"] == seqs[1:]
-    assert replay[-1] == {"type": "resumed", "count": 2, "more": False}
-    assert [m["vacancy"]["id"] for m in matches(replay)] == [m["vacancy"]["id"] for m in first[1:]]
+    # The same device comes back: the server replays what it has not acked.
+    again = await phone.reconnect(push_server.base_url)
+    assert (again.hello["last_seq"], again.hello["acked_seq"]) == (seqs[-1], seqs[0])
+    assert [m["seq"] for m in again.replayed] == seqs[1:]
+    assert [m["vacancy"]["id"] for m in again.replayed] == [m["vacancy"]["id"] for m in first[1:]]
     await again.send(type="ack", seq=seqs[-1])
+    # `resume` (older clients) only acknowledges: the replay happens on connect.
     await again.send(type="resume", after_seq=0)
-    assert await again.drain(quiet=1.0) == [{"type": "resumed", "count": 0, "more": False}]
+    assert await again.drain(quiet=1.0) == [{"type": "resumed", "count": 0}]
     await again.close()
+    assert (await again.reconnect(push_server.base_url)).replayed == []
 
 
 async def test_deliveries_survive_a_server_restart(database_url: str, esco_loaded: object) -> None:
@@ -243,9 +245,8 @@ async def test_deliveries_survive_a_server_restart(database_url: str, esco_loade
     second = ServerProcess(database_url, workers=1)
     second.start()
     try:
-        phone = await Phone.connect(second.base_url, s["token"])
-        await phone.send(type="resume", after_seq=0)
-        replay = matches(await phone.drain(quiet=1.0))
+        phone = await phone.reconnect(second.base_url)
+        replay = phone.replayed
         assert [(m["seq"], m["vacancy"]["id"]) for m in replay] == [(pushed["seq"], v["id"])]
         await phone.close()
     finally:
@@ -373,12 +374,12 @@ async def test_a_laggard_is_dropped_and_others_carry_on(
             with pytest.raises(ConnectionClosed) as info:
                 await slow.drain(quiet=2.0)
             assert info.value.rcvd is not None and info.value.rcvd.code == 1013
-            # Nothing was lost: everything recorded is there to resume, in order.
-            back = await Phone.connect(srv.base_url, slow.token)
-            await back.send(type="resume", after_seq=0)
-            replay = await back.drain(quiet=1.0)
-            assert replay[-1]["type"] == "resumed" and replay[-1]["count"] == 2
-            assert replay[-1]["more"] is True
+            # Nothing was lost: everything recorded is replayed on reconnect, in
+            # order, paced by the outbox (4 frames) rather than overflowing it.
+            back = await slow.reconnect(srv.base_url)
+            seqs = [m["seq"] for m in back.replayed]
+            assert len(seqs) == back.hello["last_seq"] - back.hello["acked_seq"] >= 10
+            assert seqs == sorted(seqs) == list(range(seqs[0], seqs[0] + len(seqs)))
             await back.close()
             # Another phone on the same worker is unaffected.
             other = await Phone.connect(srv.base_url, (await seeker_at(api))["token"])

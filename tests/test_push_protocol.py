@@ -89,3 +89,73 @@ def test_open_now_reads_local_opening_hours() -> None:
     assert not open_now(hours, monday_10_local + dt.timedelta(hours=8))
     assert not open_now(hours, monday_10_local + dt.timedelta(days=1))
     assert not open_now(None, monday_10_local)
+
+
+def test_auth_frame_and_device_ids() -> None:
+    frame = orjson.dumps({"type": "auth", "token": "jotr_js_x", "device": "a" * 16})
+    assert p.parse_auth(frame) == p.Auth("jotr_js_x", "a" * 16)
+    for body, code in [
+        ({"type": "location", "lat": 1, "lon": 2}, "unauthenticated"),
+        ({"type": "auth", "token": "", "device": "a" * 16}, "invalid"),
+        ({"type": "auth", "token": "jotr_js_x"}, "invalid"),
+        ({"type": "auth", "token": "jotr_js_x", "device": "a" * 15}, "invalid"),
+        ({"type": "auth", "token": "jotr_js_x", "device": "a" * 65}, "invalid"),
+        ({"type": "auth", "token": "jotr_js_x", "device": "a b" * 8}, "invalid"),
+    ]:
+        with pytest.raises(p.ProtocolError) as info:
+            p.parse_auth(orjson.dumps(body))
+        assert info.value.code == code, body
+    assert (
+        p.device("3f0c9a1e-5b7d-4c2a-9e1f-0a1b2c3d4e5f") == "3f0c9a1e-5b7d-4c2a-9e1f-0a1b2c3d4e5f"
+    )
+
+
+def test_frame_limiter_drops_past_the_burst_and_flags_a_flood() -> None:
+    from push.rules import FrameLimiter
+
+    lim = FrameLimiter(per_s=10, burst=20, flood_s=5)
+    assert sum(lim.admit(100.0) for _ in range(3000)) == 20
+    assert lim.flooded  # 2,980 dropped at once: far past 10/s for 5 s
+    calm = FrameLimiter(per_s=10, burst=20, flood_s=5)
+    # Eight frames a second for a minute: never dropped.
+    assert all(calm.admit(100.0 + i / 8) for i in range(480)) and not calm.flooded
+    # Twice the rate: half dropped, and after about five seconds it is a flood;
+    # a little over the rate only loses the excess.
+    fast = FrameLimiter(per_s=10, burst=20, flood_s=5)
+    t = 0.0
+    while not fast.flooded:
+        fast.admit(t)
+        t += 1 / 20
+        assert t < 20
+    assert 4 <= t <= 7
+    slightly = FrameLimiter(per_s=10, burst=20, flood_s=5)
+    admitted = sum(slightly.admit(i / 12) for i in range(12 * 60))
+    assert not slightly.flooded and 600 <= admitted <= 625
+
+
+def test_a_connection_sends_in_seq_order_and_holds_what_is_above_a_gap() -> None:
+    import asyncio
+    import uuid
+
+    from push.connection import Connection
+
+    conn = Connection(uuid.uuid4(), asyncio.Queue(maxsize=16), TokenBucket(6))
+    conn.deliver(5, b"5")  # before hello: held
+    conn.live, conn.cursor = True, 3
+    conn.drain_held()
+    assert conn.outbox.empty() and conn.behind  # 4 is missing: read it from the database
+    conn.filling = True
+    conn.deliver(6, b"6")
+    conn.outbox.put_nowait(b"4")  # what the fill read
+    conn.cursor, conn.filling = 4, False
+    conn.drain_held()
+    conn.deliver(6, b"6")  # a repeat (a doorbell after a local send)
+    conn.deliver(3, b"3")  # acked already
+    conn.deliver(7, b"7")
+    assert [conn.outbox.get_nowait() for _ in range(conn.outbox.qsize())] == [
+        b"4",
+        b"5",
+        b"6",
+        b"7",
+    ]
+    assert not conn.behind and conn.held == {}

@@ -1,6 +1,14 @@
 """`WS /v1/push`: the thin websocket adapter around push/ (protocol in
 docs/push-protocol.md). It authenticates, then moves frames: a reader loop
 hands client frames to the hub, a writer task drains the connection's outbox.
+
+Authentication never puts the secret in the URL (URLs end up in logs, proxies
+and browser history):
+- `Authorization: Bearer <token>` and `Jotr-Device: <device id>` headers, for
+  clients that can set headers (apps, the benchmark, tests);
+- otherwise (browsers) the first frame, `{"type": "auth", "token", "device"}`,
+  within `JOTR_PUSH_AUTH_TIMEOUT_S`.
+A `?token=` in the URL is refused outright (HTTP 400), whatever else is sent.
 """
 
 from __future__ import annotations
@@ -9,8 +17,10 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import JSONResponse
 
 from matcher import accounts
 from matcher.tokens import Principal
@@ -25,41 +35,110 @@ router = APIRouter(tags=["push"])
 # RFC 6455 close codes we use.
 POLICY_VIOLATION = status.WS_1008_POLICY_VIOLATION
 TRY_AGAIN_LATER = status.WS_1013_TRY_AGAIN_LATER
+DEVICE_HEADER = "jotr-device"
 
 
-def _secret(ws: WebSocket) -> str | None:
-    header = ws.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return ws.query_params.get("token")
+async def _refuse(ws: WebSocket, status_code: int, code: str, message: str) -> None:
+    """Refuse during the handshake with an HTTP error and our usual JSON body
+    (a client that cannot read it sees the status; browsers see a failed connect)."""
+    metrics.REFUSED.labels(code).inc()
+    body = {"error": {"code": code, "message": message, "details": []}}
+    try:
+        await ws.send_denial_response(JSONResponse(body, status_code=status_code))
+    except RuntimeError:  # a server without the denial extension: a bare 403
+        await ws.close(code=POLICY_VIOLATION, reason=message)
+
+
+async def _close(ws: WebSocket, code: str, reason: str) -> None:
+    metrics.REFUSED.labels(code).inc()
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        await ws.close(code=POLICY_VIOLATION, reason=reason)
+
+
+async def _seeker(ws: WebSocket, secret: str) -> uuid.UUID | None:
+    async with ws.app.state.sessionmaker() as session:
+        found = await accounts.authenticate(session, secret)
+    if found is not None and found[0] == Principal.JOBSEEKER:
+        return found[1].id
+    return None
+
+
+async def _auth_frame(ws: WebSocket) -> tuple[uuid.UUID, str] | None:
+    """Read and check a browser's auth frame; closes with 1008 and a reason if
+    it is late, malformed or wrong."""
+    timeout = ws.app.state.settings.push_auth_timeout_s
+    try:
+        message = await asyncio.wait_for(ws.receive(), timeout)
+    except TimeoutError:
+        await _close(ws, "auth_timeout", f"no auth message within {timeout:g} s")
+        return None
+    if message["type"] == "websocket.disconnect":
+        return None
+    try:
+        auth = p.parse_auth(message.get("text") or message.get("bytes") or b"")
+    except p.ProtocolError as exc:
+        await _close(ws, "auth_invalid", exc.message)
+        return None
+    seeker_id = await _seeker(ws, auth.token)
+    if seeker_id is None:
+        await _close(ws, "auth_failed", "a valid jobseeker token is required")
+        return None
+    return seeker_id, auth.device
 
 
 @router.websocket("/v1/push")
 async def push(ws: WebSocket) -> None:
     hub: PushHub = ws.app.state.hub
-    secret = _secret(ws)
-    seeker_id = None
-    if secret:
-        async with ws.app.state.sessionmaker() as session:
-            found = await accounts.authenticate(session, secret)
-        if found is not None and found[0] == Principal.JOBSEEKER:
-            seeker_id = found[1].id
-    if seeker_id is None:
-        # Refused during the handshake: the client sees HTTP 403, nothing more.
-        await ws.close(code=POLICY_VIOLATION, reason="a jobseeker token is required")
+    if "token" in ws.query_params:
+        await _refuse(ws, status.HTTP_400_BAD_REQUEST, "token_in_url",
+                      "send the token in an Authorization header or an auth message, "
+                      "never in the URL")  # fmt: skip
         return
-    await ws.accept()
-    conn = hub.open(seeker_id)
-    writer = asyncio.create_task(_write(ws, conn))
+    header = ws.headers.get("authorization", "")
+    if header:
+        secret = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        seeker_id = await _seeker(ws, secret) if secret else None
+        if seeker_id is None:
+            await _refuse(ws, status.HTTP_403_FORBIDDEN, "forbidden",
+                          "a valid jobseeker token is required")  # fmt: skip
+            return
+        try:
+            device_id = p.device(ws.headers.get(DEVICE_HEADER))
+        except p.ProtocolError as exc:
+            await _refuse(ws, status.HTTP_400_BAD_REQUEST, "invalid_device",
+                          f"Jotr-Device header: {exc.message}")  # fmt: skip
+            return
+        await ws.accept()
+    else:
+        await ws.accept()
+        found = await _auth_frame(ws)
+        if found is None:
+            return
+        seeker_id, device_id = found
+    await _serve(ws, hub, seeker_id, device_id)
+
+
+async def _serve(ws: WebSocket, hub: PushHub, seeker_id: uuid.UUID, device_id: str) -> None:
+    conn = hub.open(seeker_id, device_id)
+    writer: asyncio.Task[None] | None = None
     try:
-        conn.offer(await hub.hello(conn))
+        if not await hub.admit(conn):
+            limit = ws.app.state.settings.push_max_connections
+            reason = f"at most {limit} connections per person; close another first"
+            await _close(ws, "too_many_connections", reason)
+            return
+        writer = asyncio.create_task(_write(ws, conn))
+        if not await hub.start(conn):
+            await _close(ws, "gone", "this jobseeker no longer exists")
+            return
         await _read(ws, hub, conn)
     except (WebSocketDisconnect, RuntimeError):
         pass  # the phone went away, or we closed a laggard while reading
     finally:
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
         await hub.close(conn)
 
 
@@ -72,6 +151,22 @@ async def _write(ws: WebSocket, conn: Connection) -> None:
         await ws.send_text(frame.decode())
 
 
+def _admit(conn: Connection, msg: p.ClientMessage | None, now: float) -> bool:
+    """The inbound rate limit. An ack that acknowledges something this
+    connection was sent is always let through (a replay of 100 frames is
+    answered by up to 100 acks); everything else takes a token."""
+    if isinstance(msg, p.Ack) and conn.acked < msg.seq <= conn.cursor:
+        return True
+    assert conn.limiter is not None
+    if conn.limiter.admit(now):
+        return True
+    metrics.FRAMES_DROPPED.inc()
+    if now - conn.rate_error_at >= 1.0:  # one error a second, not one per frame
+        conn.rate_error_at = now
+        conn.offer(p.error_message("rate_limited", "too many messages; some were dropped"))
+    return False
+
+
 async def _read(ws: WebSocket, hub: PushHub, conn: Connection) -> None:
     max_radius = ws.app.state.settings.max_radius_m
     while not conn.closed:
@@ -79,15 +174,26 @@ async def _read(ws: WebSocket, hub: PushHub, conn: Connection) -> None:
         if message["type"] == "websocket.disconnect":
             return
         frame = message.get("text") or message.get("bytes") or b""
+        now = time.monotonic()
         try:
-            msg = p.parse(frame, max_radius)
+            msg: p.ClientMessage | None = p.parse(frame, max_radius)
+            error = None
         except p.ProtocolError as exc:
-            metrics.BAD_FRAMES.labels(exc.code).inc()
-            conn.offer(p.error_message(exc.code, exc.message))
-            if hub.bad_frame(conn, time.monotonic()):
+            msg, error = None, exc
+        if not _admit(conn, msg, now):
+            assert conn.limiter is not None
+            if conn.limiter.flooded:
+                await _close(ws, "flood", "too many messages")
+                return
+            continue
+        if error is not None:
+            metrics.BAD_FRAMES.labels(error.code).inc()
+            conn.offer(p.error_message(error.code, error.message))
+            if hub.bad_frame(conn, now):
                 await ws.close(code=POLICY_VIOLATION, reason="too many bad messages")
                 return
             continue
+        assert msg is not None
         try:
             await _dispatch(hub, conn, msg)
         except Exception:  # our bug must not cost the phone its connection

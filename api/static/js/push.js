@@ -1,12 +1,26 @@
-// The push websocket (docs/push-protocol.md) as the app uses it: connect with
-// the token, resume what was missed, ack what was handled, reconnect with
-// backoff, and re-send the last position and settings after every reconnect.
+// The push websocket (docs/push-protocol.md) as the app uses it: connect, send
+// the token in the first frame (never in the URL, which ends up in logs) with
+// this browser's device id, take the server's replay of what this device has
+// not acked, ack what was handled, reconnect with backoff, and re-send the last
+// position and settings after every reconnect.
 //
 // Events (EventTarget): "status" {state}, "match" {frame}, "withdrawn" {frame},
 // "settings" {settings}, "hello" {hello}.
 
 const SEQ_KEY = "jotr.push.seq";
-const HEARTBEAT_MS = 120_000; // the server forgets positions after 10 minutes
+const DEVICE_KEY = "jotr.push.device";
+
+// A random id for this browser, kept across visits: acks and replays are per
+// device, so the phone's acks never hide what this browser missed.
+function deviceId() {
+  let id = localStorage.getItem(DEVICE_KEY);
+  if (!id || !/^[A-Za-z0-9_-]{16,64}$/.test(id)) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem(DEVICE_KEY, id);
+  }
+  return id;
+}
 
 export class PushClient extends EventTarget {
   constructor(token) {
@@ -16,7 +30,7 @@ export class PushClient extends EventTarget {
     this.state = "idle";
     this.attempt = 0;
     this.timer = null;
-    this.heartbeat = null;
+    this.device = deviceId();
     this.lastLocation = null;
     this.pendingSettings = null;
     this.stopped = false;
@@ -29,7 +43,7 @@ export class PushClient extends EventTarget {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}/v1/push?token=${encodeURIComponent(this.token)}`;
+    return `${scheme}//${location.host}/v1/push`;
   }
 
   connect() {
@@ -44,11 +58,11 @@ export class PushClient extends EventTarget {
       return;
     }
     this.ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: this.token, device: this.device }));
     ws.onmessage = (ev) => this._onFrame(ev.data);
     ws.onclose = () => {
       if (this.ws !== ws) return;
       this.ws = null;
-      clearInterval(this.heartbeat);
       this._setState("closed");
       this.reconnectSoon();
     };
@@ -69,7 +83,6 @@ export class PushClient extends EventTarget {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearInterval(this.heartbeat);
     if (this.ws) this.ws.close(1000);
   }
 
@@ -123,20 +136,16 @@ export class PushClient extends EventTarget {
           this.processed = 0;
           localStorage.setItem(SEQ_KEY, "0");
         }
-        if (msg.last_seq > this.processed) this._send({ type: "resume", after_seq: this.processed });
+        // What this device has not acked follows now, in order, then "resumed".
+        // No heartbeat: the open connection itself keeps the position alive.
         if (this.pendingSettings) this.sendSettings({});
         if (this.lastLocation) this._send(this.lastLocation);
-        clearInterval(this.heartbeat);
-        this.heartbeat = setInterval(() => this.lastLocation && this._send(this.lastLocation), HEARTBEAT_MS);
         break;
       case "match":
       case "withdrawn":
         // Delivery is at-least-once: a seq already handled is only acked again.
         if (msg.seq > this.processed) this.dispatchEvent(new CustomEvent(msg.type, { detail: msg }));
         this._markProcessed(msg.seq);
-        break;
-      case "resumed":
-        if (msg.more) this._send({ type: "resume", after_seq: this.processed });
         break;
       case "settings":
         this.dispatchEvent(new CustomEvent("settings", { detail: msg }));
