@@ -58,10 +58,15 @@ Coordinates are WGS84; requests take `{{"lat": …, "lon": …}}`, GeoJSON respo
 
 
 def make_bus(settings: Settings) -> Bus:
+    prefix, backoff, ping = (
+        settings.bus_prefix,
+        settings.push_bus_backoff_max_s,
+        settings.push_bus_ping_s,
+    )
     if settings.push_bus == "redis":
-        return RedisBus(settings.redis_url)
+        return RedisBus(settings.redis_url, prefix, backoff, ping)
     url = make_url(resolve_database_url(settings)).set(drivername="postgresql")
-    return PgBus(url.render_as_string(hide_password=False))
+    return PgBus(url.render_as_string(hide_password=False), prefix, backoff, ping)
 
 
 async def _expire_positions(hub: PushHub, every_s: float) -> None:
@@ -100,7 +105,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.set_threshold(*GC_THRESHOLDS)
     app.state.bus = make_bus(settings)
     app.state.hub = PushHub(app.state.sessionmaker, app.state.taxonomy, settings, app.state.bus)
-    await app.state.bus.start(app.state.hub.on_message)
+    # The bus rings `ring`; one consumer drains it; catch-up heals what it misses.
+    consumer = asyncio.create_task(app.state.hub.consume())
+    catch_up = asyncio.create_task(app.state.hub.catch_up_forever())
+    await app.state.bus.start(app.state.hub.ring, app.state.hub.on_bus_connect)
     # Every sixth of the TTL: positions go within the TTL (PushHub.expire_positions).
     sweeper = asyncio.create_task(_expire_positions(app.state.hub, settings.position_ttl_s / 6))
     positions = asyncio.create_task(app.state.hub.write_positions())
@@ -112,6 +120,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper.cancel()
         positions.cancel()
         presence.cancel()
+        consumer.cancel()
+        catch_up.cancel()
         await app.state.hub.flush_positions()
         await app.state.bus.close()
         await engine.dispose()

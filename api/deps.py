@@ -39,11 +39,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         # Announce only what was committed (matcher/events.py).
         pending = events.take(session)
-        if pending:
-            try:
-                await request.app.state.bus.publish([e.encode() for e in pending])
-            except Exception:  # the write stands; push catches up on the next location update
-                log.exception("publishing vacancy events failed")
+        if pending:  # this worker's connections first, then the bus (push/hub.py)
+            await request.app.state.hub.announce(pending)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

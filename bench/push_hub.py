@@ -156,7 +156,8 @@ async def main_async(args: argparse.Namespace, url: str) -> dict[str, Any]:
     ]
     bus = PgBus(make_url(sync_url(url)).set(drivername="postgresql").render_as_string(False))
     hub = PushHub(sm, taxonomy, settings, bus)
-    await bus.start(hub.on_message)
+    await bus.start(hub.ring, hub.on_bus_connect)
+    consumer = asyncio.create_task(hub.consume())
     writer = asyncio.create_task(hub.write_positions())
     conns = {sid: hub.open(sid) for sid in ids}
     for conn in conns.values():  # hello (and the device's start point), as a real connect
@@ -183,6 +184,7 @@ async def main_async(args: argparse.Namespace, url: str) -> dict[str, Any]:
         c = await run_variant("candidate cache", cached, routes, args.concurrency)
     finally:
         writer.cancel()
+        consumer.cancel()
         for conn in conns.values():
             await hub.close(conn)
         await bus.close()

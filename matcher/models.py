@@ -27,6 +27,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    FetchedValue,
     Float,
     ForeignKey,
     Identity,
@@ -261,8 +262,18 @@ class Vacancy(Base):
     )
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
+    # Bumped from `vacancy_change_no_seq` by a trigger on every insert and
+    # update (migration 0006), so push workers can catch up on what they missed
+    # with `change_no > last_seen` (push/catchup.py).
+    change_no: Mapped[int] = mapped_column(
+        BigInteger,
+        server_default=FetchedValue(),
+        server_onupdate=FetchedValue(),
+        nullable=False,
+    )
 
     __table_args__ = (
+        Index("ix_vacancies_change_no", "change_no", unique=True),
         # Only open vacancies are ever searched by place: a partial index keeps
         # the geo index small and the planner on it.
         Index(

@@ -48,6 +48,14 @@ class Settings(BaseSettings):
 
     # Realtime push (docs/push-protocol.md).
     push_bus: Literal["postgres", "redis"] = "postgres"
+    # The bus heals itself (push/bus.py, docs/operations.md): channel names start
+    # with this prefix, so environments sharing one Redis never hear each other.
+    bus_prefix: str = Field(default="jotr", pattern=r"^[A-Za-z0-9_]{1,40}$")
+    push_bus_ping_s: float = 5.0  # a listener not answering a ping this often is lost
+    push_bus_backoff_max_s: float = 0.5  # reconnect attempts back off up to this (plus jitter)
+    push_bus_grace_s: float = 10.0  # /readyz fails once the bus has been down this long
+    push_catchup_s: float = 5.0  # read missed changes from the database at least this often
+    push_bus_queue: int = 1000  # bus messages waiting per worker; beyond, drop (catch-up heals)
     push_per_minute: int = 6  # at most this many pushes a minute per connection
     push_move_threshold_m: float = 25.0  # moves shorter than this do no work
     push_walk_in_m: float = 300.0  # walk-in places are announced within this distance

@@ -17,6 +17,7 @@ Frames go into a bounded outbox per connection; nobody awaits a slow phone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -39,10 +40,10 @@ from matcher.models import Jobseeker
 from matcher.scoring import CandidateBatch, Scores, score_for_seekers
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
-from push import candidates, delivery, metrics, presence
+from push import candidates, catchup, delivery, metrics, presence
 from push import protocol as p
 from push.areas import Area, AreaCache
-from push.bus import Bus
+from push.bus import Bus, describe
 from push.connection import Connection, SeekerState
 from push.payloads import settings_view, vacancy_card
 from push.rules import FrameLimiter, TokenBucket, haversine_m, in_quiet_hours, open_now
@@ -55,6 +56,8 @@ MATCHES_PER_UPDATE = 50
 POSITION_FLUSH_S = 0.2
 # Device acks unseen for JOTR_PUSH_DEVICE_DAYS are forgotten about this often.
 DEVICE_SWEEP_S = 3600.0
+# Bus messages handled together (vacancy events share one lookup).
+INBOX_BATCH = 32
 
 
 class PushHub:
@@ -86,6 +89,11 @@ class PushHub:
         self._pending_release: dict[uuid.UUID, uuid.UUID] = {}
         self._devices_swept = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Bus messages wait here for the one consumer (`consume`); when full,
+        # they are dropped and catch-up (push/catchup.py) finds what they said.
+        self._inbox: asyncio.Queue[str] = asyncio.Queue(maxsize=settings.push_bus_queue)
+        self._changes = catchup.ChangeLog()
+        self._catch_up_now = asyncio.Event()
 
     async def write_positions(self, every_s: float = POSITION_FLUSH_S) -> None:
         """Run for the life of the worker: store the queued positions."""
@@ -527,8 +535,8 @@ class PushHub:
         lo, hi = deliveries[0].seq, deliveries[-1].seq
         try:
             await self.bus.publish([f"deliver:{self.origin}:{seeker_id}:{lo}:{hi}"])
-        except Exception:  # the rows are stored; other connections get them on resume
-            log.exception("ringing other workers failed")
+        except Exception as exc:  # the rows are stored; catch-up or resume brings them
+            self._bus_failed("ringing other workers failed", exc)
 
     async def _on_doorbell(self, payload: str) -> None:
         _, origin, seeker, lo, hi = payload.split(":")
@@ -546,14 +554,137 @@ class PushHub:
 
     # --- messages from the bus ----------------------------------------------
 
-    async def on_message(self, payload: str) -> None:
+    def ring(self, payload: str) -> None:
+        """The bus's handler: queue a message for the consumer without waiting.
+        A full queue drops it; catch-up finds what it announced."""
         try:
-            if payload.startswith("deliver:"):
-                await self._on_doorbell(payload)
-            else:
-                await self.on_event(VacancyEvent.decode(payload))
-        except Exception:  # one bad message must not kill the listener
-            log.exception("push bus message failed")
+            self._inbox.put_nowait(payload)
+        except asyncio.QueueFull:
+            metrics.BUS_DROPPED.inc()
+            self._catch_up_now.set()
+
+    async def announce(self, events: list[VacancyEvent]) -> None:
+        """Committed vacancy changes: to this worker's own connections first
+        (through the same queue, never through the bus, so a bus outage does
+        not stop same-node push), then to the other workers over the bus. The
+        echo from the bus finds the change already applied (`_apply_changes`)."""
+        payloads = [e.encode() for e in events]
+        for payload in payloads:
+            self.ring(payload)
+        try:
+            await self.bus.publish(payloads)
+        except Exception as exc:  # other workers catch up from the database
+            self._bus_failed("publishing vacancy events failed", exc)
+
+    def _bus_failed(self, what: str, exc: Exception) -> None:
+        if self.bus.status().up:
+            log.exception(what)
+        else:  # the outage itself is logged once by the bus
+            log.debug(what, extra={"error": describe(exc)})
+
+    async def consume(self) -> None:
+        """Run for the life of the worker: the one consumer of bus messages,
+        taking what is queued in small batches."""
+        while True:
+            batch = [await self._inbox.get()]
+            while len(batch) < INBOX_BATCH and not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
+            await self._handle_batch(batch)
+
+    async def _handle_batch(self, batch: list[str]) -> None:
+        vacancy_ids: list[uuid.UUID] = []
+        for payload in batch:
+            try:
+                if payload.startswith("deliver:"):
+                    await self._on_doorbell(payload)
+                else:
+                    vacancy_ids.append(VacancyEvent.decode(payload).vacancy_id)
+            except Exception:  # one bad message must not stop the rest
+                log.exception("push bus message failed")
+        if not vacancy_ids:
+            return
+        try:
+            # The vacancies as they are now, with their change numbers: what
+            # kind the message said matters less than what is true now.
+            async with self.sessionmaker() as session:
+                changes = await catchup.current(
+                    await geo.raw_connection(session), list(dict.fromkeys(vacancy_ids))
+                )
+        except Exception as exc:
+            log.warning("reading announced vacancies failed", extra={"error": describe(exc)})
+            self._catch_up_now.set()
+            return
+        await self._apply_changes(changes)
+
+    async def _apply_changes(self, changes: list[catchup.Change]) -> int:
+        """Apply vacancy changes not applied here yet; returns how many."""
+        applied = 0
+        for change in changes:
+            if not self._changes.claim(change.change_no):
+                continue
+            kind = "updated" if change.open else "closed"
+            try:
+                await self.on_event(VacancyEvent(change.vacancy_id, kind))  # type: ignore[arg-type]
+                applied += 1
+            except Exception:
+                self._changes.release(change.change_no)
+                log.exception("applying a vacancy change failed")
+        return applied
+
+    async def on_bus_connect(self) -> None:
+        """The bus (re)connected: what it missed meanwhile is read at once."""
+        self._catch_up_now.set()
+
+    async def catch_up(self) -> tuple[int, int]:
+        """Read what the bus may have missed: vacancy changes after the last
+        applied change number and deliveries after each connected seeker's
+        mark (push/catchup.py). Returns (changes, deliveries) that no bus
+        message had brought."""
+        now = time.monotonic()
+        async with self.sessionmaker() as session:
+            raw = await geo.raw_connection(session)
+            if self._changes.floor is None:  # first run: from here on
+                self._changes.floor = await catchup.high_water(raw)
+            changes = await catchup.changes_since(raw, self._changes.floor, catchup.BATCH_ROWS)
+            seqs = await catchup.delivery_seqs(raw, list(self.connections))
+        applied = await self._apply_changes(changes)
+        offered = 0
+        for seeker_id, seq in seqs.items():
+            for conn in list(self.connections.get(seeker_id, ())):
+                if seq > conn.known:  # a doorbell never came: fill the gap in order
+                    offered += seq - conn.known
+                    conn.known = seq
+                    if conn.behind:
+                        self._spawn_fill(conn)
+        self._changes.prune(now)
+        if len(changes) == catchup.BATCH_ROWS:
+            self._catch_up_now.set()  # more to read: go again at once
+        if applied:
+            metrics.CAUGHT_UP.labels("vacancy").inc(applied)
+        if offered:
+            metrics.CAUGHT_UP.labels("delivery").inc(offered)
+            log.info("push catch-up found missed deliveries", extra={"count": offered})
+        return applied, offered
+
+    async def catch_up_forever(self) -> None:
+        """Run for the life of the worker: catch up when the bus asks (a
+        reconnect, a dropped message) and on a timer, so even a bus that died
+        without a sound heals within `push_catchup_s`."""
+        failing = False
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._catch_up_now.wait(), self.settings.push_catchup_s)
+            self._catch_up_now.clear()
+            try:
+                await self.catch_up()
+            except Exception as exc:
+                if not failing:  # once per outage, not every round
+                    log.warning("push catch-up failed", extra={"error": describe(exc)})
+                failing = True
+                continue
+            if failing:
+                log.warning("push catch-up works again")
+                failing = False
 
     async def on_event(self, event: VacancyEvent) -> None:
         if event.kind == "closed":

@@ -35,3 +35,20 @@ CACHED_CANDIDATES = Histogram(
     "Candidates kept per cache build (those that can reach the seeker's threshold).",
     buckets=(0, 5, 10, 25, 50, 100, 250, 500, 1000, 4000),
 )
+# The bus between workers (push/bus.py) and the catch-up that heals it (push/catchup.py).
+BUS_UP = Gauge(
+    "jotr_push_bus_up",
+    "1 while this worker's bus listener is connected (0 if any live worker's is down).",
+    multiprocess_mode="livemin",
+)
+BUS_RECONNECTS = Counter(
+    "jotr_push_bus_reconnects_total", "Bus listener reconnects after a loss.", ["bus"]
+)
+BUS_DROPPED = Counter(
+    "jotr_push_bus_dropped_total", "Bus messages dropped for a full queue (catch-up heals)."
+)
+CAUGHT_UP = Counter(
+    "jotr_push_caught_up_total",
+    "Changes found by catch-up that no bus message had brought: vacancy changes, deliveries.",
+    ["kind"],
+)

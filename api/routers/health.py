@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from api.errors import error_response
 from api.responses import JSON
+from push.bus import readiness_problem
 
 router = APIRouter(tags=["operations"])
 
@@ -27,9 +28,20 @@ async def readyz(request: Request) -> Response:
             version = await session.scalar(text("SELECT version_num FROM alembic_version"))
     except Exception as exc:  # any failure means "not ready", with the reason
         return error_response(503, "not_ready", f"database not ready: {type(exc).__name__}")
+    if (problem := bus_problem(request)) is not None:
+        return error_response(503, "not_ready", problem)
     skills = request.app.state.taxonomy.n_slots
     body = {"status": "ready", "schema": version, "esco_skills_loaded": skills > 1}
     return JSON(body)
+
+
+def bus_problem(request: Request) -> str | None:
+    """The push bus of the worker answering: not ready once its listener has
+    been down for longer than the grace period (a reconnect is tolerated;
+    catch-up covers it). The reason says which bus and why (docs/operations.md)."""
+    bus = request.app.state.bus
+    grace = request.app.state.settings.push_bus_grace_s
+    return readiness_problem(bus.status(), grace)
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
