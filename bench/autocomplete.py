@@ -140,7 +140,7 @@ def typo(rng: random.Random, word: str) -> str:
 
 def make_queries(index: LabelIndex, langs: list[str], n: int, rng: random.Random) -> list[str]:
     pool = [label for label, lg in zip(index.labels, index.label_lang, strict=True) if lg in langs]
-    out = []
+    out: list[str] = []
     while len(out) < n:
         label = rng.choice(pool)
         q = label[: rng.randint(1, 8)].rstrip()
