@@ -254,12 +254,6 @@ class Taxonomy:
                 return label
         return self._skills.label[skill_id]
 
-    def skill_label_lang(self, skill_id: int, lang: str) -> str:
-        """The language `skill_label(skill_id, lang)` answers in."""
-        if lang != BASE_LANG and skill_id in self._skill_labels.get(lang, {}):
-            return lang
-        return BASE_LANG
-
     def occupation_uri(self, occupation_id: int) -> str:
         return self._occupations.uri[occupation_id]
 
