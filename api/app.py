@@ -26,7 +26,7 @@ from api.routers import (
     vacancies,
     web,
 )
-from matcher import ranking
+from matcher import ranking, youth_vocab
 from matcher.autocomplete import Autocomplete
 from matcher.db import make_engine, make_sessionmaker, resolve_database_url
 from matcher.settings import Settings, get_settings
@@ -89,6 +89,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     async with app.state.sessionmaker() as session:
+        # Our easy-Danish skill labels ship with the code: bring the database's
+        # copy up to date before the taxonomy and autocomplete read it.
+        await youth_vocab.sync_async(session)
         app.state.taxonomy = await Taxonomy.load(session)
         app.state.autocomplete = await Autocomplete.load(session)
     # The promoted learned ranker, or the hand-set one if none loads (logged why).

@@ -106,3 +106,21 @@ CurrentEmployer = Annotated[Employer, Depends(current_employer)]
 CurrentSeeker = Annotated[Jobseeker, Depends(current_seeker)]
 CurrentConsultant = Annotated[Consultant, Depends(current_consultant)]
 MaybeEmployer = Annotated[Employer | None, Depends(optional_employer)]
+
+
+def request_lang(request: Request) -> str:
+    """The language to label skills in for a caller who is not a jobseeker (whose
+    own `language` decides): `?lang=da|en`, else the first of Accept-Language
+    that we speak, else English (API clients that ask for nothing get ESCO's)."""
+    asked = request.query_params.get("lang", "")
+    if asked in LANGS:
+        return asked
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";", 1)[0].strip().lower()[:2]
+        if tag in LANGS:
+            return tag
+    return "en"
+
+
+LANGS = ("da", "en")
+LangDep = Annotated[str, Depends(request_lang)]

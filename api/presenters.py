@@ -18,11 +18,14 @@ from matcher.models import Jobseeker, Vacancy
 from matcher.vacancies import lat_lon
 
 
-def _skills(taxonomy: Any, ids: list[int]) -> list[SkillRef]:
-    return [SkillRef(uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i)) for i in ids]
+def _skills(taxonomy: Any, ids: list[int], lang: str) -> list[SkillRef]:
+    return [SkillRef(uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i, lang)) for i in ids]
 
 
-def vacancy_public(v: Vacancy, employer_name: str, taxonomy: Any) -> VacancyPublic:
+def vacancy_public(
+    v: Vacancy, employer_name: str, taxonomy: Any, lang: str = "en"
+) -> VacancyPublic:
+    """`lang`: the language of skill labels (Danish: our easy-Danish ones)."""
     lat, lon = lat_lon(v.location)
     occupation = (
         OccupationOut(
@@ -42,10 +45,12 @@ def vacancy_public(v: Vacancy, employer_name: str, taxonomy: Any) -> VacancyPubl
         location_precision=v.location_precision,
         address=v.address,
         required_skills=[
-            WeightedSkillOut(uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i), weight=w)
+            WeightedSkillOut(
+                uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i, lang), weight=w
+            )
             for i, w in zip(v.required_skill_ids, v.required_skill_weights, strict=True)
         ],
-        optional_skills=_skills(taxonomy, v.optional_skill_ids),
+        optional_skills=_skills(taxonomy, v.optional_skill_ids, lang),
         required_certificates=list(v.required_certificates),
         job_type=v.job_type,
         hours_per_week=v.hours_per_week,
@@ -61,8 +66,8 @@ def vacancy_public(v: Vacancy, employer_name: str, taxonomy: Any) -> VacancyPubl
     )
 
 
-def vacancy_owner(v: Vacancy, employer_name: str, taxonomy: Any) -> VacancyOwner:
-    public = vacancy_public(v, employer_name, taxonomy)
+def vacancy_owner(v: Vacancy, employer_name: str, taxonomy: Any, lang: str = "en") -> VacancyOwner:
+    public = vacancy_public(v, employer_name, taxonomy, lang)
     return VacancyOwner(
         **public.model_dump(),
         employer_id=v.employer_id,
@@ -78,4 +83,5 @@ def vacancy_owner(v: Vacancy, employer_name: str, taxonomy: Any) -> VacancyOwner
 
 
 def seeker_skills(seeker: Jobseeker, taxonomy: Any) -> list[SkillRef]:
-    return _skills(taxonomy, seeker.skill_ids)
+    """A seeker's skills in the seeker's own language."""
+    return _skills(taxonomy, seeker.skill_ids, seeker.language)

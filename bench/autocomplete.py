@@ -4,10 +4,12 @@
     python -m bench.autocomplete --reuse --write-docs
 
 Data: ESCO v1.2.0 English + Danish occupation labels from ../shared/data (the
-importer the product uses). Queries: what people type: 1-8 letters of a real label
-(preferred or alternative; Danish and English occupations, English skills), one
-in seven with a typo (a letter dropped, doubled, swapped or replaced, never the
-first), the limit the app uses (10).
+importer the product uses), plus our easy-Danish skill vocabulary that every
+import writes (matcher/youth_vocab.py). Queries: what people type: 1-8 letters of
+a real label (preferred, alternative or hidden; Danish and English occupations,
+English skills, Danish skills from the vocabulary), one in seven with a typo (a
+letter dropped, doubled, swapped or replaced, never the first), the limit the
+app uses (10).
 
 Timed: `LabelIndex.search`, the whole work of the route (the index is in memory).
 Baselines in the same run, on the same queries:
@@ -76,11 +78,13 @@ JOIN {table} c ON c.uri = b.concept_uri AND c.active
 ORDER BY b.score DESC LIMIT $4
 """
 
-# (name, concept_type, table, langs searched, lang asked)
+# (name, concept_type, table, langs searched, lang asked, langs the queries are cut from)
 KINDS = [
-    ("occupations, da", "Occupation", "occupations", ["da", "en"], "da"),
-    ("occupations, en", "Occupation", "occupations", ["en"], "en"),
-    ("skills, en", "KnowledgeSkillCompetence", "skills", ["en"], "en"),
+    ("occupations, da", "Occupation", "occupations", ["da", "en"], "da", ["da", "en"]),
+    ("occupations, en", "Occupation", "occupations", ["en"], "en", ["en"]),
+    ("skills, en", "KnowledgeSkillCompetence", "skills", ["en"], "en", ["en"]),
+    # Danish skill labels: our easy-Danish vocabulary (labels and synonyms).
+    ("skills, da", "KnowledgeSkillCompetence", "skills", ["da", "en"], "da", ["da"]),
 ]
 
 
@@ -136,7 +140,7 @@ def typo(rng: random.Random, word: str) -> str:
 
 def make_queries(index: LabelIndex, langs: list[str], n: int, rng: random.Random) -> list[str]:
     pool = [label for label, lg in zip(index.labels, index.label_lang, strict=True) if lg in langs]
-    out = []
+    out: list[str] = []
     while len(out) < n:
         label = rng.choice(pool)
         q = label[: rng.randint(1, 8)].rstrip()
@@ -175,9 +179,9 @@ async def run(url: str, n: int, n_baseline: int, seed: int) -> tuple[str, dict[s
         "|---|---|:-:|---:|---:|---:|---:|",
     ]
     summary: dict[str, float] = {"load_s": load_s}
-    for name, concept_type, table, langs, lang in KINDS:
+    for name, concept_type, table, langs, lang, source in KINDS:
         labels = index.occupations if table == "occupations" else index.skills
-        queries = make_queries(labels, langs, n, rng)
+        queries = make_queries(labels, source, n, rng)
 
         async def ours(q: str, labels: LabelIndex = labels, lang: str = lang) -> object:
             return labels.search(q, lang, LIMIT)

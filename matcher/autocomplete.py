@@ -35,11 +35,16 @@ as for the taxonomy.
 
 Folding: lower case; æ/ø/å spelled ae/oe/aa (the Danish transliteration, also
 what a keyboard without them produces: "rengoering"); other accents dropped
-("café" -> "cafe"); anything not a letter or digit separates words. A light
+("café" -> "cafe"); anything not a letter or digit separates words. Labels with
+æ/ø/å are indexed a second time with a/o/a, the other way people type them
+("rengoring", "kobe"), so both spellings are prefix matches. A light
 inflection rule (`stem`) strips Danish/English endings (bagere -> bag,
 kokke -> kok, cleaners -> clean) for an extra, smaller prefix bonus.
 
-Languages: occupations have Danish and English labels, skills English only.
+Languages: occupations have Danish (ESCO) and English labels; skills have
+English labels, Danish ones from our easy-Danish youth vocabulary
+(matcher/youth_vocab.py: "Betjene kassen", found by "kasse", "kasseapparat"...)
+and, where an operator loaded them, ESCO's official Danish labels.
 A Danish query searches Danish and English labels (young people type "barista"
 and "sales assistant"), with a small bonus for Danish; each suggestion's label
 is the concept's preferred label in the asked language if it has one, else in
@@ -67,12 +72,14 @@ FALLBACK_LANG = "en"
 MAX_QUERY_CHARS = 100
 
 # What is loaded: labels of active concepts that one picks (no skill or ISCO groups).
+# The first preferred label per concept and language is the one shown: for
+# skills, our easy-Danish label (source youth_da) before an official ESCO one.
 SKILL_LABELS_SQL = """
 SELECT l.concept_uri, l.lang, l.label_type, l.label
 FROM concept_labels l
 JOIN skills s ON s.uri = l.concept_uri
 WHERE s.active AND s.skill_type <> 'group' AND l.concept_type <> 'SkillGroup'
-ORDER BY l.concept_uri, l.lang, l.label_type DESC, l.label
+ORDER BY l.concept_uri, l.lang, l.label_type DESC, l.source <> 'youth_da', l.label
 """
 
 OCCUPATION_LABELS_SQL = """
@@ -109,6 +116,16 @@ def fold(text_: str) -> str:
         decomposed = unicodedata.normalize("NFKD", lowered)
         lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _NON_WORD.sub(" ", lowered).strip()
+
+
+_SHORT = str.maketrans({"æ": "a", "ø": "o", "å": "a"})
+
+
+def fold_short(text_: str) -> str:
+    """The other way Danish letters get typed without a Danish keyboard, one
+    letter each: "Rengøring" -> "rengoring", "Græs" -> "gras" ("" if no æ/ø/å)."""
+    lowered = text_.lower()
+    return fold(lowered.translate(_SHORT)) if lowered.translate(_SHORT) != lowered else ""
 
 
 def stem(word: str) -> str:
@@ -192,14 +209,17 @@ class LabelIndex:
                 self.uris.append(uri)
             if label_type == "preferred":
                 self.preferred.setdefault((c, label_lang), label)
-            if not norm or (c, f"{label_lang}:{norm}") in seen:
-                continue  # a label differing only in case or punctuation adds nothing
-            seen.add((c, f"{label_lang}:{norm}"))
-            labels.append(label)
-            norms.append(norm)
-            concept.append(c)
-            lang.append(label_lang)
-            bonus.append(LABEL_TYPE_BONUS.get(label_type, 0.0))
+            # A label with æ/ø/å is also indexed the way a keyboard without them
+            # gets typed the short way: "rengoring", "kobe" (see fold_short).
+            for form in dict.fromkeys((norm, fold_short(label) if norm else "")):
+                if not form or (c, f"{label_lang}:{form}") in seen:
+                    continue  # a label differing only in case or punctuation adds nothing
+                seen.add((c, f"{label_lang}:{form}"))
+                labels.append(label)
+                norms.append(form)
+                concept.append(c)
+                lang.append(label_lang)
+                bonus.append(LABEL_TYPE_BONUS.get(label_type, 0.0))
         self.labels, self.norms, self.label_lang = labels, norms, lang
         self._uri_pos = concept_of
         self.concept = np.asarray(concept, dtype=np.int32)

@@ -19,6 +19,14 @@ What is read, per directory (each file may also be gzip-compressed, `.csv.gz`):
                                       labelType preferred|alt|hidden, label), e.g. the
                                       Danish occupation labels
 
+A directory may also hold only some files of another language than the primary
+set's, e.g. just skills_da.csv and occupations_da.csv from the ESCO portal: their
+labels (preferred, alt, hidden) are added with that language.
+
+Every import also writes our easy-Danish youth vocabulary (matcher/youth_vocab.py)
+as labels with source 'youth_da'. ESCO labels carry source 'esco'; an import
+replaces only those, so neither kind of label can delete the other.
+
 The first directory holding a complete set of the seven pillar files is the
 *primary* set: it defines the concepts, their hierarchy and relations, and the
 preferred labels stored on `skills`/`occupations`. Every other set (another
@@ -51,6 +59,7 @@ from matcher.esco_read import (
     discover,
     read,
 )
+from matcher.youth_vocab import sync_psycopg
 
 __all__ = [
     "PILLAR_FILES",
@@ -280,6 +289,8 @@ def _write(
         )
         step("labels")
         _sync_labels(cur, data, report)
+        inserted, removed = sync_psycopg(cur)
+        report.inserted["youth_vocabulary"], report.removed["youth_vocabulary"] = inserted, removed
     return report
 
 
@@ -291,19 +302,26 @@ def _sync_labels(cur: psycopg.Cursor[Any], data: Dataset, report: ImportReport) 
         ((*k, v) for k, v in data.labels.items()),
     )
     langs = sorted({k[1] for k in data.labels})
-    # Only the languages in this import are replaced; others stay as they were.
+    # Set-based anti-joins of ~85k labels each way want hash joins. With stale
+    # statistics on concept_labels (a new database, the `source` column just
+    # added) the planner expects one matching row and picks a nested loop that
+    # compares every label with every label: minutes instead of a second.
+    cur.execute("SET LOCAL enable_nestloop = off")
+    # Only ESCO's labels in the languages of this import are replaced; other
+    # languages, and our own vocabulary (source 'youth_da'), stay as they were.
     cur.execute(
-        "DELETE FROM concept_labels c WHERE c.lang = ANY(%s) AND NOT EXISTS ("
-        "SELECT 1 FROM t_labels t WHERE t.uri = c.concept_uri AND t.lang = c.lang "
-        "AND t.label_type = c.label_type AND t.label = c.label)",
+        "DELETE FROM concept_labels c WHERE c.source = 'esco' AND c.lang = ANY(%s) "
+        "AND NOT EXISTS (SELECT 1 FROM t_labels t WHERE t.uri = c.concept_uri "
+        "AND t.lang = c.lang AND t.label_type = c.label_type AND t.label = c.label)",
         (langs,),
     )
     report.removed["concept_labels"] = cur.rowcount
     cur.execute(
-        "INSERT INTO concept_labels (concept_uri, concept_type, lang, label_type, label) "
-        "SELECT t.uri, t.concept_type, t.lang, t.label_type, t.label FROM t_labels t "
+        "INSERT INTO concept_labels (concept_uri, concept_type, lang, label_type, label, source) "
+        "SELECT t.uri, t.concept_type, t.lang, t.label_type, t.label, 'esco' FROM t_labels t "
         "WHERE NOT EXISTS (SELECT 1 FROM concept_labels c WHERE c.concept_uri = t.uri "
-        "AND c.lang = t.lang AND c.label_type = t.label_type AND c.label = t.label) "
+        "AND c.lang = t.lang AND c.label_type = t.label_type AND c.label = t.label "
+        "AND c.source = 'esco') "
         "ON CONFLICT ON CONSTRAINT uq_concept_labels DO NOTHING"
     )
     report.inserted["concept_labels"] = cur.rowcount

@@ -35,6 +35,8 @@ _OUR_RELATIONS_RE = re.compile(rf"^occupation_skill_relations[\w.\-]*?{_SUFFIX}"
 _LABELS_RE = re.compile(rf"^[\w.\-]*_labels_{_LANG}{_SUFFIX}")
 _RELATION_TYPES = ("essential", "optional")
 _SKILL_CONCEPT = "KnowledgeSkillCompetence"
+# Files whose rows carry labels: enough, in a language other than the primary's.
+_LABEL_KINDS = ("skills", "skill_groups", "occupations", "isco_groups")
 
 csv.field_size_limit(1 << 24)
 
@@ -81,8 +83,10 @@ class Dataset:
 
 def discover(directories: Sequence[Path]) -> tuple[list[FileSet], list[tuple[str, Path]]]:
     """Pillar file sets (primary first) and (lang, path) label files; raise if incomplete."""
-    sets: list[FileSet] = []
+    complete: list[FileSet] = []
+    partial: list[FileSet] = []
     label_files: list[tuple[str, Path]] = []
+    order = {Path(d): i for i, d in reversed(list(enumerate(directories)))}
     for directory in map(Path, directories):
         if not directory.is_dir():
             raise EscoImportError(f"ESCO directory {directory} does not exist")
@@ -107,15 +111,20 @@ def discover(directories: Sequence[Path]) -> tuple[list[FileSet], list[tuple[str
         if not pillar and not any(p.parent == directory for _, p in label_files):
             raise EscoFilesMissing(directory, [f"{s}_<lang>.csv" for s in PILLAR_FILES.values()])
         for fs in pillar:
-            if fs.missing():
+            # A language with only some label-bearing files (skills_da.csv,
+            # occupations_da.csv ...) adds labels, if another set is complete.
+            if fs.missing() and not fs.files.keys() & set(_LABEL_KINDS):
                 raise EscoFilesMissing(directory, fs.missing())
-        # An English set, if present, is the primary within its directory.
-        sets.extend(sorted(pillar, key=lambda fs: (fs.lang != "en", fs.lang)))
-    if not sets:
+            (partial if fs.missing() else complete).append(fs)
+    if not complete:
+        missing = partial[0].missing() if partial else None
         raise EscoFilesMissing(
-            Path(directories[0]), [f"{s}_<lang>.csv" for s in PILLAR_FILES.values()]
+            partial[0].directory if partial else Path(directories[0]),
+            missing or [f"{s}_<lang>.csv" for s in PILLAR_FILES.values()],
         )
-    return sets, label_files
+    # The first directory's complete set is the primary (English first within it).
+    complete.sort(key=lambda fs: (order[fs.directory], fs.lang != "en", fs.lang))
+    return complete + partial, label_files
 
 
 # --- reading ------------------------------------------------------------------
@@ -133,6 +142,11 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
         # csv.reader + zip is about twice as fast as DictReader on 130k-row files.
         for row in reader:
             yield dict(zip(header, map(str.strip, row), strict=False))
+
+
+def _rows_of(files: dict[str, Path], kind: str) -> Iterator[dict[str, str]]:
+    # A label-only set (another language) may lack some files; a primary set never does.
+    return _rows(files[kind]) if kind in files else iter(())
 
 
 def _split(value: str) -> list[str]:
@@ -172,7 +186,7 @@ def _add_labels(data: Dataset, r: dict[str, str], lang: str, concept_type: str) 
 def _read_pillar(data: Dataset, fs: FileSet, structure: bool) -> None:
     """Concepts and labels of one language; hierarchy and relations only if `structure`."""
     lang, f = fs.lang, fs.files
-    for r in _rows(f["skills"]):
+    for r in _rows_of(f, "skills"):
         if not r.get("conceptUri"):
             continue
         _add_labels(data, r, lang, r.get("conceptType") or _SKILL_CONCEPT)
@@ -201,7 +215,7 @@ def _read_pillar(data: Dataset, fs: FileSet, structure: bool) -> None:
                 old = data.skills.setdefault(uri, new)
                 for i, value in enumerate(new):
                     old[i] = old[i] or value
-    for r in _rows(f["skill_groups"]):
+    for r in _rows_of(f, "skill_groups"):
         if r.get("conceptUri"):
             _add_labels(data, r, lang, "SkillGroup")
             if structure:
@@ -211,7 +225,7 @@ def _read_pillar(data: Dataset, fs: FileSet, structure: bool) -> None:
                     ["group", "", r.get("preferredLabel", ""), r.get("description", "")],
                 )
     for kind, concept_type in (("occupations", "Occupation"), ("isco_groups", "ISCOGroup")):
-        for r in _rows(f[kind]):
+        for r in _rows_of(f, kind):
             if not r.get("conceptUri"):
                 continue
             _add_labels(data, r, lang, concept_type)

@@ -18,9 +18,11 @@ How it works (measured in docs/quality.md, `python -m bench.extract_quality`):
   labels and descriptions and a skill keeps its best piece. The top
   occupations' ESCO profiles add a small prior (`PROFILE_PRIOR`): "espresso" is
   more likely "prepare espresso" in a barista ad. Where a language has no skill
-  labels (our ESCO subset has Danish labels for occupations only) the skills come
-  from the top occupations' profiles (essential before optional), plus
-  near-verbatim matches against the English labels (tools like "Excel").
+  labels the skills come from the top occupations' profiles (essential before
+  optional), plus near-verbatim matches against the English labels (tools like
+  "Excel"). Danish has labels for some skills (our easy-Danish youth
+  vocabulary, matcher/youth_vocab.py: "betjene kassen", "opvask"): those are
+  also found in the text itself, as English skills are.
 
 Confidence
 ----------
@@ -46,6 +48,7 @@ from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher.extract_index import GramVocab, LabelIndex, Row
@@ -142,6 +145,14 @@ class _Concepts:
         for r in rows:
             by_lang.setdefault(r.lang, []).append(Row(pos[r.uri], r.label_type, r.text))
         self.native = frozenset(by_lang)
+        # Per language, which concepts have a label of their own in it: Danish
+        # skill labels exist only for our youth vocabulary (and wherever an
+        # operator loaded ESCO's Danish skills), so "native" is per concept.
+        self.labelled: dict[str, np.ndarray] = {}
+        for lang, lang_rows in by_lang.items():
+            mask = np.zeros(len(self.uris), dtype=bool)
+            mask[[r.concept for r in lang_rows if r.kind in ("preferred", "alt", "hidden")]] = True
+            self.labelled[lang] = mask
         self.index: dict[str, LabelIndex] = {}
         base = by_lang.get(BASE_LANG, [])
         for lang in {*LANGS, *by_lang}:
@@ -283,7 +294,8 @@ class Extractor:
         raw = np.zeros(self.n_skills, dtype=np.float32)
         if index is not None and pieces:
             raw = index.scores(pieces, CONTAINMENT).max(axis=0)
-        if native:
+        labelled = self._skills.labelled.get(lang)
+        if native and labelled is not None and labelled.all():
             conf = confidence("skill", raw + PROFILE_PRIOR * boost)
         else:
             # No labels in this language: what the occupation needs, plus the
@@ -291,6 +303,12 @@ class Extractor:
             verbatim = np.where(raw >= VERBATIM, confidence("skill", raw), 0.0)
             # A hair of the raw score orders skills within one profile weight.
             conf = np.maximum(boost + 1e-3 * raw, verbatim)
+            if native and labelled is not None:
+                # Some skills have labels in this language (Danish: our youth
+                # vocabulary, "betjene kassen", "opvask"): those are scored on
+                # the text as in English; the rest keep the profile's word.
+                own = confidence("skill", raw + PROFILE_PRIOR * boost)
+                conf = np.maximum(conf, np.where(labelled, own, 0.0))
         return self._skills.suggest(np.clip(conf, 0.0, 1.0), lang, top)
 
 
@@ -299,8 +317,11 @@ async def read_concepts(
 ) -> tuple[list[ConceptText], list[tuple[str, str, str]]]:
     """The rows `Extractor.build` takes, from the ESCO tables (columns as arrays: fast)."""
 
-    async def columns(*cols: Any, where: Any = None, joins: Sequence[Any] = ()) -> list[list[Any]]:
-        stmt = select(*(func.array_agg(c) for c in cols))
+    async def columns(
+        *cols: Any, where: Any = None, joins: Sequence[Any] = (), order: Sequence[Any] = ()
+    ) -> list[list[Any]]:
+        aggs = (func.array_agg(aggregate_order_by(c, *order) if order else c) for c in cols)
+        stmt = select(*aggs)
         for target, on in joins:
             stmt = stmt.join(target, on)
         if where is not None:
@@ -327,6 +348,9 @@ async def read_concepts(
         ConceptLabel.label_type,
         ConceptLabel.label,
         where=ConceptLabel.lang.in_(LANGS),
+        # Our easy-Danish preferred label is the displayed one (the first wins);
+        # the id keeps the four arrays in one order.
+        order=(ConceptLabel.source != "youth_da", ConceptLabel.id),
     )
     links = await columns(
         Occupation.uri,

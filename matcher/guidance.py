@@ -283,7 +283,7 @@ async def guidance_for(
             SkillGuidance(
                 skill_id=u.skill_id,
                 uri=taxonomy.skill_uri(u.skill_id),
-                label=taxonomy.skill_label(u.skill_id),
+                label=taxonomy.skill_label(u.skill_id, language),
                 unlocks=u.unlocks,
                 examples=examples,
                 courses=found.get(u.skill_id, []),

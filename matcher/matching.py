@@ -36,7 +36,7 @@ class SkillLookup(Protocol):
 
     def credit_vector(self, skill_ids: Any) -> np.ndarray: ...
     def skill_uri(self, skill_id: int) -> str: ...
-    def skill_label(self, skill_id: int) -> str: ...
+    def skill_label(self, skill_id: int, lang: str = "en") -> str: ...
 
 
 class SeekerLike(Protocol):
@@ -101,6 +101,8 @@ def seeker_context(
         hours_max=_finite_or_none(seeker.hours_max),
         walk_in_interest=seeker.walk_in_interest,
         today=today,
+        # Jobseeker rows have a language; other seeker-likes (benchmarks) read English.
+        lang=getattr(seeker, "language", None) or "en",
     )
 
 
@@ -172,7 +174,7 @@ def _skill_split(taxonomy: SkillLookup, ctx: SeekerContext, ids: np.ndarray) -> 
     matched, missing = [], []
     for sid in ids.tolist():
         credit = float(ctx.credit[sid]) if sid < len(ctx.credit) else 0.0
-        item = {"uri": taxonomy.skill_uri(sid), "label": taxonomy.skill_label(sid)}
+        item = {"uri": taxonomy.skill_uri(sid), "label": taxonomy.skill_label(sid, ctx.lang)}
         if credit > 0:
             matched.append({**item, "credit": round(credit, 2)})
         else:

@@ -178,9 +178,14 @@ class ConceptLabel(Base):
     lang: Mapped[str] = mapped_column(String(8), nullable=False)
     label_type: Mapped[str] = mapped_column(String(16), nullable=False)
     label: Mapped[str] = mapped_column(Text, nullable=False)
+    # "esco" (from ESCO files) or "youth_da" (our easy-Danish vocabulary,
+    # matcher/youth_vocab.py): our labels are never passed off as ESCO's.
+    source: Mapped[str] = mapped_column(String(16), nullable=False, server_default="esco")
 
     __table_args__ = (
-        UniqueConstraint("concept_uri", "lang", "label_type", "label", name="uq_concept_labels"),
+        UniqueConstraint(
+            "concept_uri", "lang", "label_type", "label", "source", name="uq_concept_labels"
+        ),
     )
 
 

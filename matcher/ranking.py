@@ -109,7 +109,7 @@ class _NoLabels:
     def skill_uri(self, skill_id: int) -> str:
         return ""
 
-    def skill_label(self, skill_id: int) -> str:
+    def skill_label(self, skill_id: int, lang: str = "en") -> str:
         return ""
 
 

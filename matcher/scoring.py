@@ -58,6 +58,7 @@ class SeekerContext:
     hours_max: float | None = None
     walk_in_interest: bool = True
     today: dt.date = field(default_factory=dt.date.today)
+    lang: str = "en"  # the seeker's language: what the explanation's labels are in
 
 
 @dataclass(slots=True)

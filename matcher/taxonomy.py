@@ -46,12 +46,22 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher.errors import Invalid
-from matcher.models import Occupation, OccupationSkill, Skill, SkillBroader, SkillRelation
+from matcher.models import (
+    ConceptLabel,
+    Occupation,
+    OccupationSkill,
+    Skill,
+    SkillBroader,
+    SkillRelation,
+)
 
 BROADER_CREDIT: tuple[float, ...] = (0.8, 0.6, 0.4, 0.2)
 NARROWER_CREDIT = 0.4
 RELATED_CREDIT: Mapping[str, float] = {"essential": 0.5, "optional": 0.4}
 RELATED_REVERSE_CREDIT: Mapping[str, float] = {"essential": 0.3, "optional": 0.2}
+# skills.preferred_label is in this language (the primary ESCO set's); others
+# come from concept_labels.
+BASE_LANG = "en"
 
 # (id, uri, preferred label) or (id, uri, preferred label, active)
 ConceptRow = tuple[int, str, str] | tuple[int, str, str, bool]
@@ -154,14 +164,17 @@ class Taxonomy:
         related: Iterable[tuple[int, int, str]] = (),
         occupations: Iterable[ConceptRow] = (),
         occupation_skills: Iterable[tuple[int, int, str]] = (),
+        skill_labels: Mapping[str, Mapping[int, str]] | None = None,
     ):
         """Build from plain rows (handy for unit tests; `load` reads columns instead).
 
         skills/occupations: (id, uri, label[, active]); broader: (skill_id,
         broader_id); related: (skill_id, related_id, "essential" | "optional");
         occupation_skills: (occupation_id, skill_id, "essential" | "optional").
+        skill_labels: {lang: {skill_id: label}} for languages other than BASE_LANG.
         """
         b, r, o = list(broader), list(related), list(occupation_skills)
+        self._skill_labels = {lang: dict(m) for lang, m in (skill_labels or {}).items()}
         self._build(
             _Concepts.from_rows("skill", skills),
             _Concepts.from_rows("occupation", occupations),
@@ -241,7 +254,23 @@ class Taxonomy:
             OccupationSkill.skill_id,
             OccupationSkill.relation_type == "essential",
         )
+        # One display label per skill and language: our easy-Danish label
+        # (source youth_da) before ESCO's own, as autocomplete does.
+        labels = await session.execute(
+            select(Skill.id, ConceptLabel.lang, ConceptLabel.label)
+            .join(Skill, Skill.uri == ConceptLabel.concept_uri)
+            .where(ConceptLabel.label_type == "preferred", ConceptLabel.lang != BASE_LANG)
+            .order_by(
+                Skill.id,
+                ConceptLabel.lang,
+                ConceptLabel.source != "youth_da",
+                ConceptLabel.label,
+            )
+        )
         self = cls.__new__(cls)
+        self._skill_labels = {}
+        for skill_id, lang, label in labels:
+            self._skill_labels.setdefault(lang, {}).setdefault(skill_id, label)
         self._build(
             concepts("skill", skills, skill_others),
             concepts("occupation", occupations, occupation_others),
@@ -273,7 +302,13 @@ class Taxonomy:
     def skill_uri(self, skill_id: int) -> str:
         return self._skills.uri[skill_id]
 
-    def skill_label(self, skill_id: int) -> str:
+    def skill_label(self, skill_id: int, lang: str = BASE_LANG) -> str:
+        """The one place a skill gets its display label: in `lang` where there is
+        one (Danish: our easy-Danish label first), else the English ESCO label."""
+        if lang != BASE_LANG:
+            label = self._skill_labels.get(lang, {}).get(skill_id)
+            if label is not None:
+                return label
         return self._skills.label[skill_id]
 
     def occupation_uri(self, occupation_id: int) -> str:

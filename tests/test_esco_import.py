@@ -56,7 +56,7 @@ def test_full_import_counts(esco_loaded: ImportReport, database_url: str) -> Non
         database_url,
         "SELECT (SELECT count(*) FROM skills), (SELECT count(*) FROM occupations),"
         " (SELECT count(*) FROM occupation_skills),"
-        " (SELECT count(*) FROM concept_labels WHERE lang = 'da')",
+        " (SELECT count(*) FROM concept_labels WHERE lang = 'da' AND source = 'esco')",
     )[0]
     assert counts == (13_858 + 640, 3_039 + 619, 128_422, 10_410)
 
@@ -266,3 +266,75 @@ def test_failure_midway_rolls_everything_back(tmp_path: Path, scratch_url: str) 
     with pytest.raises(psycopg.errors.StringDataRightTruncation):
         load_esco(scratch_url, [bad])
     assert query(scratch_url, "SELECT uri, active FROM skills ORDER BY uri") == before
+
+
+# --- another language's official files, and our youth vocabulary -----------------------
+
+# Real ESCO skills (UUIDs), so that our youth vocabulary has rows for them too.
+CASH = "0cb013af-6dd9-4fb2-b34e-63dda1a5cf82"  # operate cash register
+DISHES = "c662be22-f17a-4ba0-894f-d720b20c44cf"  # wash the dishes
+HOT_DRINKS = "e4fb4f26-1c0c-45e4-9250-5be32cee2a48"  # prepare hot drinks
+
+
+def test_official_danish_skills_file_adds_danish_labels(tmp_path: Path, scratch_url: str) -> None:
+    """skills_da.csv / occupations_da.csv as the ESCO portal gives them (official
+    columns, alt labels newline-separated), without the rest of a Danish set."""
+    en = official(tmp_path / "en", [CASH, DISHES, HOT_DRINKS])
+    da = tmp_path / "da"
+    da.mkdir()
+    _write(
+        da / "skills_da.csv",
+        "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,hiddenLabels,"
+        "status,modifiedDate,scopeNote,definition,inScheme,description",
+        [
+            [_KSC, ESCO + "skill/" + CASH, "skill/competence", "sector-specific",
+             "betjene kasseapparat", "anvende kasseapparat\nbetjene et kasseapparat",
+             "kasseapparat betjening", "released", "", "", "", "", "Registrere og håndtere."],
+            [_KSC, ESCO + "skill/" + DISHES, "skill/competence", "sector-specific",
+             "vaske op", "opvask", "", "released", "", "", "", "", ""],
+        ],
+    )  # fmt: skip
+    _write(
+        da / "occupations_da.csv",
+        "conceptType,conceptUri,iscoGroup,preferredLabel,altLabels,hiddenLabels,status",
+        [["Occupation", ESCO + "occupation/o", "5120", "kok", "kokkeelev\nkøkkenchef", "", ""]],
+    )
+    report = load_esco(scratch_url, [en, da])
+    assert report.languages == ["da", "en"]
+    esco_da = query(
+        scratch_url,
+        "SELECT concept_uri, label_type, label FROM concept_labels"
+        " WHERE lang = 'da' AND source = 'esco' ORDER BY 1, 2, 3",
+    )
+    assert esco_da == [
+        (ESCO + "occupation/o", "alt", "kokkeelev"),
+        (ESCO + "occupation/o", "alt", "køkkenchef"),
+        (ESCO + "occupation/o", "preferred", "kok"),
+        (ESCO + "skill/" + CASH, "alt", "anvende kasseapparat"),
+        (ESCO + "skill/" + CASH, "alt", "betjene et kasseapparat"),
+        (ESCO + "skill/" + CASH, "hidden", "kasseapparat betjening"),
+        (ESCO + "skill/" + CASH, "preferred", "betjene kasseapparat"),
+        (ESCO + "skill/" + DISHES, "alt", "opvask"),
+        (ESCO + "skill/" + DISHES, "preferred", "vaske op"),
+    ]
+    # Our vocabulary sits beside ESCO's labels, marked as ours, for the skills present.
+    ours = query(
+        scratch_url,
+        "SELECT concept_uri, label FROM concept_labels"
+        " WHERE source = 'youth_da' AND label_type = 'preferred' ORDER BY 1",
+    )
+    assert ours == [
+        (ESCO + "skill/" + CASH, "Betjene kassen"),
+        (ESCO + "skill/" + DISHES, "Vaske op"),
+        (ESCO + "skill/" + HOT_DRINKS, "Lave kaffe og te"),
+    ]
+    assert report.inserted["youth_vocabulary"] > 3
+    # A re-import of the same files changes nothing, ours included.
+    again = load_esco(scratch_url, [en, da])
+    assert again.inserted["concept_labels"] == 0 and again.removed["concept_labels"] == 0
+    assert again.inserted["youth_vocabulary"] == 0 and again.removed["youth_vocabulary"] == 0
+    # An English-only re-import touches neither ESCO's Danish labels nor ours.
+    count = "SELECT source, count(*) FROM concept_labels WHERE lang = 'da' GROUP BY 1 ORDER BY 1"
+    before = query(scratch_url, count)
+    load_esco(scratch_url, [en])
+    assert query(scratch_url, count) == before

@@ -105,7 +105,7 @@ async def test_guidance_counts_what_one_skill_unlocks(
     got = [(sk["uri"], sk["unlocks"]) for sk in body["skills"]]
     assert got == [(FORKLIFT, 2), (FIRST_AID, 1)]
     forklift = body["skills"][0]
-    assert forklift["label"] == "operate forklift"
+    assert forklift["label"] == "Køre truck"  # the seeker's language: our easy Danish
     assert [e["vacancy_id"] for e in forklift["examples"]] == [near, far]
     assert [e["title"] for e in forklift["examples"]] == ["Forklift near", "Forklift farther"]
     assert forklift["examples"][0]["distance_m"] == pytest.approx(100, abs=2)

@@ -29,8 +29,8 @@ class Labels:
     def skill_uri(self, skill_id: int) -> str:
         return f"skill/{skill_id}"
 
-    def skill_label(self, skill_id: int) -> str:
-        return f"skill {skill_id}"
+    def skill_label(self, skill_id: int, lang: str = "en") -> str:
+        return f"skill {skill_id} ({lang})"
 
 
 def around(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:

@@ -154,6 +154,14 @@ async def test_seeker_signs_up_walks_and_a_match_appears_on_the_map(
     await page.get_by_role("button", name="Café").click()
     await page.locator("#onboarding .chips .chip", has_text="barista").first.click()
     await page.wait_for_selector("#ob-skills")
+    # "Hvad kan du?" in easy Danish (our vocabulary), not ESCO's English labels.
+    first = profile["essential"][0]
+    assert first["lang"] == "da", first
+    await page.locator("#ob-skills .chip", has_text=first["label"]).first.wait_for()
+    # A word that finds nothing says so.
+    await page.fill("#ob-skill-search", "xqzxqzxq")
+    await page.get_by_text("Ingen evner fundet – prøv et andet ord").wait_for()
+    await page.fill("#ob-skill-search", "")
     await screenshot(page, "app-skills")
     for box in await page.locator("#ob-skills input[type=checkbox]").all():
         await box.check()
@@ -197,6 +205,9 @@ async def test_seeker_signs_up_walks_and_a_match_appears_on_the_map(
     # No tiles (the network is closed): a plain background, the pins, a note.
     assert await page.get_attribute("#map", "data-tiles") == "failed"
     assert await page.locator(".map-note").is_visible()
+    # "Hvorfor dette job?" names the skills in easy Danish.
+    await card.locator("details.why summary").click()
+    await card.locator(".skill-list", has_text=first["label"]).wait_for()
     await page.wait_for_timeout(400)  # the map's pan to show the new pin
     await screenshot(page, "app-match")
     await page.evaluate("window.scrollTo(0, document.getElementById('jobs-h').offsetTop - 70)")

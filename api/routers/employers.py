@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentEmployer, SessionDep, TaxonomyDep
+from api.deps import CurrentEmployer, LangDep, SessionDep, TaxonomyDep
 from api.presenters import vacancy_owner
 from api.schemas.common import Strict
 from api.schemas.vacancies import VacancyOwner
@@ -52,10 +52,10 @@ class ReachOut(BaseModel):
 
 @router.get("/me/vacancies", response_model=VacancyList, summary="My vacancies")
 async def my_vacancies(
-    employer: CurrentEmployer, session: SessionDep, taxonomy: TaxonomyDep
+    employer: CurrentEmployer, session: SessionDep, taxonomy: TaxonomyDep, lang: LangDep
 ) -> VacancyList:
     rows = await reach.owned_vacancies(session, employer.id)
-    return VacancyList(vacancies=[vacancy_owner(v, employer.name, taxonomy) for v in rows])
+    return VacancyList(vacancies=[vacancy_owner(v, employer.name, taxonomy, lang) for v in rows])
 
 
 @router.get(

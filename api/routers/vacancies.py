@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from api.deps import CurrentEmployer, MaybeEmployer, SessionDep, TaxonomyDep
+from api.deps import CurrentEmployer, LangDep, MaybeEmployer, SessionDep, TaxonomyDep
 from api.presenters import vacancy_owner, vacancy_public
 from api.responses import JSON
 from api.schemas.common import LatQuery, LonQuery
@@ -59,6 +59,7 @@ async def create_vacancy(
     employer: CurrentEmployer,
     session: SessionDep,
     taxonomy: TaxonomyDep,
+    lang: LangDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     if idempotency_key:
@@ -67,7 +68,7 @@ async def create_vacancy(
         if previous is not None:
             return JSON(previous.response, status_code=previous.status_code)
     vacancy = await service.create(session, employer.id, _columns(body, taxonomy))
-    out = vacancy_owner(vacancy, employer.name, taxonomy).model_dump(mode="json")
+    out = vacancy_owner(vacancy, employer.name, taxonomy, lang).model_dump(mode="json")
     if idempotency_key:
         await idempotency.record(session, employer.id, idempotency_key, 201, out)
     return JSON(out, status_code=201, headers={"Location": f"/v1/vacancies/{vacancy.id}"})
@@ -126,15 +127,19 @@ async def search_nearby(
     summary="One vacancy: the full record for its owner, the public view for others",
 )
 async def get_vacancy(
-    vacancy_id: uuid.UUID, session: SessionDep, taxonomy: TaxonomyDep, employer: MaybeEmployer
+    vacancy_id: uuid.UUID,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+    employer: MaybeEmployer,
+    lang: LangDep,
 ) -> VacancyOwner | VacancyPublic:
     vacancy = await service.get(session, vacancy_id)
     if employer is not None and vacancy.employer_id == employer.id:
-        return vacancy_owner(vacancy, employer.name, taxonomy)
+        return vacancy_owner(vacancy, employer.name, taxonomy, lang)
     if vacancy.status != VacancyStatus.OPEN:
         raise NotFound("vacancy not found")
     names = await service.employer_names(session, {vacancy.employer_id})
-    return vacancy_public(vacancy, names[vacancy.employer_id], taxonomy)
+    return vacancy_public(vacancy, names[vacancy.employer_id], taxonomy, lang)
 
 
 @router.patch("/{vacancy_id}", response_model=VacancyOwner, summary="Change your vacancy")
@@ -144,13 +149,14 @@ async def update_vacancy(
     employer: CurrentEmployer,
     session: SessionDep,
     taxonomy: TaxonomyDep,
+    lang: LangDep,
 ) -> VacancyOwner:
     vacancy = await service.get_owned(session, employer.id, vacancy_id)
     columns = _columns(body, taxonomy)
     if not columns:
         raise Invalid("nothing to change: the body has no fields")
     vacancy = await service.update(session, vacancy, columns)
-    return vacancy_owner(vacancy, employer.name, taxonomy)
+    return vacancy_owner(vacancy, employer.name, taxonomy, lang)
 
 
 @router.delete(
@@ -159,7 +165,11 @@ async def update_vacancy(
     summary="Close your vacancy (kept, no longer shown)",
 )
 async def close_vacancy(
-    vacancy_id: uuid.UUID, employer: CurrentEmployer, session: SessionDep, taxonomy: TaxonomyDep
+    vacancy_id: uuid.UUID,
+    employer: CurrentEmployer,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+    lang: LangDep,
 ) -> VacancyOwner:
     vacancy = await service.get_owned(session, employer.id, vacancy_id)
     was_open = vacancy.status == VacancyStatus.OPEN
@@ -167,4 +177,4 @@ async def close_vacancy(
     if was_open:
         # Everyone who was told about it is told it is gone, live or on resume.
         await delivery.record_withdrawals(await geo.raw_connection(session), vacancy.id)
-    return vacancy_owner(vacancy, employer.name, taxonomy)
+    return vacancy_owner(vacancy, employer.name, taxonomy, lang)

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
-from api.deps import SessionDep
+from api.deps import SessionDep, TaxonomyDep
 from matcher import places
 from matcher import vacancies as service
 from matcher.errors import NotFound
@@ -52,13 +52,16 @@ JOB_TYPES = {
            "virksomhedspraktik": "Work placement", "loentilskud": "Wage-subsidised job",
            "elev_laerling": "Apprenticeship", "igu": "IGU", "fleksjob": "Flex job"},
 }  # fmt: skip
+SHARE_SKILLS = 3  # required skills listed on a share page
 SHARE_TEXT = {
     "da": {"hours": "timer/uge", "walk_in": "Stik hovedet ind", "open": "Åbn i appen",
            "gone": "Jobbet er ikke længere ledigt", "gone_text": "Find andre job tæt på dig.",
-           "find": "Find job tæt på dig", "age": "Fra {age} år", "locale": "da_DK"},
+           "find": "Find job tæt på dig", "age": "Fra {age} år", "locale": "da_DK",
+           "skills": "Du skal kunne: {skills}"},
     "en": {"hours": "hours/week", "walk_in": "Walk-ins welcome", "open": "Open in the app",
            "gone": "This job is no longer open", "gone_text": "Find other jobs near you.",
-           "find": "Find jobs near you", "age": "Age {age}+", "locale": "en_GB"},
+           "find": "Find jobs near you", "age": "Age {age}+", "locale": "en_GB",
+           "skills": "You should be able to: {skills}"},
 }  # fmt: skip
 
 
@@ -188,6 +191,7 @@ async def share_page(
     vacancy_id: str,
     request: Request,
     session: SessionDep,
+    taxonomy: TaxonomyDep,
     lang: Annotated[str, Query(pattern="^(da|en)$")] = "da",
 ) -> HTMLResponse:
     """A vacancy as a page that previews on Facebook, Instagram, X and others:
@@ -233,6 +237,10 @@ async def share_page(
         facts.append(("📍", vacancy.address))
     if vacancy.walk_in:
         facts.append(("🚪", text["walk_in"]))
+    if vacancy.required_skill_ids:
+        # The first few required skills, in the page's language (easy Danish for da).
+        shown = [taxonomy.skill_label(i, lang) for i in vacancy.required_skill_ids[:SHARE_SKILLS]]
+        facts.append(("✅", text["skills"].format(skills=", ".join(shown))))
     facts_html = "".join(
         f'<li><span aria-hidden="true">{icon}</span> {esc(label)}</li>' for icon, label in facts
     )

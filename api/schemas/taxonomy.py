@@ -23,7 +23,8 @@ QQuery = Annotated[
 LangQuery = Annotated[
     Lang,
     Query(
-        description="Language of the labels wanted. Skills have English labels only: "
+        description="Language of the labels wanted. In Danish, skills of everyday jobs "
+        "have our easy-Danish labels, the rest English: "
         "each item's `lang` says which language its label is in."
     ),
 ]

@@ -1,5 +1,7 @@
 // A small fetch wrapper for the REST API: bearer token, JSON, one error type.
 
+import { getLang } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message || code || `HTTP ${status}`);
@@ -22,7 +24,8 @@ export class Api {
       const qs = params.toString();
       if (qs) url += (url.includes("?") ? "&" : "?") + qs;
     }
-    const h = { Accept: "application/json", ...headers };
+    // Skill labels come back in the reader's language (easy Danish for "da").
+    const h = { Accept: "application/json", "Accept-Language": getLang(), ...headers };
     const token = this.getToken();
     if (token) h.Authorization = `Bearer ${token}`;
     if (body !== undefined) h["Content-Type"] = "application/json";

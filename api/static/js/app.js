@@ -49,9 +49,13 @@ function saveLocal() {
 async function boot() {
   applyI18n(document);
   bindLangButton($("#lang"));
-  onLangChange(() => {
+  onLangChange(async () => {
     document.title = t("app.name");
     renderAll();
+    // Skill names in matches, pushes and "Flere job" follow the profile's language.
+    if (state.me) {
+      state.me = await api.patch("/v1/jobseekers/me", { language: getLang() }).catch(() => state.me);
+    }
   });
   registerServiceWorker();
   loadLocal();

@@ -282,6 +282,7 @@ export class Onboarding {
         const res = await this.api.get("/v1/skills", { q, lang: getLang(), limit: 8 });
         return res.items.map((i) => ({ label: i.label, value: i.uri }));
       },
+      emptyText: t("ob.skills.none"),
       onPick: (item) => {
         if (!shown.has(item.value)) {
           shown.add(item.value);
