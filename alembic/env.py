@@ -49,7 +49,7 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = create_engine(sync_url(_url()), poolclass=pool.NullPool)
+    engine = create_engine(sync_url(_url()), poolclass=pool.NullPool, hide_parameters=True)
     with engine.connect() as connection:
         _run(connection)
 

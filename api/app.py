@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from api import errors
+from api import errors, ratelimit
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.routers import (
     consultants,
@@ -26,6 +26,7 @@ from api.routers import (
     vacancies,
     web,
 )
+from api.timeouts import BodyTimeoutMiddleware
 from matcher import ranking, youth_vocab
 from matcher.autocomplete import Autocomplete
 from matcher.db import make_engine, make_sessionmaker, resolve_database_url
@@ -144,6 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     if settings.test_faults:
         errors.install_test_faults(app)
+    ratelimit.install(app, settings)
+    # Inside the observability middleware, so its 408s are counted and logged.
+    app.add_middleware(BodyTimeoutMiddleware, timeout_s=settings.body_timeout_s)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
     for module in (
         health,

@@ -38,6 +38,8 @@ app.add_typer(esco_app, name="esco", no_args_is_help=True)
 crosswalk_app = typer.Typer(help="STAR (Jobnet) occupation URIs -> ESCO occupations.")
 esco_app.add_typer(crosswalk_app, name="crosswalk", no_args_is_help=True)
 app.add_typer(consultant_app, name="consultant", no_args_is_help=True)
+employer_app = typer.Typer(help="Employers' API keys.")
+app.add_typer(employer_app, name="employer", no_args_is_help=True)
 import_app = typer.Typer(help="Import job ads from external feeds.")
 app.add_typer(import_app, name="import", no_args_is_help=True)
 app.add_typer(courses_app, name="courses", no_args_is_help=True)
@@ -117,7 +119,7 @@ def _migrate(url: str) -> None:
     cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
 
     def current() -> str | None:
-        engine = create_engine(sync_url(url), poolclass=NullPool)
+        engine = create_engine(sync_url(url), poolclass=NullPool, hide_parameters=True)
         try:
             with engine.connect() as conn:
                 return MigrationContext.configure(conn).get_current_revision()
@@ -314,6 +316,55 @@ def consultant_assign(consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -> None
     typer.echo(f"jobseeker {jobseeker_id} is on consultant {consultant_id}'s caseload")
 
 
+# --- employers -----------------------------------------------------------------
+
+# Audit rows need an actor id; operators act through the CLI, not as an account.
+OPERATOR_ID = uuid.UUID(int=0)
+
+
+async def _revoke_employer_key(url: str, employer_id: uuid.UUID) -> str:
+    from matcher import accounts, caseload
+    from matcher.db import make_engine, make_sessionmaker
+    from matcher.models import Employer
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            employer = await session.get(Employer, employer_id)
+            if employer is None:
+                raise CliError(f"no employer with id {employer_id}")
+            key = await accounts.rotate_secret(session, employer)
+            await caseload.audit(
+                session,
+                "operator",
+                OPERATOR_ID,
+                "api_key.revoke",
+                employer.id,
+                {"via": "cli"},
+                subject_type="employer",
+            )
+            await session.commit()
+            return key
+    finally:
+        await engine.dispose()
+
+
+@employer_app.command("revoke-key")
+@friendly
+def employer_revoke_key(
+    employer_id: uuid.UUID,
+    reissue: bool = typer.Option(
+        False, "--reissue", help="Print a new key for the employer (shown only this once)."
+    ),
+) -> None:
+    """Revoke an employer's API key at once (audited); --reissue gives them a new one."""
+    key = asyncio.run(_revoke_employer_key(database_url(), employer_id))
+    typer.echo(f"employer {employer_id}: the old API key no longer works")
+    if reissue:
+        typer.echo(f"new API key:   {key}")
+        typer.secho("Store the key now: it is not shown again.", err=True, fg=typer.colors.YELLOW)
+
+
 # --- imports -------------------------------------------------------------------
 
 
@@ -409,13 +460,18 @@ def _serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each worker counts on its own; a shared directory lets /metrics sum them.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="jotr-metrics-")
+    from api.timeouts import uvicorn_options
+
+    settings = get_settings()
     uvicorn.run(
         "api.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level=get_settings().log_level.lower(),
+        log_level=settings.log_level.lower(),
+        # Slow clients, connection limits, proxies: api/timeouts.py.
+        **uvicorn_options(settings),
     )
 
 

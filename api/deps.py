@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import ratelimit
 from matcher import accounts, events
 from matcher.errors import DomainError, Forbidden
 from matcher.models import Consultant, Employer, Jobseeker
@@ -56,15 +57,28 @@ def get_taxonomy(request: Request) -> Taxonomy:
 TaxonomyDep = Annotated[Taxonomy, Depends(get_taxonomy)]
 
 
+async def _authenticate(
+    request: Request, session: AsyncSession, secret: str
+) -> tuple[Principal, Employer | Jobseeker | Consultant]:
+    """Who holds `secret`; 401 if no one, 429 while this IP is locked out for
+    guessing (api/ratelimit.py)."""
+    await ratelimit.check_auth_lockout(request)
+    found = await accounts.authenticate(session, secret)
+    if found is None:
+        await ratelimit.record_auth_failure(request)
+        raise Unauthorized("invalid or revoked credentials")
+    return found
+
+
 async def _principal(
-    session: SessionDep, creds: HTTPAuthorizationCredentials | None, want: Principal
+    request: Request,
+    session: SessionDep,
+    creds: HTTPAuthorizationCredentials | None,
+    want: Principal,
 ) -> Employer | Jobseeker | Consultant:
     if creds is None or not creds.credentials:
         raise Unauthorized(f"missing bearer credentials ({want.value} secret)")
-    found = await accounts.authenticate(session, creds.credentials)
-    if found is None:
-        raise Unauthorized("invalid or revoked credentials")
-    kind, who = found
+    kind, who = await _authenticate(request, session, creds.credentials)
     if kind != want:
         # Authenticated, but as the wrong kind of user for this endpoint.
         raise Forbidden(f"this endpoint is for {want.value}s")
@@ -72,37 +86,51 @@ async def _principal(
 
 
 async def current_employer(
-    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    session: SessionDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Employer:
-    return await _principal(session, creds, Principal.EMPLOYER)  # type: ignore[return-value]
+    return await _principal(request, session, creds, Principal.EMPLOYER)  # type: ignore[return-value]
 
 
 async def current_seeker(
-    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    session: SessionDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Jobseeker:
-    return await _principal(session, creds, Principal.JOBSEEKER)  # type: ignore[return-value]
+    return await _principal(request, session, creds, Principal.JOBSEEKER)  # type: ignore[return-value]
 
 
 async def current_consultant(
-    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    session: SessionDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Consultant:
-    return await _principal(session, creds, Principal.CONSULTANT)  # type: ignore[return-value]
+    return await _principal(request, session, creds, Principal.CONSULTANT)  # type: ignore[return-value]
 
 
 async def optional_employer(
-    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    session: SessionDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Employer | None:
     """The employer if an employer key is given; anyone else reads the public view."""
     if creds is None:
         return None
-    found = await accounts.authenticate(session, creds.credentials)
-    if found is None:
-        raise Unauthorized("invalid or revoked credentials")
-    kind, who = found
+    kind, who = await _authenticate(request, session, creds.credentials)
     return who if kind == Principal.EMPLOYER else None  # type: ignore[return-value]
 
 
 CurrentEmployer = Annotated[Employer, Depends(current_employer)]
+
+
+async def vacancy_writer(request: Request, employer: CurrentEmployer) -> Employer:
+    """The employer, counted against their limit on vacancy writes."""
+    await ratelimit.limiter_of(request).hit("vacancy_writes", str(employer.id))
+    return employer
+
+
+VacancyWriter = Annotated[Employer, Depends(vacancy_writer)]
 CurrentSeeker = Annotated[Jobseeker, Depends(current_seeker)]
 CurrentConsultant = Annotated[Consultant, Depends(current_consultant)]
 MaybeEmployer = Annotated[Employer | None, Depends(optional_employer)]

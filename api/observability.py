@@ -2,7 +2,8 @@
 
 Logs are one JSON object a line and never carry personal data: the access log
 records the route *template* (`/v1/jobseekers/{jobseeker_id}`), never the path
-or query string, because those hold ids and coordinates.
+or query string, because those hold ids and coordinates; every record passes
+a filter that masks secrets and personal fields (api/redaction.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import orjson
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.redaction import RedactingFilter
 
 REQUESTS = Counter(
     "jotr_http_requests_total", "HTTP requests handled.", ["method", "route", "status"]
@@ -45,6 +48,8 @@ class JsonFormatter(logging.Formatter):
                 out[key] = value
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # already rendered (and masked) by RedactingFilter
+            out["exc"] = record.exc_text
         return orjson.dumps(out, default=str).decode()
 
 
@@ -52,12 +57,20 @@ def configure_logging(level: str, as_json: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if as_json:
         handler.setFormatter(JsonFormatter())
+    # Secrets and personal data are masked on the way out (api/redaction.py).
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # uvicorn's own access log prints the raw path with coordinates; ours does not.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("uvicorn.error").addFilter(_NO_QUERY_STRINGS)
+    # uvicorn's error log ("Exception in ASGI application" with its traceback)
+    # has a handler of its own; send it through ours, filter and format included.
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
 
 
 class _NoQueryStrings(logging.Filter):

@@ -36,6 +36,19 @@ async def authenticate(
     return (kind, cast(Employer | Jobseeker | Consultant, row)) if row is not None else None
 
 
+async def rotate_secret(session: AsyncSession, who: Employer | Jobseeker | Consultant) -> str:
+    """Give `who` a new secret and return it; the old one stops working as soon
+    as this commits (only the hash is kept, so there is nothing else to revoke)."""
+    kind = next(k for k, model in _MODELS.items() if isinstance(who, model))
+    secret, secret_hash = new_secret(kind)
+    if isinstance(who, Employer):
+        who.api_key_hash = secret_hash
+    else:
+        who.token_hash = secret_hash
+    await session.flush()
+    return secret
+
+
 async def create_employer(
     session: AsyncSession, name: str, cvr: str | None, contact_email: str | None
 ) -> tuple[Employer, str]:

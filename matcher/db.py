@@ -53,6 +53,9 @@ def make_engine(url: str | None = None, settings: Settings | None = None) -> Asy
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        # Errors would otherwise quote the statement's parameters (names, birth
+        # dates, token hashes) into logs and tracebacks.
+        hide_parameters=True,
         connect_args={"server_settings": SERVER_SETTINGS},
     )
 

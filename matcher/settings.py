@@ -98,6 +98,33 @@ class Settings(BaseSettings):
     # Test only: adds /_test/fault, a route that raises (api/errors.py). Never set in production.
     test_faults: bool = False
 
+    # Abuse limits (api/ratelimit.py; the table is in docs/operations.md). Each is
+    # "N/period" items separated by ";" (https://limits.readthedocs.io notation).
+    # Per client IP unless said otherwise; sized so a school class signing up behind
+    # one NAT address in the same few minutes stays well inside them.
+    rate_limit_enabled: bool = True  # False for benchmarks only
+    rate_limit_storage: Literal["redis", "memory"] = "redis"  # memory: per worker process
+    rate_limit_key_prefix: str = "jotr-rl"  # Redis key prefix (several deployments, one Redis)
+    rate_limit_signup: str = "30/minute;300/hour"  # POST /v1/jobseekers
+    rate_limit_employer_signup: str = "10/minute;100/hour"  # POST /v1/employers
+    rate_limit_extract: str = "60/minute;1000/hour"  # POST /v1/extract
+    rate_limit_vacancy_writes: str = "120/minute;2000/hour"  # per employer: POST/PATCH/DELETE
+    # Failed bearer authentications: past any of these the IP's authentications get
+    # 429 until the oldest failure ages out, so the lockout grows with persistence.
+    rate_limit_auth_failures: str = "10/10 minutes;30/hour;100/day"
+    # Peers whose X-Forwarded-For is believed (comma-separated IPs or CIDRs);
+    # empty: the socket peer is the client. `jotr serve` hands this to uvicorn.
+    trusted_proxies: str = ""
+
+    # Slow or stuck clients (api/timeouts.py, `jotr serve`).
+    header_timeout_s: float = 10.0  # request line + headers must arrive within this
+    body_timeout_s: float = 30.0  # and the body within this of the request starting
+    max_header_bytes: int = 16 * 1024  # request line + headers (h11 and httptools alike)
+    keep_alive_s: int = 5  # idle keep-alive connections are closed after this
+    # Connections + tasks per worker before uvicorn answers 503; push holds one
+    # connection per connected app, so this sits well above the push benchmark's load.
+    limit_concurrency: int = 10_000
+
     log_level: str = "INFO"
     log_json: bool = True
 

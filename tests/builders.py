@@ -15,7 +15,7 @@ import httpx
 import psycopg
 
 from matcher.tokens import Principal, new_secret
-from tests.conftest import SHARED_DATA, _libpq
+from tests.conftest import MUST_NOT_BE_LOGGED, SHARED_DATA, _libpq
 
 # Every test gets its own patch of Denmark (about 5.5 x 6 km apart), so tests can
 # share one database and one server without seeing each other's vacancies.
@@ -48,6 +48,11 @@ def occupation(label: str) -> dict[str, Any]:
     return _occupation_rows()[label]
 
 
+def remember(*values: Any) -> None:
+    """Secrets and personal data a builder made: no server may log them (conftest)."""
+    MUST_NOT_BE_LOGGED.update(str(v) for v in values if v)
+
+
 def birth_date_for_age(age: int) -> str:
     # Born on 1 January: exactly `age` on any day of this year.
     return dt.date(dt.date.today().year - age, 1, 1).isoformat()
@@ -61,6 +66,7 @@ async def new_employer(client: httpx.AsyncClient, **overrides: Any) -> dict[str,
     body = {"name": f"Test Bageri {uuid.uuid4().hex[:6]}", **overrides}
     r = await client.post("/v1/employers", json=body)
     assert r.status_code == 201, r.text
+    remember(r.json()["api_key"])
     return r.json()
 
 
@@ -105,8 +111,10 @@ def seeker_body(**overrides: Any) -> dict[str, Any]:
 
 
 async def new_seeker(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
-    r = await client.post("/v1/jobseekers", json=seeker_body(**overrides))
+    body = seeker_body(**overrides)
+    r = await client.post("/v1/jobseekers", json=body)
     assert r.status_code == 201, r.text
+    remember(r.json()["token"], r.json()["id"], body.get("display_name"), body.get("birth_date"))
     return r.json()
 
 
@@ -114,6 +122,7 @@ def new_consultant(database_url: str, caseload: list[str] = ()) -> dict[str, Any
     """Consultants are made by operators (CLI), not the API: insert directly."""
     token, token_hash = new_secret(Principal.CONSULTANT)
     cid = uuid.uuid4()
+    remember(token)
     with psycopg.connect(_libpq(database_url)) as conn:
         conn.execute(
             "INSERT INTO consultants (id, name, token_hash) VALUES (%s, %s, %s)",

@@ -13,9 +13,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import httpx
@@ -119,10 +121,65 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             await trans.rollback()
 
 
+# --- server logs of the whole run, checked for leaks at the end -----------------
+
+# Every ServerProcess's stderr is copied here (and still shown as before), so the
+# run as a whole can be checked: no server may ever log a secret or a test
+# person's data (docs/security.md). Set JOTR_TEST_LOG_DIR to keep them elsewhere.
+SERVER_LOG_DIR = Path(
+    os.environ.get("JOTR_TEST_LOG_DIR") or tempfile.mkdtemp(prefix="jotr-test-logs-")
+)
+SERVER_LOG_DIR.mkdir(parents=True, exist_ok=True)
+SECRET_PREFIXES = ("jotr_js_", "jotr_emp_", "jotr_con_")
+# What the builders handed out or seeded (tests/builders.py remember()): none of
+# it may appear in any server's log.
+MUST_NOT_BE_LOGGED: set[str] = set()
+
+
+def leaks_in(text: str, needles: Iterable[str] = ()) -> list[str]:
+    """The secret prefixes and needles that occur in `text`."""
+    return [n for n in (*SECRET_PREFIXES, *needles) if n and n in text]
+
+
+def server_log_leaks() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in sorted(SERVER_LOG_DIR.glob("*.log")):
+        hits = leaks_in(path.read_text(errors="replace"), MUST_NOT_BE_LOGGED)
+        if hits:
+            found[path.name] = sorted(hits)
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaks = server_log_leaks()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if leaks:
+        if reporter is not None:
+            reporter.write_line(f"SERVER LOGS LEAK SECRETS OR PERSONAL DATA ({SERVER_LOG_DIR}):")
+            for name, hits in leaks.items():
+                reporter.write_line(f"  {name}: {len(hits)} kinds, e.g. {hits[0][:12]}...")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif reporter is not None and any(SERVER_LOG_DIR.glob("*.log")):
+        reporter.write_line(f"server logs (checked, no secrets or test data): {SERVER_LOG_DIR}")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# The suite signs up hundreds of people and tries many wrong tokens from one
+# address (127.0.0.1) against one long-lived server, which the real limits would
+# rightly stop. Servers of the suite therefore get these (limits stay on, in
+# Redis); tests/test_limits_and_logs.py proves every limit with the defaults.
+SUITE_LIMITS = {
+    "JOTR_RATE_LIMIT_SIGNUP": "100000/minute",
+    "JOTR_RATE_LIMIT_EMPLOYER_SIGNUP": "100000/minute",
+    "JOTR_RATE_LIMIT_EXTRACT": "100000/minute",
+    "JOTR_RATE_LIMIT_VACANCY_WRITES": "100000/minute",
+    "JOTR_RATE_LIMIT_AUTH_FAILURES": "100000/minute",
+}
 
 
 class ServerProcess:
@@ -135,6 +192,7 @@ class ServerProcess:
         env: dict[str, str] | None = None,
         log_level: str = "warning",
         stderr: Path | None = None,
+        cli: bool = False,
     ):
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -142,24 +200,34 @@ class ServerProcess:
             **os.environ,
             "DATABASE_URL": database_url,
             "JOTR_LOG_LEVEL": "WARNING",
+            # Rate-limit counters of this server alone: runs share one Redis.
+            "JOTR_RATE_LIMIT_KEY_PREFIX": f"jotr-test-{uuid.uuid4().hex[:12]}",
+            **SUITE_LIMITS,
             **(env or {}),
         }
         self._workers = workers
         self._log_level = log_level
-        # Where the server's stderr (its log) goes, for tests that read the log.
+        # Where the server's stderr (its log) also goes, for tests that read the log.
         self._stderr = stderr
+        self._cli = cli  # through `jotr serve` (its uvicorn options) instead of bare uvicorn
+        self.log_path = SERVER_LOG_DIR / f"server-{self.port}-{uuid.uuid4().hex[:6]}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self._pump: threading.Thread | None = None
 
     def start(self, timeout: float = 90.0) -> None:
         # 90 s: two workers loading ESCO on a busy 2-core machine took 39 s.
-        args = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
-        args += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", self._log_level]
+        if self._cli:
+            args = [sys.executable, "-c", "from api.cli import app; app()", "serve"]
+            args += ["--host", "127.0.0.1", "--port", str(self.port)]
+        else:
+            args = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
+            args += ["--host", "127.0.0.1", "--port", str(self.port)]
+            args += ["--log-level", self._log_level]
         if self._workers > 1:
             args += ["--workers", str(self._workers)]
-        err = self._stderr.open("ab") if self._stderr is not None else None
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=self._env, stderr=err)
-        if err is not None:
-            err.close()  # the child has its own copy
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=self._env, stderr=subprocess.PIPE)
+        self._pump = threading.Thread(target=self._tee, args=(self.proc,), daemon=True)
+        self._pump.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -173,6 +241,26 @@ class ServerProcess:
         self.stop()
         raise RuntimeError("server did not become ready")
 
+    def _tee(self, proc: subprocess.Popen[bytes]) -> None:
+        """Copy the server's stderr, as it comes, to the run's log file and to the
+        test's `stderr` file if it asked for one, else to our stderr."""
+        assert proc.stderr is not None
+        with contextlib.ExitStack() as files:
+            log = files.enter_context(self.log_path.open("ab"))
+            own = files.enter_context(self._stderr.open("ab")) if self._stderr else None
+            for line in iter(proc.stderr.readline, b""):
+                log.write(line)
+                log.flush()
+                if own is not None:
+                    own.write(line)
+                    own.flush()
+                else:
+                    with contextlib.suppress(OSError):
+                        os.write(2, line)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
@@ -181,6 +269,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self._pump is not None:
+            self._pump.join(timeout=5)
 
 
 @pytest.fixture(scope="session")

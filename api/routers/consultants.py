@@ -16,7 +16,7 @@ from api.deps import CurrentConsultant, SessionDep, TaxonomyDep
 from api.routers.jobseekers import Limit, MinScore, Radius, match_list, seeker_out
 from api.schemas.common import Lat, LatQuery, Lon, LonQuery, Strict
 from api.schemas.jobseekers import MatchList, SeekerOut
-from matcher import caseload, feedback, matching
+from matcher import accounts, caseload, feedback, matching
 from matcher.eligibility import age_on
 from matcher.errors import NotFound
 from matcher.models import Verdict
@@ -74,6 +74,26 @@ async def my_caseload(consultant: CurrentConsultant, session: SessionDep) -> Cas
             for p in people
         ]
     )
+
+
+class ReissuedToken(BaseModel):
+    jobseeker_id: uuid.UUID
+    token: str = Field(description="Shown once; hand it to the young person. The old one is dead.")
+
+
+@router.post(
+    "/v1/consultants/me/caseload/{jobseeker_id}/token",
+    response_model=ReissuedToken,
+    summary="Revoke a jobseeker's token and issue a new one (someone on my caseload)",
+)
+async def reissue_seeker_token(
+    jobseeker_id: uuid.UUID, consultant: CurrentConsultant, session: SessionDep
+) -> ReissuedToken:
+    # For a lost or leaked phone: the old token stops working when this commits.
+    seeker = await caseload.seeker_on_caseload(session, consultant.id, jobseeker_id)
+    token = await accounts.rotate_secret(session, seeker)
+    await caseload.audit(session, "consultant", consultant.id, "jobseeker.token.reissue", seeker.id)
+    return ReissuedToken(jobseeker_id=seeker.id, token=token)
 
 
 @router.get("/v1/jobseekers/{jobseeker_id}", response_model=SeekerOut)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
+from api import ratelimit
 from api.deps import CurrentEmployer, LangDep, SessionDep, TaxonomyDep
 from api.presenters import vacancy_owner
 from api.schemas.common import Strict
 from api.schemas.vacancies import VacancyOwner
-from matcher import accounts, reach
+from matcher import accounts, caseload, reach
 
 router = APIRouter(prefix="/v1/employers", tags=["employers"])
 
@@ -30,10 +31,32 @@ class EmployerCreated(BaseModel):
     api_key: str = Field(description="Shown once. Send as `Authorization: Bearer <api_key>`.")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=EmployerCreated)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EmployerCreated,
+    dependencies=[Depends(ratelimit.per_ip("employer_signup"))],
+)
 async def create_employer(body: EmployerCreate, session: SessionDep) -> EmployerCreated:
     employer, key = await accounts.create_employer(session, body.name, body.cvr, body.contact_email)
     return EmployerCreated(id=employer.id, name=employer.name, api_key=key)
+
+
+class ApiKeyOut(BaseModel):
+    api_key: str = Field(description="Shown once. The previous key no longer works.")
+
+
+@router.post(
+    "/me/token",
+    response_model=ApiKeyOut,
+    summary="Replace my API key (the old one stops working at once)",
+)
+async def rotate_my_key(employer: CurrentEmployer, session: SessionDep) -> ApiKeyOut:
+    key = await accounts.rotate_secret(session, employer)
+    await caseload.audit(
+        session, "employer", employer.id, "api_key.rotate", employer.id, subject_type="employer"
+    )
+    return ApiKeyOut(api_key=key)
 
 
 class VacancyList(BaseModel):

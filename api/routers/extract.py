@@ -7,8 +7,9 @@ import asyncio
 import logging
 import time
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
+from api import ratelimit
 from api.schemas.extract import ExtractRequest, ExtractResponse, SuggestionOut
 from matcher.extract import Extractor
 
@@ -51,6 +52,7 @@ async def get_extractor(request: Request) -> Extractor:
     "/extract",
     response_model=ExtractResponse,
     summary="Suggest the ESCO occupation and skills for an ad's title and text",
+    dependencies=[Depends(ratelimit.per_ip("extract"))],
 )
 async def extract(body: ExtractRequest, request: Request) -> ExtractResponse:
     extractor = await get_extractor(request)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel, Field
 
+from api import ratelimit
 from api.deps import CurrentSeeker, SessionDep, TaxonomyDep
 from api.presenters import seeker_skills
 from api.routers.vacancies import check_radius
@@ -20,7 +22,7 @@ from api.schemas.jobseekers import (
     SeekerOut,
     SeekerUpdate,
 )
-from matcher import accounts, geo, matching, profile
+from matcher import accounts, caseload, geo, matching, profile
 from matcher.eligibility import age_on
 from matcher.models import Jobseeker
 
@@ -115,10 +117,30 @@ async def match_list(
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=SeekerCreated)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SeekerCreated,
+    dependencies=[Depends(ratelimit.per_ip("signup"))],
+)
 async def sign_up(body: SeekerCreate, session: SessionDep, taxonomy: TaxonomyDep) -> SeekerCreated:
     seeker, token = await accounts.create_jobseeker(session, seeker_columns(body, taxonomy))
     return SeekerCreated(id=seeker.id, token=token)
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="Shown once. The previous token no longer works.")
+
+
+@router.post(
+    "/me/token",
+    response_model=TokenOut,
+    summary="Replace my token (the old one stops working at once)",
+)
+async def rotate_my_token(seeker: CurrentSeeker, session: SessionDep) -> TokenOut:
+    token = await accounts.rotate_secret(session, seeker)
+    await caseload.audit(session, "jobseeker", seeker.id, "token.rotate", seeker.id)
+    return TokenOut(token=token)
 
 
 @router.get("/me", response_model=SeekerOut)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from api.deps import CurrentEmployer, LangDep, MaybeEmployer, SessionDep, TaxonomyDep
+from api.deps import LangDep, MaybeEmployer, SessionDep, TaxonomyDep, VacancyWriter
 from api.presenters import vacancy_owner, vacancy_public
 from api.responses import JSON
 from api.schemas.common import LatQuery, LonQuery
@@ -56,7 +56,7 @@ def check_radius(request: Request, radius_m: float) -> None:
 async def create_vacancy(
     body: VacancyCreate,
     request: Request,
-    employer: CurrentEmployer,
+    employer: VacancyWriter,
     session: SessionDep,
     taxonomy: TaxonomyDep,
     lang: LangDep,
@@ -146,7 +146,7 @@ async def get_vacancy(
 async def update_vacancy(
     vacancy_id: uuid.UUID,
     body: VacancyUpdate,
-    employer: CurrentEmployer,
+    employer: VacancyWriter,
     session: SessionDep,
     taxonomy: TaxonomyDep,
     lang: LangDep,
@@ -166,7 +166,7 @@ async def update_vacancy(
 )
 async def close_vacancy(
     vacancy_id: uuid.UUID,
-    employer: CurrentEmployer,
+    employer: VacancyWriter,
     session: SessionDep,
     taxonomy: TaxonomyDep,
     lang: LangDep,

@@ -1,0 +1,522 @@
+"""Hardening: abuse limits (429 + Retry-After), slow-client timeouts, no secrets or
+personal data in logs, and token rotation and revocation. All through real
+server processes (started with `jotr serve`, so with its uvicorn options), real
+Redis and real PostgreSQL.
+
+Limits are keyed by client address; each test speaks from its own loopback
+address (127.0.0.x, Linux routes all of 127/8 to lo) so the tests' counters do
+not add up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from matcher.settings import Settings
+from tests.builders import (
+    auth,
+    birth_date_for_age,
+    new_consultant,
+    new_employer,
+    new_seeker,
+    next_spot,
+    remember,
+    seeker_body,
+    vacancy_body,
+)
+from tests.conftest import ROOT, ServerProcess, _libpq, leaks_in
+
+LIMIT_FIELDS = (
+    "rate_limit_signup",
+    "rate_limit_employer_signup",
+    "rate_limit_extract",
+    "rate_limit_vacancy_writes",
+    "rate_limit_auth_failures",
+)
+# The shipped defaults, undoing the suite's raised limits (tests/conftest.py).
+DEFAULT_LIMITS = {f"JOTR_{f.upper()}": str(Settings.model_fields[f].default) for f in LIMIT_FIELDS}
+SLOW_S = 2.0  # header and body deadlines of the slow-client server
+
+
+def client_from(server: ServerProcess, source: str, **kw: Any) -> httpx.AsyncClient:
+    transport = httpx.AsyncHTTPTransport(local_address=source)
+    return httpx.AsyncClient(base_url=server.base_url, transport=transport, timeout=30.0, **kw)
+
+
+def assert_limited(r: httpx.Response, upper_s: int) -> int:
+    assert r.status_code == 429, r.text
+    assert r.json() == {
+        "error": {"code": "rate_limited", "message": r.json()["error"]["message"], "details": []}
+    }
+    retry = int(r.headers["Retry-After"])
+    assert 1 <= retry <= upper_s
+    return retry
+
+
+@pytest.fixture(scope="module")
+def defaults_server(database_url: str, esco_loaded: object) -> Iterator[ServerProcess]:
+    """`jotr serve` with the default limits, Redis storage, and short slow-client deadlines."""
+    env = {
+        **DEFAULT_LIMITS,
+        "JOTR_HEADER_TIMEOUT_S": str(SLOW_S),
+        "JOTR_BODY_TIMEOUT_S": str(SLOW_S),
+        "JOTR_LOG_LEVEL": "INFO",
+    }
+    srv = ServerProcess(database_url, env=env, cli=True)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+# --- limits with the defaults ------------------------------------------------------
+
+
+async def _signup_until_limited(c: httpx.AsyncClient, n: int) -> list[int]:
+    codes = []
+    for _ in range(n):
+        r = await c.post("/v1/jobseekers", json=seeker_body())
+        if r.status_code == 201:
+            remember(r.json()["token"], r.json()["id"])
+        codes.append(r.status_code)
+    return codes
+
+
+async def test_signups_per_ip_default(defaults_server: ServerProcess) -> None:
+    per_minute = int(Settings().rate_limit_signup.split("/")[0])
+    async with client_from(defaults_server, "127.0.0.11") as c:
+        codes = await _signup_until_limited(c, per_minute)
+        assert codes == [201] * per_minute
+        assert_limited(await c.post("/v1/jobseekers", json=seeker_body()), 60)
+    # Another address is not held back by the first one's count.
+    async with client_from(defaults_server, "127.0.0.12") as c:
+        assert (await c.post("/v1/jobseekers", json=seeker_body())).status_code == 201
+
+
+async def test_employer_signups_and_extract_per_ip_default(
+    defaults_server: ServerProcess,
+) -> None:
+    per_minute = int(Settings().rate_limit_employer_signup.split("/")[0])
+    async with client_from(defaults_server, "127.0.0.13") as c:
+        for i in range(per_minute):
+            r = await c.post("/v1/employers", json={"name": f"Limit Bageri {i}"})
+            assert r.status_code == 201, r.text
+            remember(r.json()["api_key"])
+        assert_limited(await c.post("/v1/employers", json={"name": "One too many"}), 60)
+
+    per_minute = int(Settings().rate_limit_extract.split("/")[0])
+    payload = {"title": "Barista", "text": "Vi søger en barista til vores café."}
+    async with client_from(defaults_server, "127.0.0.14") as c:
+        for _ in range(per_minute):
+            r = await c.post("/v1/extract", json=payload, timeout=60)
+            assert r.status_code == 200, r.text
+        assert_limited(await c.post("/v1/extract", json=payload), 60)
+
+
+async def test_vacancy_writes_per_employer_default(defaults_server: ServerProcess) -> None:
+    per_minute = int(Settings().rate_limit_vacancy_writes.split("/")[0])
+    lat, lon = next_spot()
+    async with client_from(defaults_server, "127.0.0.15") as c:
+        busy, other = await new_employer(c), await new_employer(c)
+        first = await c.post(
+            "/v1/vacancies", json=vacancy_body(lat, lon), headers=auth(busy["api_key"])
+        )
+        assert first.status_code == 201
+        vid = first.json()["id"]
+        # Creates, changes and closes all count (one already did).
+        for i in range(per_minute - 2):
+            r = await c.patch(
+                f"/v1/vacancies/{vid}",
+                json={"hours_per_week": 5 + i % 20},
+                headers=auth(busy["api_key"]),
+            )
+            assert r.status_code == 200, r.text
+        r = await c.delete(f"/v1/vacancies/{vid}", headers=auth(busy["api_key"]))
+        assert r.status_code == 200
+        for method in ("POST", "PATCH", "DELETE"):
+            url = "/v1/vacancies" if method == "POST" else f"/v1/vacancies/{vid}"
+            body = vacancy_body(lat, lon) if method == "POST" else None
+            if method == "PATCH":
+                body = {"hours_per_week": 7}
+            r = await c.request(method, url, json=body, headers=auth(busy["api_key"]))
+            assert_limited(r, 60)
+        # Reads are not writes, and another employer from the same address is free.
+        assert (
+            await c.get(f"/v1/vacancies/{vid}", headers=auth(busy["api_key"]))
+        ).status_code == 200
+        r = await c.post(
+            "/v1/vacancies", json=vacancy_body(lat, lon), headers=auth(other["api_key"])
+        )
+        assert r.status_code == 201, r.text
+
+
+async def test_wrong_tokens_lock_the_address_out(defaults_server: ServerProcess) -> None:
+    tiers = Settings().rate_limit_auth_failures.split(";")
+    allowed = int(tiers[0].split("/")[0])
+    async with client_from(defaults_server, "127.0.0.16") as c:
+        seeker = await new_seeker(c)
+        for i in range(allowed):
+            guess = f"jotr_js_{uuid.uuid4().hex}" if i % 2 else "not-even-a-token"
+            r = await c.get("/v1/jobseekers/me", headers=auth(guess))
+            assert r.status_code == 401, (i, r.text)
+        # Locked out: even the right token is refused now, for the window's length.
+        r = await c.get("/v1/jobseekers/me", headers=auth(seeker["token"]))
+        retry = assert_limited(r, 10 * 60)
+        assert retry > 9 * 60
+        r = await c.get("/v1/employers/me/vacancies", headers=auth(f"jotr_emp_{uuid.uuid4()}"))
+        assert_limited(r, 10 * 60)
+        # Without credentials nothing is being guessed: still a plain 401.
+        assert (await c.get("/v1/jobseekers/me")).status_code == 401
+        # A spoofed X-Forwarded-For does not help: no proxy is trusted by default.
+        r = await c.get(
+            "/v1/jobseekers/me", headers={**auth(seeker["token"]), "X-Forwarded-For": "10.9.8.7"}
+        )
+        assert r.status_code == 429
+    async with client_from(defaults_server, "127.0.0.17") as c:
+        r = await c.get("/v1/jobseekers/me", headers=auth(seeker["token"]))
+        assert r.status_code == 200
+
+
+async def test_limit_metrics_count_refusals(defaults_server: ServerProcess) -> None:
+    async with client_from(defaults_server, "127.0.0.18") as c:
+        text = (await c.get("/metrics")).text
+    assert re.search(r'jotr_rate_limited_total\{limit="signup"\} [1-9]', text), text[:2000]
+
+
+# --- proxies, memory storage, failing open --------------------------------------------
+
+
+async def test_forwarded_for_only_from_trusted_proxies(
+    database_url: str, esco_loaded: object
+) -> None:
+    srv = ServerProcess(
+        database_url,
+        cli=True,
+        env={
+            "JOTR_TRUSTED_PROXIES": "127.0.0.21",
+            "JOTR_RATE_LIMIT_STORAGE": "memory",
+            "JOTR_RATE_LIMIT_SIGNUP": "2/minute",
+        },
+    )
+    srv.start()
+    try:
+        async with client_from(srv, "127.0.0.21") as proxy:
+            for forwarded in ("10.0.0.1", "10.0.0.1"):
+                r = await proxy.post(
+                    "/v1/jobseekers", json=seeker_body(), headers={"X-Forwarded-For": forwarded}
+                )
+                assert r.status_code == 201
+                remember(r.json()["token"], r.json()["id"])
+            r = await proxy.post(
+                "/v1/jobseekers", json=seeker_body(), headers={"X-Forwarded-For": "10.0.0.1"}
+            )
+            assert_limited(r, 60)
+            # Another client behind the same proxy has its own count.
+            r = await proxy.post(
+                "/v1/jobseekers", json=seeker_body(), headers={"X-Forwarded-For": "10.0.0.2"}
+            )
+            assert r.status_code == 201
+            remember(r.json()["token"], r.json()["id"])
+        async with client_from(srv, "127.0.0.22") as direct:  # not a proxy: header ignored
+            codes = []
+            for i in range(3):
+                r = await direct.post(
+                    "/v1/jobseekers", json=seeker_body(), headers={"X-Forwarded-For": f"10.1.0.{i}"}
+                )
+                if r.status_code == 201:
+                    remember(r.json()["token"], r.json()["id"])
+                codes.append(r.status_code)
+            assert codes == [201, 201, 429]
+    finally:
+        srv.stop()
+
+
+async def test_unreachable_redis_fails_open(database_url: str, esco_loaded: object) -> None:
+    srv = ServerProcess(
+        database_url,
+        cli=True,
+        env={
+            "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
+            "JOTR_RATE_LIMIT_SIGNUP": "1/minute",
+            "JOTR_LOG_LEVEL": "INFO",
+        },
+    )
+    srv.start()
+    try:
+        async with client_from(srv, "127.0.0.23") as c:
+            codes = await _signup_until_limited(c, 3)
+            assert codes == [201, 201, 201]
+            metrics = (await c.get("/metrics")).text
+        assert re.search(r"jotr_rate_limit_errors_total [1-9]", metrics)
+        deadline = time.monotonic() + 5
+        while "rate limiter store unavailable" not in srv.log_text():
+            assert time.monotonic() < deadline, srv.log_text()[-2000:]
+            await asyncio.sleep(0.1)
+        # Warned once, not once a request.
+        assert srv.log_text().count("rate limiter store unavailable") == 1
+    finally:
+        srv.stop()
+
+
+# --- slow clients ------------------------------------------------------------------
+
+
+async def _half_request(i: int, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    if i % 2:  # half the head
+        writer.write(b"POST /v1/jobseekers HTTP/1.1\r\nHost: x\r\nContent-Ty")
+    else:  # the whole head, half the body
+        writer.write(
+            b"POST /v1/jobseekers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n" + b'{"display_name": "'
+        )
+    await writer.drain()
+    return reader, writer
+
+
+async def _cut_after(reader: asyncio.StreamReader, started: float) -> tuple[float, bytes]:
+    data = await asyncio.wait_for(reader.read(), timeout=SLOW_S + 10)  # until EOF
+    return time.monotonic() - started, data
+
+
+async def test_half_sent_requests_are_cut(defaults_server: ServerProcess) -> None:
+    started = time.monotonic()
+    conns = [await _half_request(i, defaults_server.port) for i in range(50)]
+    try:
+        cuts = asyncio.gather(*(_cut_after(r, started) for r, _ in conns))
+        # Meanwhile the server serves others at once.
+        async with client_from(defaults_server, "127.0.0.31") as c:
+            t0 = time.monotonic()
+            assert (await c.get("/healthz")).status_code == 200
+            assert (await c.post("/v1/jobseekers", json=seeker_body())).status_code == 201
+            assert time.monotonic() - t0 < 1.0
+        results = await cuts
+    finally:
+        for _, w in conns:
+            w.close()
+    for i, (elapsed, data) in enumerate(results):
+        assert SLOW_S - 0.5 <= elapsed <= SLOW_S + 3, (i, elapsed)
+        assert data.startswith(b"HTTP/1.1 408"), (i, data[:200])
+        assert b"request_timeout" in data
+
+
+async def test_oversized_head_is_refused(defaults_server: ServerProcess) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", defaults_server.port)
+    try:
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        for _ in range(40):
+            writer.write(b"X-Padding: " + b"a" * 1000 + b"\r\n")
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        data = await asyncio.wait_for(reader.read(), timeout=5)
+    finally:
+        writer.close()
+    assert data.startswith(b"HTTP/1.1 431"), data[:200]
+
+
+async def test_idle_keep_alive_and_silent_connections_close(
+    defaults_server: ServerProcess,
+) -> None:
+    # Connected, never says anything: cut at the header deadline.
+    reader, writer = await asyncio.open_connection("127.0.0.1", defaults_server.port)
+    t0 = time.monotonic()
+    elapsed, data = await _cut_after(reader, t0)
+    writer.close()
+    assert elapsed <= SLOW_S + 3 and data.startswith(b"HTTP/1.1 408")
+
+
+# --- rotation and revocation ------------------------------------------------------
+
+
+def audit(database_url: str, subject_id: str) -> list[tuple[str, str, str]]:
+    with psycopg.connect(_libpq(database_url)) as conn:
+        rows = conn.execute(
+            "SELECT actor_type, actor_id::text, action FROM audit_log WHERE subject_id = %s "
+            "ORDER BY id",
+            (subject_id,),
+        ).fetchall()
+    return [(a, b, c) for a, b, c in rows]
+
+
+async def test_seeker_rotates_own_token(client: httpx.AsyncClient, database_url: str) -> None:
+    seeker = await new_seeker(client)
+    r = await client.post("/v1/jobseekers/me/token", headers=auth(seeker["token"]))
+    assert r.status_code == 200, r.text
+    new = r.json()["token"]
+    remember(new)
+    assert new.startswith("jotr_js_") and new != seeker["token"]
+    assert (await client.get("/v1/jobseekers/me", headers=auth(seeker["token"]))).status_code == 401
+    assert (await client.get("/v1/jobseekers/me", headers=auth(new))).status_code == 200
+    assert audit(database_url, seeker["id"]) == [("jobseeker", seeker["id"], "token.rotate")]
+    # Someone else's kind of secret cannot rotate a seeker's.
+    emp = await new_employer(client)
+    r = await client.post("/v1/jobseekers/me/token", headers=auth(emp["api_key"]))
+    assert r.status_code == 403
+
+
+async def test_employer_rotates_own_key(client: httpx.AsyncClient, database_url: str) -> None:
+    emp = await new_employer(client)
+    r = await client.post("/v1/employers/me/token", headers=auth(emp["api_key"]))
+    assert r.status_code == 200, r.text
+    new = r.json()["api_key"]
+    remember(new)
+    assert new.startswith("jotr_emp_")
+    old = await client.get("/v1/employers/me/vacancies", headers=auth(emp["api_key"]))
+    assert old.status_code == 401
+    assert (await client.get("/v1/employers/me/vacancies", headers=auth(new))).status_code == 200
+    assert audit(database_url, emp["id"]) == [("employer", emp["id"], "api_key.rotate")]
+
+
+async def test_consultant_reissues_caseload_token(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    mine, other = await new_seeker(client), await new_seeker(client)
+    con = new_consultant(database_url, caseload=[mine["id"]])
+    url = "/v1/consultants/me/caseload/{}/token"
+    r = await client.post(url.format(mine["id"]), headers=auth(con["token"]))
+    assert r.status_code == 200, r.text
+    assert r.json()["jobseeker_id"] == mine["id"]
+    new = r.json()["token"]
+    remember(new)
+    assert (await client.get("/v1/jobseekers/me", headers=auth(mine["token"]))).status_code == 401
+    assert (await client.get("/v1/jobseekers/me", headers=auth(new))).status_code == 200
+    assert audit(database_url, mine["id"]) == [("consultant", con["id"], "jobseeker.token.reissue")]
+    # Off the caseload, or no one: the same 404, and nothing changes.
+    for sid in (other["id"], str(uuid.uuid4())):
+        r = await client.post(url.format(sid), headers=auth(con["token"]))
+        assert r.status_code == 404
+    assert (await client.get("/v1/jobseekers/me", headers=auth(other["token"]))).status_code == 200
+    # A seeker cannot use the consultant route.
+    r = await client.post(url.format(mine["id"]), headers=auth(new))
+    assert r.status_code == 403
+
+
+def _jotr(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        cwd=ROOT,
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_operator_revokes_employer_key(client: httpx.AsyncClient, database_url: str) -> None:
+    emp = await new_employer(client)
+    done = _jotr(database_url, "employer", "revoke-key", emp["id"])
+    assert done.returncode == 0, done.stderr
+    assert "jotr_emp_" not in done.stdout
+    r = await client.get("/v1/employers/me/vacancies", headers=auth(emp["api_key"]))
+    assert r.status_code == 401
+    assert audit(database_url, emp["id"]) == [
+        ("operator", "00000000-0000-0000-0000-000000000000", "api_key.revoke")
+    ]
+
+    done = _jotr(database_url, "employer", "revoke-key", emp["id"], "--reissue")
+    assert done.returncode == 0, done.stderr
+    key = re.search(r"jotr_emp_\S+", done.stdout)
+    assert key is not None, done.stdout
+    remember(key.group())
+    r = await client.get("/v1/employers/me/vacancies", headers=auth(key.group()))
+    assert r.status_code == 200
+
+    done = _jotr(database_url, "employer", "revoke-key", str(uuid.uuid4()))
+    assert done.returncode == 1 and "no employer with id" in done.stderr
+
+
+# --- logs ----------------------------------------------------------------------------
+
+
+def test_leak_check_finds_what_it_looks_for() -> None:
+    # The end-of-run check over all server logs (tests/conftest.py) uses this.
+    assert leaks_in("ok: [redacted-secret] and /v1/jobseekers/{jobseeker_id}") == []
+    assert leaks_in("Bearer jotr_con_abc") == ["jotr_con_"]
+    assert leaks_in("name Åse Ærø here", {"Åse Ærø"}) == ["Åse Ærø"]
+
+
+@pytest.fixture
+def probe_index(database_url: str) -> Iterator[None]:
+    """A unique index on (display_name, birth_date) for probe rows only, so that a
+    second sign-up of the same probe person fails in PostgreSQL with
+    `DETAIL: Key (display_name, birth_date)=(…)` — a real error that quotes
+    personal data, raised inside the server."""
+    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+        conn.execute(
+            "CREATE UNIQUE INDEX leak_probe ON jobseekers (display_name, birth_date) "
+            "WHERE display_name LIKE 'Leakprobe%'"
+        )
+    try:
+        yield
+    finally:
+        with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+            conn.execute("DROP INDEX IF EXISTS leak_probe")
+
+
+@pytest.fixture
+async def chatty_server(database_url: str, esco_loaded: object) -> AsyncIterator[ServerProcess]:
+    srv = ServerProcess(database_url, env={"JOTR_LOG_LEVEL": "DEBUG"}, cli=True)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+async def test_logs_hold_no_secrets_or_personal_data(
+    chatty_server: ServerProcess, probe_index: None, database_url: str
+) -> None:
+    name = f"Leakprobe Sørensen {uuid.uuid4().hex[:6]}"
+    born = birth_date_for_age(17)
+    seen: set[str] = {name, born}
+    async with client_from(chatty_server, "127.0.0.41") as c:
+        seeker = await new_seeker(c, display_name=name, birth_date=born)
+        seen |= {seeker["token"], seeker["id"]}
+        # The same person again: a unique violation inside PostgreSQL, a 5xx here.
+        r = await c.post("/v1/jobseekers", json=seeker_body(display_name=name, birth_date=born))
+        assert r.status_code >= 500 or r.status_code == 409, r.text
+        # Bad tokens of every kind, in every place.
+        for bad in ("jotr_js_" + "x" * 43, "jotr_emp_" + "y" * 43, "jotr_con_" + "z" * 43):
+            assert (await c.get("/v1/jobseekers/me", headers=auth(bad))).status_code == 401
+        r = await c.get(f"/v1/jobseekers/{seeker['id']}", headers=auth("jotr_con_" + "q" * 43))
+        assert r.status_code == 401
+        # Valid calls whose paths and bodies carry the person.
+        con = new_consultant(database_url, caseload=[seeker["id"]])
+        seen.add(con["token"])
+        assert (
+            await c.get(f"/v1/jobseekers/{seeker['id']}", headers=auth(con["token"]))
+        ).status_code == 200
+        r = await c.patch(
+            "/v1/jobseekers/me",
+            json={"display_name": name + " II", "birth_date": "not a date"},
+            headers=auth(seeker["token"]),
+        )
+        assert r.status_code == 422
+        r = await c.post("/v1/jobseekers/me/token", headers=auth(seeker["token"]))
+        seen.add(r.json()["token"])
+        # A malformed body, and a query string with the token in it.
+        r = await c.post(
+            "/v1/jobseekers",
+            content=b'{"display_name": "' + name.encode() + b'"',
+            headers={"Content-Type": "application/json"},
+        )
+        assert r.status_code == 400
+        await c.get("/v1/jobseekers/me", params={"token": seeker["token"]})
+    chatty_server.stop()  # flush everything it was going to write
+    text = chatty_server.log_text()
+    assert "unhandled error" in text or "ERROR" in text.upper(), text[-3000:]  # errors were logged
+    assert "Key (display_name, birth_date)=([redacted])" in text or r.status_code == 409
+    assert leaks_in(text, seen) == [], [line for line in text.splitlines() if leaks_in(line, seen)][
+        :5
+    ]
+    # What made it into the log is still useful: the route templates are there.
+    assert "/v1/jobseekers/{jobseeker_id}" in text
