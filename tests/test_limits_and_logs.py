@@ -11,7 +11,6 @@ not add up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import subprocess
 import sys
