@@ -11,9 +11,8 @@ not add up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -22,8 +21,11 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from typer.testing import CliRunner, Result
 
-from matcher.settings import Settings
+from api.cli import app as cli_app
+from api.ratelimit import Limiter, RateLimited
+from matcher.settings import Settings, get_settings
 from tests.builders import (
     auth,
     birth_date_for_age,
@@ -35,7 +37,7 @@ from tests.builders import (
     seeker_body,
     vacancy_body,
 )
-from tests.conftest import ROOT, ServerProcess, _libpq, leaks_in
+from tests.conftest import MUST_NOT_BE_LOGGED, ServerProcess, _libpq, leaks_in
 
 LIMIT_FIELDS = (
     "rate_limit_signup",
@@ -64,14 +66,72 @@ def assert_limited(r: httpx.Response, upper_s: int) -> int:
     return retry
 
 
+class RedisLink:
+    """A TCP forwarder to the real Redis that the test can cut and restore, to
+    take the limiter's store away from a running server and give it back."""
+
+    def __init__(self, target: tuple[str, int] = ("127.0.0.1", 6379)) -> None:
+        self.target = target
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+
+    async def up(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def down(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for w in list(self._open):
+            w.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            r2, w2 = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._open |= {writer, w2}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, w2), pipe(r2, writer))
+        self._open -= {writer, w2}
+
+
+PROXY = "127.0.0.21"  # the one address the defaults server believes X-Forwarded-For from
+
+
 @pytest.fixture(scope="module")
-def defaults_server(database_url: str, esco_loaded: object) -> Iterator[ServerProcess]:
-    """`jotr serve` with the default limits, Redis storage, and short slow-client deadlines."""
+async def redis_link() -> AsyncIterator[RedisLink]:
+    link = RedisLink()
+    await link.up()
+    yield link
+    if link._server is not None:
+        await link.down()
+
+
+@pytest.fixture(scope="module")
+def defaults_server(
+    database_url: str, esco_loaded: object, redis_link: RedisLink
+) -> Iterator[ServerProcess]:
+    """`jotr serve` with the default limits (Redis storage, through `redis_link`),
+    one trusted proxy, short slow-client deadlines and every log line."""
     env = {
         **DEFAULT_LIMITS,
+        "REDIS_URL": f"redis://127.0.0.1:{redis_link.port}/0",
+        "JOTR_TRUSTED_PROXIES": PROXY,
         "JOTR_HEADER_TIMEOUT_S": str(SLOW_S),
         "JOTR_BODY_TIMEOUT_S": str(SLOW_S),
-        "JOTR_LOG_LEVEL": "INFO",
+        "JOTR_LOG_LEVEL": "DEBUG",
     }
     srv = ServerProcess(database_url, env=env, cli=True)
     srv.start()
@@ -196,76 +256,70 @@ async def test_limit_metrics_count_refusals(defaults_server: ServerProcess) -> N
 # --- proxies, memory storage, failing open --------------------------------------------
 
 
-async def test_forwarded_for_only_from_trusted_proxies(
-    database_url: str, esco_loaded: object
+async def test_forwarded_for_only_from_trusted_proxies(defaults_server: ServerProcess) -> None:
+    per_minute = int(Settings().rate_limit_employer_signup.split("/")[0])
+
+    async def employer(c: httpx.AsyncClient, forwarded: str) -> int:
+        r = await c.post(
+            "/v1/employers", json={"name": "Proxy Bageri"}, headers={"X-Forwarded-For": forwarded}
+        )
+        if r.status_code == 201:
+            remember(r.json()["api_key"])
+        return r.status_code
+
+    async with client_from(defaults_server, PROXY) as proxy:
+        codes = [await employer(proxy, "10.0.0.1") for _ in range(per_minute + 1)]
+        assert codes == [201] * per_minute + [429]
+        # Another client behind the same proxy has its own count.
+        assert await employer(proxy, "10.0.0.2") == 201
+    # Not a proxy: the header is ignored and the peer is counted.
+    async with client_from(defaults_server, "127.0.0.22") as direct:
+        codes = [await employer(direct, f"10.1.0.{i}") for i in range(per_minute + 1)]
+        assert codes == [201] * per_minute + [429]
+
+
+async def test_limiter_fails_open_while_redis_is_away(
+    defaults_server: ServerProcess, redis_link: RedisLink
 ) -> None:
-    srv = ServerProcess(
-        database_url,
-        cli=True,
-        env={
-            "JOTR_TRUSTED_PROXIES": "127.0.0.21",
-            "JOTR_RATE_LIMIT_STORAGE": "memory",
-            "JOTR_RATE_LIMIT_SIGNUP": "2/minute",
-        },
-    )
-    srv.start()
-    try:
-        async with client_from(srv, "127.0.0.21") as proxy:
-            for forwarded in ("10.0.0.1", "10.0.0.1"):
-                r = await proxy.post(
-                    "/v1/jobseekers", json=seeker_body(), headers={"X-Forwarded-For": forwarded}
-                )
-                assert r.status_code == 201
-                remember(r.json()["token"], r.json()["id"])
-            r = await proxy.post(
-                "/v1/jobseekers", json=seeker_body(), headers={"X-Forwarded-For": "10.0.0.1"}
-            )
-            assert_limited(r, 60)
-            # Another client behind the same proxy has its own count.
-            r = await proxy.post(
-                "/v1/jobseekers", json=seeker_body(), headers={"X-Forwarded-For": "10.0.0.2"}
-            )
-            assert r.status_code == 201
-            remember(r.json()["token"], r.json()["id"])
-        async with client_from(srv, "127.0.0.22") as direct:  # not a proxy: header ignored
+    per_minute = int(Settings().rate_limit_employer_signup.split("/")[0])
+    async with client_from(defaults_server, "127.0.0.23") as c:
+
+        async def employers(n: int) -> list[int]:
             codes = []
-            for i in range(3):
-                r = await direct.post(
-                    "/v1/jobseekers", json=seeker_body(), headers={"X-Forwarded-For": f"10.1.0.{i}"}
-                )
+            for _ in range(n):
+                r = await c.post("/v1/employers", json={"name": "Outage Bageri"})
                 if r.status_code == 201:
-                    remember(r.json()["token"], r.json()["id"])
+                    remember(r.json()["api_key"])
                 codes.append(r.status_code)
-            assert codes == [201, 201, 429]
-    finally:
-        srv.stop()
+            return codes
 
-
-async def test_unreachable_redis_fails_open(database_url: str, esco_loaded: object) -> None:
-    srv = ServerProcess(
-        database_url,
-        cli=True,
-        env={
-            "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
-            "JOTR_RATE_LIMIT_SIGNUP": "1/minute",
-            "JOTR_LOG_LEVEL": "INFO",
-        },
-    )
-    srv.start()
-    try:
-        async with client_from(srv, "127.0.0.23") as c:
-            codes = await _signup_until_limited(c, 3)
-            assert codes == [201, 201, 201]
+        await redis_link.down()
+        try:
+            # More than the limit, and no 429 and no 500: the limiter lets them through.
+            assert await employers(per_minute + 3) == [201] * (per_minute + 3)
             metrics = (await c.get("/metrics")).text
-        assert re.search(r"jotr_rate_limit_errors_total [1-9]", metrics)
-        deadline = time.monotonic() + 5
-        while "rate limiter store unavailable" not in srv.log_text():
-            assert time.monotonic() < deadline, srv.log_text()[-2000:]
-            await asyncio.sleep(0.1)
-        # Warned once, not once a request.
-        assert srv.log_text().count("rate limiter store unavailable") == 1
-    finally:
-        srv.stop()
+            assert re.search(r"jotr_rate_limit_errors_total [1-9]", metrics)
+        finally:
+            await redis_link.up()
+        # Store back: limits hold again (nothing was counted meanwhile).
+        assert await employers(per_minute + 1) == [201] * per_minute + [429]
+    log = defaults_server.log_text()
+    # Warned, not once a request (at most once a minute).
+    assert log.count("rate limiter store unavailable") == 1, log[-3000:]
+
+
+async def test_memory_storage_counts_in_process() -> None:
+    limiter = Limiter(Settings(rate_limit_storage="memory", rate_limit_signup="2/minute"))
+    await limiter.hit("signup", "10.2.0.1")
+    await limiter.hit("signup", "10.2.0.1")
+    with pytest.raises(RateLimited) as refused:
+        await limiter.hit("signup", "10.2.0.1")
+    assert 55 <= refused.value.retry_after <= 60
+    await limiter.hit("signup", "10.2.0.2")  # its own count
+    # And switched off (benchmarks), nothing is counted at all.
+    off = Limiter(Settings(rate_limit_enabled=False, rate_limit_signup="1/minute"))
+    for _ in range(3):
+        await off.hit("signup", "10.2.0.1")
 
 
 # --- slow clients ------------------------------------------------------------------
@@ -402,38 +456,36 @@ async def test_consultant_reissues_caseload_token(
     assert r.status_code == 403
 
 
-def _jotr(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=ROOT,
-        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def _jotr(database_url: str, *args: str) -> Result:
+    get_settings.cache_clear()  # settings are read once per process, and env changes here
+    try:
+        return CliRunner().invoke(cli_app, list(args), env={"DATABASE_URL": database_url})
+    finally:
+        get_settings.cache_clear()
 
 
-async def test_operator_revokes_employer_key(client: httpx.AsyncClient, database_url: str) -> None:
-    emp = await new_employer(client)
-    done = _jotr(database_url, "employer", "revoke-key", emp["id"])
-    assert done.returncode == 0, done.stderr
-    assert "jotr_emp_" not in done.stdout
-    r = await client.get("/v1/employers/me/vacancies", headers=auth(emp["api_key"]))
-    assert r.status_code == 401
-    assert audit(database_url, emp["id"]) == [
-        ("operator", "00000000-0000-0000-0000-000000000000", "api_key.revoke")
-    ]
+def test_operator_revokes_employer_key(server: ServerProcess, database_url: str) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=10) as c:
+        emp = c.post("/v1/employers", json={"name": "Revoked Bageri"}).json()
+        remember(emp["api_key"])
+        done = _jotr(database_url, "employer", "revoke-key", emp["id"])
+        assert done.exit_code == 0, done.output
+        assert "jotr_emp_" not in done.output
+        r = c.get("/v1/employers/me/vacancies", headers=auth(emp["api_key"]))
+        assert r.status_code == 401
+        assert audit(database_url, emp["id"]) == [
+            ("operator", "00000000-0000-0000-0000-000000000000", "api_key.revoke")
+        ]
 
-    done = _jotr(database_url, "employer", "revoke-key", emp["id"], "--reissue")
-    assert done.returncode == 0, done.stderr
-    key = re.search(r"jotr_emp_\S+", done.stdout)
-    assert key is not None, done.stdout
-    remember(key.group())
-    r = await client.get("/v1/employers/me/vacancies", headers=auth(key.group()))
-    assert r.status_code == 200
+        done = _jotr(database_url, "employer", "revoke-key", emp["id"], "--reissue")
+        assert done.exit_code == 0, done.output
+        key = re.search(r"jotr_emp_\S+", done.output)
+        assert key is not None, done.output
+        remember(key.group())
+        assert c.get("/v1/employers/me/vacancies", headers=auth(key.group())).status_code == 200
 
     done = _jotr(database_url, "employer", "revoke-key", str(uuid.uuid4()))
-    assert done.returncode == 1 and "no employer with id" in done.stderr
+    assert done.exit_code == 1 and "no employer with id" in done.output
 
 
 # --- logs ----------------------------------------------------------------------------
@@ -464,26 +516,18 @@ def probe_index(database_url: str) -> Iterator[None]:
             conn.execute("DROP INDEX IF EXISTS leak_probe")
 
 
-@pytest.fixture
-async def chatty_server(database_url: str, esco_loaded: object) -> AsyncIterator[ServerProcess]:
-    srv = ServerProcess(database_url, env={"JOTR_LOG_LEVEL": "DEBUG"}, cli=True)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
 async def test_logs_hold_no_secrets_or_personal_data(
-    chatty_server: ServerProcess, probe_index: None, database_url: str
+    defaults_server: ServerProcess, probe_index: None, database_url: str
 ) -> None:
     name = f"Leakprobe Sørensen {uuid.uuid4().hex[:6]}"
     born = birth_date_for_age(17)
     seen: set[str] = {name, born}
-    async with client_from(chatty_server, "127.0.0.41") as c:
+    async with client_from(defaults_server, "127.0.0.41") as c:
         seeker = await new_seeker(c, display_name=name, birth_date=born)
         seen |= {seeker["token"], seeker["id"]}
         # The same person again: a unique violation inside PostgreSQL, a 5xx here
         # (its own connection: uvicorn drops the connection of an unhandled error).
-        async with client_from(chatty_server, "127.0.0.41") as once:
+        async with client_from(defaults_server, "127.0.0.41") as once:
             dup = await once.post(
                 "/v1/jobseekers", json=seeker_body(display_name=name, birth_date=born)
             )
@@ -515,9 +559,15 @@ async def test_logs_hold_no_secrets_or_personal_data(
         )
         assert r.status_code == 400
         await c.get("/v1/jobseekers/me", params={"token": seeker["token"]})
-    chatty_server.stop()  # flush everything it was going to write
-    text = chatty_server.log_text()
-    assert "unhandled error" in text or "ERROR" in text.upper(), text[-3000:]  # errors were logged
+    # Everything this server wrote in this module's tests (at DEBUG), errors
+    # included; the tee thread writes lines as they come, so wait for the last error.
+    deadline = time.monotonic() + 5
+    while dup.status_code >= 500 and "leak_probe" not in defaults_server.log_text():
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    text = defaults_server.log_text()
+    assert '"level":"error"' in text, text[-3000:]  # errors were logged
+    seen |= MUST_NOT_BE_LOGGED  # and whatever the other tests here created
     leaked = [line[:300] for line in text.splitlines() if leaks_in(line, seen)]
     assert leaked == [], leaked[:3]
     if dup.status_code >= 500:  # the error and its PostgreSQL detail were logged, masked
