@@ -30,4 +30,7 @@ USER jotr
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+# `jotr serve` runs uvicorn with the slow-client deadlines, header cap, keep-alive,
+# concurrency limit and trusted proxies from the environment (docs/security.md);
+# limits count in Redis at REDIS_URL (without one they fail open, with a warning).
 CMD ["jotr", "serve", "--host", "0.0.0.0", "--port", "8000"]
