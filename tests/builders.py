@@ -15,7 +15,8 @@ import httpx
 import psycopg
 
 from matcher.tokens import Principal, new_secret
-from tests.conftest import MUST_NOT_BE_LOGGED, SHARED_DATA, _libpq
+from tests.conftest import SHARED_DATA, _libpq
+from tests.run_logs import MUST_NOT_BE_LOGGED
 
 # Every test gets its own patch of Denmark (about 5.5 x 6 km apart), so tests can
 # share one database and one server without seeing each other's vacancies.

@@ -13,11 +13,10 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -34,6 +33,7 @@ from sqlalchemy.ext.asyncio import (
 
 from alembic import command
 from matcher.db import async_url, sync_url
+from tests.run_logs import SERVER_LOG_DIR, server_log_leaks
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -122,32 +122,8 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 # --- server logs of the whole run, checked for leaks at the end -----------------
-
-# Every ServerProcess's stderr is copied here (and still shown as before), so the
-# run as a whole can be checked: no server may ever log a secret or a test
-# person's data (docs/security.md). Set JOTR_TEST_LOG_DIR to keep them elsewhere.
-SERVER_LOG_DIR = Path(
-    os.environ.get("JOTR_TEST_LOG_DIR") or tempfile.mkdtemp(prefix="jotr-test-logs-")
-)
-SERVER_LOG_DIR.mkdir(parents=True, exist_ok=True)
-SECRET_PREFIXES = ("jotr_js_", "jotr_emp_", "jotr_con_")
-# What the builders handed out or seeded (tests/builders.py remember()): none of
-# it may appear in any server's log.
-MUST_NOT_BE_LOGGED: set[str] = set()
-
-
-def leaks_in(text: str, needles: Iterable[str] = ()) -> list[str]:
-    """The secret prefixes and needles that occur in `text`."""
-    return [n for n in (*SECRET_PREFIXES, *needles) if n and n in text]
-
-
-def server_log_leaks() -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for path in sorted(SERVER_LOG_DIR.glob("*.log")):
-        hits = leaks_in(path.read_text(errors="replace"), MUST_NOT_BE_LOGGED)
-        if hits:
-            found[path.name] = sorted(hits)
-    return found
+# (The state lives in tests/run_logs.py: this file is imported twice, as `conftest`
+# by pytest and as `tests.conftest` by the tests, and both must share one registry.)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -37,7 +37,8 @@ from tests.builders import (
     seeker_body,
     vacancy_body,
 )
-from tests.conftest import MUST_NOT_BE_LOGGED, ServerProcess, _libpq, leaks_in
+from tests.conftest import ServerProcess, _libpq
+from tests.run_logs import MUST_NOT_BE_LOGGED, leaks_in
 
 LIMIT_FIELDS = (
     "rate_limit_signup",
