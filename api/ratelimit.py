@@ -88,22 +88,55 @@ class Limiter:
 
     async def hit(self, name: str, key: str) -> None:
         """Count one request against every tier of `name`; raise RateLimited past one."""
-        await self._guard(name, key, count=True)
-
-    async def check(self, name: str, key: str) -> None:
-        """Raise RateLimited if `name` is exhausted for `key`, without counting."""
-        await self._guard(name, key, count=False)
-
-    async def count(self, name: str, key: str) -> None:
-        """Count one event against every tier of `name`, refusing nothing."""
         if not self.enabled:
             return
         limiter = self._limiter()
         try:
             for item in self.items[name]:
-                await limiter.hit(item, name, key)
+                if not await limiter.hit(item, name, key):
+                    stats = await limiter.get_window_stats(item, name, key)
+                    LIMITED.labels(name).inc()
+                    raise RateLimited(name, _seconds_until(stats.reset_time))
+        except RateLimited:
+            raise
         except Exception as exc:
             self._store_failed(exc)
+
+    async def record_failure(self, name: str, key: str) -> None:
+        """Count a failure against every tier of `name` (refusing nothing); if a
+        tier is full now, lock `key` out until that tier has room again."""
+        if not self.enabled:
+            return
+        limiter = self._limiter()
+        try:
+            until = 0.0
+            for item in self.items[name]:
+                # Every tier counts every failure, so the longer tiers fill up
+                # even while a shorter one is what locks the address out.
+                counted = await limiter.hit(item, name, key)
+                if not counted or not await limiter.test(item, name, key):
+                    stats = await limiter.get_window_stats(item, name, key)
+                    until = max(until, stats.reset_time)
+            if until:
+                # One key to read per authentication (check_lock), not every tier.
+                await limiter.storage.incr(_lock_key(name, key), _seconds_until(until))
+        except Exception as exc:
+            self._store_failed(exc)
+
+    async def check_lock(self, name: str, key: str) -> None:
+        """Raise RateLimited while `key` is locked out of `name` (one read)."""
+        if not self.enabled:
+            return
+        storage = self._limiter().storage
+        try:
+            if await storage.get(_lock_key(name, key)) <= 0:
+                return
+            retry = _seconds_until(await storage.get_expiry(_lock_key(name, key)))
+        except Exception as exc:
+            self._store_failed(exc)
+            return
+        LIMITED.labels(name).inc()
+        raise RateLimited(name, retry)
 
     def _store_failed(self, exc: Exception) -> None:
         # The store is down: the request goes through, counted and (now and then) logged.
@@ -116,25 +149,13 @@ class Limiter:
                 extra={"error": type(exc).__name__},
             )
 
-    async def _guard(self, name: str, key: str, count: bool) -> None:
-        if not self.enabled:
-            return
-        limiter = self._limiter()
-        try:
-            for item in self.items[name]:
-                allowed = (
-                    await limiter.hit(item, name, key)
-                    if count
-                    else await limiter.test(item, name, key)
-                )
-                if not allowed:
-                    stats = await limiter.get_window_stats(item, name, key)
-                    LIMITED.labels(name).inc()
-                    raise RateLimited(name, max(1, math.ceil(stats.reset_time - time.time())))
-        except RateLimited:
-            raise
-        except Exception as exc:
-            self._store_failed(exc)
+
+def _seconds_until(when: float) -> int:
+    return max(1, math.ceil(when - time.time()))
+
+
+def _lock_key(name: str, key: str) -> str:
+    return f"lock/{name}/{key}"
 
 
 def make_storage(settings: Settings) -> Storage:
@@ -179,14 +200,12 @@ def per_ip(name: str) -> Callable[[Request], Awaitable[None]]:
 
 async def check_auth_lockout(request: Request) -> None:
     """Refuse the authentication outright while the IP is locked out."""
-    await limiter_of(request).check("auth_failures", client_ip(request))
+    await limiter_of(request).check_lock("auth_failures", client_ip(request))
 
 
 async def record_auth_failure(request: Request) -> None:
     """Count a failed authentication; the next one may already be refused."""
-    # Every tier counts every failure, so the longer tiers fill up even while a
-    # shorter one is what refuses (the lockout applies from the next attempt on).
-    await limiter_of(request).count("auth_failures", client_ip(request))
+    await limiter_of(request).record_failure("auth_failures", client_ip(request))
 
 
 def install(app: FastAPI, settings: Settings) -> None:

@@ -317,6 +317,17 @@ async def test_memory_storage_counts_in_process() -> None:
         await limiter.hit("signup", "10.2.0.1")
     assert 55 <= refused.value.retry_after <= 60
     await limiter.hit("signup", "10.2.0.2")  # its own count
+    # The lockout: failures are only counted, until a tier is full; then checks refuse.
+    locking = Limiter(
+        Settings(rate_limit_storage="memory", rate_limit_auth_failures="2/minute;3/hour")
+    )
+    await locking.record_failure("auth_failures", "10.2.0.3")
+    await locking.check_lock("auth_failures", "10.2.0.3")
+    await locking.record_failure("auth_failures", "10.2.0.3")
+    with pytest.raises(RateLimited) as refused:
+        await locking.check_lock("auth_failures", "10.2.0.3")
+    assert 55 <= refused.value.retry_after <= 60
+    await locking.check_lock("auth_failures", "10.2.0.4")
     # And switched off (benchmarks), nothing is counted at all.
     off = Limiter(Settings(rate_limit_enabled=False, rate_limit_signup="1/minute"))
     for _ in range(3):
