@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from api import errors
+from api import contract, errors
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.routers import (
     consultants,
@@ -139,11 +139,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=contract.operation_id,
     )
     app.state.settings = settings
     errors.install(app)
     if settings.test_faults:
         errors.install_test_faults(app)
+    contract.install(app)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
     for module in (
         health,

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from api.contract import errors
 from api.deps import TaxonomyDep
 from api.schemas.taxonomy import (
     LangQuery,
@@ -58,6 +59,7 @@ async def suggest_occupations(
     "/occupations/skills",
     response_model=OccupationSkillsOut,
     summary="The skills of an occupation (ESCO profile), to suggest once it is chosen",
+    responses=errors(404),
 )
 async def occupation_skills(
     request: Request,

@@ -63,6 +63,23 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+def _not_null_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Say in the JSON schema what `_check_raw` enforces: a NOT_NULL field may be
+    left out but is never null (no `{"type": "null"}` branch, no null default)."""
+    not_null: frozenset[str] = getattr(model, "NOT_NULL", frozenset())
+    for name, prop in schema.get("properties", {}).items():
+        if name not in not_null:
+            continue
+        branches = [b for b in prop.get("anyOf", []) if b.get("type") != "null"]
+        if "anyOf" in prop and len(branches) == 1:
+            del prop["anyOf"]
+            prop.update(branches[0])
+        elif "anyOf" in prop:
+            prop["anyOf"] = branches
+        if prop.get("default", 0) is None:
+            del prop["default"]
+
+
 class Strict(BaseModel):
     """Unknown fields are an error, not silently dropped: a typo must not pass.
 
@@ -70,7 +87,9 @@ class Strict(BaseModel):
     null: their columns always hold a value ("send [] to clear a list").
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_not_null_in_schema
+    )
     NOT_NULL: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
