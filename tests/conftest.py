@@ -150,7 +150,9 @@ class ServerProcess:
         self._stderr = stderr
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 90.0) -> None:
+    def start(self, timeout: float = 90.0, wait_for: str = "/readyz") -> None:
+        """Start and wait until `wait_for` answers 200 (`/healthz` for a server
+        that is expected not to be ready yet)."""
         # 90 s: two workers loading ESCO on a busy 2-core machine took 39 s.
         args = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
         args += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", self._log_level]
@@ -165,7 +167,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}")
             try:
-                if httpx.get(f"{self.base_url}/readyz", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.base_url}{wait_for}", timeout=1.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
