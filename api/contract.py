@@ -26,13 +26,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api import deps
+from api.errors import error_response
 from matcher.settings import Settings
 
 ERROR_SCHEMA = "Error"
@@ -250,8 +251,31 @@ def _check_unique_ids(doc: dict[str, Any]) -> None:
             seen[op_id] = path
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at `path` (Starlette's 405 names only the
+    first route that matched the path, e.g. `GET` for `/v1/jobseekers/me`)."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(app.routes):
+        regex = getattr(context, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(context, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
-    """Replace FastAPI's document builder with ours (cached after the first call)."""
+    """Replace FastAPI's document builder with ours (cached after the first call),
+    and answer 405 with an `Allow` header that lists every method of the path."""
+
+    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+        allow = allowed_methods(app, request.url.path)
+        return error_response(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed here; allowed: {', '.join(allow)}",
+            headers={"Allow": ", ".join(allow)},
+        )
+
+    app.add_exception_handler(405, method_not_allowed)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 
 from api.contract import errors
 from api.deps import TaxonomyDep
+from api.schemas.common import has_text
 from api.schemas.taxonomy import (
     LangQuery,
     LimitQuery,
@@ -33,7 +34,7 @@ def _index(request: Request) -> Autocomplete:
 
 
 def _suggest(index: LabelIndex, q: str, lang: str, limit: int) -> Suggestions:
-    if not q.strip():
+    if not has_text(q):
         raise Invalid("q: type at least one letter")
     items = [Suggestion(**asdict(s)) for s in index.search(q, lang, limit)]
     return Suggestions(query=q, lang=lang, items=items)  # type: ignore[arg-type]

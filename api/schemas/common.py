@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+import datetime as dt
+import functools
+import re
+import types
+import typing
+from typing import Annotated, Any, ClassVar, get_args, get_origin
 
 from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -53,6 +58,17 @@ SkillUri = Annotated[
 ]
 
 
+# One character that is not a space in any regex engine the pattern meets: Python's
+# `\s` also covers \x1c-\x1f and \x85, JavaScript's (JSON Schema's) covers \ufeff,
+# Rust's (pydantic's) \x85; naming them all makes the schema and the server agree.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+
+
+def has_text(value: str) -> bool:
+    """Whether `value` has a character matching NOT_BLANK (what the schema says)."""
+    return re.search(NOT_BLANK, value) is not None
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -80,6 +96,53 @@ def _not_null_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
             del prop["default"]
 
 
+_UNIONS = (typing.Union, types.UnionType)
+# JSON types as the document states them; dates and times travel as strings.
+_KINDS: dict[type, str] = {
+    bool: "true or false", int: "an integer", float: "a number",
+    dt.date: "a date string", dt.datetime: "a date-time string", dt.time: "a time string",
+}  # fmt: skip
+
+
+def _unwrap(annotation: Any) -> Any:
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
+@functools.cache
+def _scalar_fields(model: type[BaseModel]) -> dict[str, type]:
+    """Fields whose JSON type is a boolean, a number or a date/time string."""
+    out = {}
+    for name, info in model.model_fields.items():
+        args = get_args(info.annotation) if get_origin(info.annotation) in _UNIONS else ()
+        kinds = [_unwrap(a) for a in args or (info.annotation,) if a is not type(None)]
+        if len(kinds) == 1 and kinds[0] in _KINDS:
+            out[name] = kinds[0]
+    return out
+
+
+def _json_type_ok(kind: type, value: Any) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind in (dt.date, dt.datetime, dt.time):
+        return isinstance(value, str | kind)
+    if isinstance(value, bool):
+        return False
+    if kind is int:  # JSON Schema's integer includes 2.0
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    return isinstance(value, int | float)
+
+
+def _wrong_json_types(model: type[BaseModel], data: dict[str, Any]) -> str | None:
+    """Pydantic's lax mode would take "5" for a number, 0 for false and a Unix
+    time for a date; the document says boolean/number/string, so the server does
+    too. (Its strict mode would refuse dates as strings, as JSON carries them.)"""
+    for name, kind in _scalar_fields(model).items():
+        value = data.get(name)
+        if value is not None and not _json_type_ok(kind, value):
+            return f"{name} must be {_KINDS[kind]}, not {type(value).__name__} {value!r:.40}"
+    return None
+
+
 class Strict(BaseModel):
     """Unknown fields are an error, not silently dropped: a typo must not pass.
 
@@ -102,6 +165,9 @@ class Strict(BaseModel):
             # PostgreSQL text cannot hold NUL; say so instead of failing at the database.
             if _has_nul(data):
                 raise ValueError("text must not contain NUL (\\u0000) characters")
+            wrong = _wrong_json_types(cls, data)
+            if wrong:
+                raise ValueError(wrong)
         return data
 
 
