@@ -126,9 +126,13 @@ OPERATION_IDS = {
     "my_fairness": "getMyFairness",
 }
 
-# Query parameters whose upper bound is a setting, checked at run time.
+# Query parameters and request-body fields whose upper bound is a setting,
+# checked at run time.
 RUNTIME_MAXIMA: dict[str, Callable[[Settings], float]] = {
     "radius_m": lambda s: s.max_radius_m,
+}
+RUNTIME_BODY_MAXIMA: dict[tuple[str, str], Callable[[Settings], float]] = {
+    ("Preferences", "radius_m"): lambda s: s.max_radius_m,
 }
 
 _REQUIRED_AUTH = {deps.current_employer, deps.current_seeker, deps.current_consultant}
@@ -227,6 +231,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 if maximum is not None and param["in"] == "query":
                     _set_maximum(param["schema"], maximum(settings))
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for (component, field), maximum in RUNTIME_BODY_MAXIMA.items():
+        _set_maximum(schemas[component]["properties"][field], maximum(settings))
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     schemas[ERROR_SCHEMA] = ERROR_COMPONENT

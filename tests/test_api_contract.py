@@ -251,3 +251,21 @@ async def test_seeker_flow_still_answers_its_schema(
     assert r.status_code == 200
     schema = spec["paths"]["/v1/jobseekers/me/matches"]["get"]["responses"]["200"]["content"]
     _validator(spec, schema["application/json"]["schema"]).validate(r.json())
+
+
+async def test_preferred_radius_is_bounded_like_the_search(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    prefs = spec["components"]["schemas"]["Preferences"]["properties"]["radius_m"]
+    assert prefs["maximum"] == 50_000
+    r = await client.post(
+        "/v1/jobseekers", json={"birth_date": "2005-05-05", "preferences": {"radius_m": 60_000}}
+    )
+    assert r.status_code == 422 and "radius_m" in r.json()["error"]["message"]
+    seeker = await new_seeker(client, preferences={"radius_m": 50_000})
+    r = await client.patch(
+        "/v1/jobseekers/me",
+        json={"preferences": {"radius_m": 50_001}},
+        headers=auth(seeker["token"]),
+    )
+    assert r.status_code == 422

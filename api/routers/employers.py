@@ -24,9 +24,7 @@ EMAIL = rf"^{_NOT_SPACE}+@{_NOT_SPACE}+\.{_NOT_SPACE}+$"
 class EmployerCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     cvr: str | None = Field(default=None, pattern=r"^\d{8}$", description="Danish CVR number")
-    contact_email: str | None = Field(
-        default=None, max_length=254, pattern=EMAIL
-    )
+    contact_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
 
 
 class EmployerCreated(BaseModel):

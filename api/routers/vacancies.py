@@ -84,7 +84,7 @@ async def create_vacancy(
         if previous is not None:
             # The first answer again, Location included (only its body is stored).
             vacancy_id = previous.response.get("id")
-            headers = {"Location": _location(vacancy_id)} if vacancy_id else None
+            headers = {"Location": _location(str(vacancy_id))} if vacancy_id else None
             return JSON(previous.response, status_code=previous.status_code, headers=headers)
     vacancy = await service.create(session, employer.id, _columns(body, taxonomy))
     out = vacancy_owner(vacancy, employer.name, taxonomy, lang).model_dump(mode="json")

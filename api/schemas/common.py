@@ -97,9 +97,10 @@ def _not_null_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
 
 
 _UNIONS = (typing.Union, types.UnionType)
-# JSON types as the document states them; dates and times travel as strings.
+# JSON types as the document states them (numbers: `Number`, `Integer` above);
+# dates and times travel as strings.
 _KINDS: dict[type, str] = {
-    bool: "true or false", int: "an integer", float: "a number",
+    bool: "true or false",
     dt.date: "a date string", dt.datetime: "a date-time string", dt.time: "a time string",
 }  # fmt: skip
 
@@ -110,7 +111,7 @@ def _unwrap(annotation: Any) -> Any:
 
 @functools.cache
 def _scalar_fields(model: type[BaseModel]) -> dict[str, type]:
-    """Fields whose JSON type is a boolean, a number or a date/time string."""
+    """Fields whose JSON type is a boolean or a date/time string."""
     out = {}
     for name, info in model.model_fields.items():
         args = get_args(info.annotation) if get_origin(info.annotation) in _UNIONS else ()
@@ -123,19 +124,13 @@ def _scalar_fields(model: type[BaseModel]) -> dict[str, type]:
 def _json_type_ok(kind: type, value: Any) -> bool:
     if kind is bool:
         return isinstance(value, bool)
-    if kind in (dt.date, dt.datetime, dt.time):
-        return isinstance(value, str | kind)
-    if isinstance(value, bool):
-        return False
-    if kind is int:  # JSON Schema's integer includes 2.0
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    return isinstance(value, int | float)
+    return isinstance(value, str | kind)
 
 
 def _wrong_json_types(model: type[BaseModel], data: dict[str, Any]) -> str | None:
-    """Pydantic's lax mode would take "5" for a number, 0 for false and a Unix
-    time for a date; the document says boolean/number/string, so the server does
-    too. (Its strict mode would refuse dates as strings, as JSON carries them.)"""
+    """Pydantic's lax mode would take 0 for false and a Unix time for a date; the
+    document says boolean and string, so the server does too. (Its strict mode
+    would refuse dates as strings, as JSON carries them.)"""
     for name, kind in _scalar_fields(model).items():
         value = data.get(name)
         if value is not None and not _json_type_ok(kind, value):
