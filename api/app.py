@@ -93,6 +93,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await youth_vocab.sync_async(session)  # commits
     app.state.vocabulary_lock = asyncio.Lock()
     await readiness.load_vocabulary(app.state)
+    # Read the migration scripts' head now, not in the first readiness probe.
+    await asyncio.to_thread(readiness.migrations_head)
     # The promoted learned ranker, or the hand-set one if none loads (logged why).
     ranking.set_active(load_active_ranker(models_dir(settings.home)))
     # Hundreds of thousands of long-lived taxonomy and index objects would be

@@ -43,7 +43,7 @@ class RequiredSkill(Strict):
 
 def _local(value: dt.time) -> dt.time:
     if value.tzinfo is not None:
-        raise ValueError("a shift is local (Danish) time: leave out the UTC offset")
+        raise ValueError("shift times are local time in Denmark, without an offset")
     return value
 
 
@@ -90,13 +90,6 @@ OpeningHours = Annotated[
         }
     ),
 ]
-
-    @field_validator("start", "end")
-    @classmethod
-    def _local(cls, v: dt.time) -> dt.time:
-        if v.tzinfo is not None:
-            raise ValueError("shift times are local time in Denmark, without an offset")
-        return v
 
 
 def _check_opening_hours(
