@@ -9,7 +9,7 @@ memory. Each check is a small async function returning a `Check`; add one to
 ESCO is loaded into the database by `jotr esco load`, possibly while servers
 run (a fresh install starts them before the import finishes). Each worker
 compares a fingerprint of the ESCO tables with the one it loaded, every
-`JOTR_ESCO_CHECK_S` seconds and on every `/readyz`; when it differs, it loads
+`JOTR_ESCO_CHECK_S` seconds and on every `/readyz` (in the background); when it differs, it loads
 the taxonomy and the autocomplete index again and swaps them in together.
 """
 
@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from matcher.autocomplete import Autocomplete
+from matcher.db import make_engine, make_sessionmaker
+from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
 from push.bus import readiness_problem
 
@@ -91,16 +93,43 @@ async def esco_fingerprint(session: AsyncSession) -> tuple[int, ...]:
     return tuple(int(v) for v in row)
 
 
-async def load_vocabulary(state: Any) -> None:
+Vocabulary = tuple[tuple[int, ...], Taxonomy, Autocomplete]
+
+
+async def _read_vocabulary(sessionmaker: async_sessionmaker[AsyncSession]) -> Vocabulary:
+    async with sessionmaker() as session:
+        fingerprint = await esco_fingerprint(session)
+        taxonomy = await Taxonomy.load(session)
+        autocomplete = await Autocomplete.load(session)
+    return fingerprint, taxonomy, autocomplete
+
+
+def _read_in_thread(settings: Settings) -> Vocabulary:
+    """Build the vocabulary on a thread with its own loop and connection, so the
+    worker's loop keeps answering requests and pushes meanwhile (building is
+    seconds of CPU; on the loop it would stall them all)."""
+
+    async def read() -> Vocabulary:
+        engine = make_engine(settings=settings)
+        try:
+            return await _read_vocabulary(make_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+async def load_vocabulary(state: Any, off_loop: bool = False) -> None:
     """Load taxonomy and autocomplete from the database and swap them in.
 
     The swap is one synchronous block (no await between the assignments), so no
     request on this event loop sees a new taxonomy with an old index.
     """
-    async with state.sessionmaker() as session:
-        fingerprint = await esco_fingerprint(session)
-        taxonomy = await Taxonomy.load(session)
-        autocomplete = await Autocomplete.load(session)
+    if off_loop:
+        found = await asyncio.to_thread(_read_in_thread, state.settings)
+    else:  # at start-up, when nothing else runs yet
+        found = await _read_vocabulary(state.sessionmaker)
+    fingerprint, taxonomy, autocomplete = found
     state.taxonomy = taxonomy
     state.autocomplete = autocomplete
     state.esco_fingerprint = fingerprint
@@ -120,7 +149,7 @@ async def refresh_vocabulary(state: Any) -> bool:
             current = await esco_fingerprint(session)
         if current == state.esco_fingerprint:
             return False
-        await load_vocabulary(state)
+        await load_vocabulary(state, off_loop=True)
         # Keep the long-lived index out of full collections, as at start-up
         # (api/app.py); unfreeze first so the old one can be freed.
         gc.unfreeze()
@@ -130,13 +159,25 @@ async def refresh_vocabulary(state: Any) -> bool:
         return True
 
 
+async def _refresh_logged(state: Any) -> None:
+    try:
+        await refresh_vocabulary(state)
+    except Exception:
+        log.exception("checking for a new ESCO import failed")
+
+
 async def watch_vocabulary(state: Any, every_s: float) -> None:
     while True:
         await asyncio.sleep(every_s)
-        try:
-            await refresh_vocabulary(state)
-        except Exception:
-            log.exception("checking for a new ESCO import failed")
+        await _refresh_logged(state)
+
+
+def refresh_in_background(state: Any) -> None:
+    """Look for a new import without holding up the caller (a probe must answer
+    quickly; a reload takes seconds). One such task at a time."""
+    task: asyncio.Task[None] | None = getattr(state, "vocabulary_task", None)
+    if task is None or task.done():
+        state.vocabulary_task = asyncio.create_task(_refresh_logged(state))
 
 
 # --- the checks ----------------------------------------------------------------------
@@ -160,7 +201,9 @@ async def check_schema(state: Any) -> Check:
 
 
 async def check_esco(state: Any) -> Check:
-    await refresh_vocabulary(state)
+    # A reload swaps in the new vocabulary when done; until then the old one
+    # serves, and a worker that had none stays not ready.
+    refresh_in_background(state)
     if state.taxonomy.n_slots <= 1:  # no skill ids at all
         return Check("esco", False, "ESCO not loaded: run `jotr esco load`")
     return Check("esco", True, f"{state.esco_fingerprint[0]} skills")
