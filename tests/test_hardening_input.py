@@ -212,7 +212,7 @@ def _non_numbers() -> list[tuple[str, str]]:
         ("hours true", '"hours_per_week": true'),
         ("hours Infinity", '"hours_per_week": Infinity'),
         ("min_age true", '"min_age": true'),
-        ("min_age 15.0", '"min_age": 15.0'),
+        ("min_age 15.5", '"min_age": 15.5'),
         ("openings false", '"openings": false'),
         ("openings as text", '"openings": "2"'),
         ("profile true", '"work_profile": {"teamwork": true}'),

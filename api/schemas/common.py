@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 import types
 import typing
@@ -31,6 +32,9 @@ def _to_centimetres_or_none(x: float | None) -> float | None:
 # Infinity), and a JSON boolean is never read as 1 or 0, nor a string as a number.
 # Every numeric field of every request body is one of these two.
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+# JSON has one number type: 15.0 is the integer 15, as JSON Schema's `integer` (what
+# the document says) has it, so `Strict` turns integral floats into ints first;
+# 15.5, "15" and true stay errors.
 Integer = Annotated[int, Field(strict=True)]
 
 _ROUND = AfterValidator(_to_centimetres)
@@ -100,7 +104,7 @@ _UNIONS = (typing.Union, types.UnionType)
 # JSON types as the document states them (numbers: `Number`, `Integer` above);
 # dates and times travel as strings.
 _KINDS: dict[type, str] = {
-    bool: "true or false",
+    bool: "true or false", int: "an integer",
     dt.date: "a date string", dt.datetime: "a date-time string", dt.time: "a time string",
 }  # fmt: skip
 
@@ -124,7 +128,21 @@ def _scalar_fields(model: type[BaseModel]) -> dict[str, type]:
 def _json_type_ok(kind: type, value: Any) -> bool:
     if kind is bool:
         return isinstance(value, bool)
+    if kind is int:
+        return True  # `Integer` is strict; integral floats were made ints before
     return isinstance(value, str | kind)
+
+
+def _integral_ints(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    fix = {
+        name: int(value)
+        for name, kind in _scalar_fields(model).items()
+        if kind is int
+        and isinstance(value := data.get(name), float)
+        and math.isfinite(value)
+        and value.is_integer()
+    }
+    return {**data, **fix} if fix else data
 
 
 def _wrong_json_types(model: type[BaseModel], data: dict[str, Any]) -> str | None:
@@ -163,6 +181,7 @@ class Strict(BaseModel):
             wrong = _wrong_json_types(cls, data)
             if wrong:
                 raise ValueError(wrong)
+            data = _integral_ints(cls, data)
         return data
 
 
