@@ -482,7 +482,7 @@ def test_a_database_outage_is_503_and_heals(private_cluster: EmbeddedCluster) ->
     url = sync_url(private_cluster.url)
     command.upgrade(alembic_config(url), "head")
     srv = ServerProcess(url)
-    srv.start()
+    srv.start(wait_for="/healthz")  # no ESCO in this cluster: up, never ready
     try:
         with httpx.Client(base_url=srv.base_url, timeout=10.0) as c:
             assert c.post("/v1/employers", json={"name": "Outage ApS"}).status_code == 201
