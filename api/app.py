@@ -11,7 +11,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from api import errors, ratelimit
+from api import contract, errors, ratelimit, readiness
+from api.cors import PublicCORS, parse_origins
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.routers import (
     consultants,
@@ -28,10 +29,8 @@ from api.routers import (
 )
 from api.timeouts import BodyTimeoutMiddleware
 from matcher import ranking, youth_vocab
-from matcher.autocomplete import Autocomplete
 from matcher.db import make_engine, make_sessionmaker, resolve_database_url
 from matcher.settings import Settings, get_settings
-from matcher.taxonomy import Taxonomy
 from ml.serving import load_active_ranker, models_dir
 from push.bus import Bus, PgBus, RedisBus
 from push.hub import PushHub
@@ -92,9 +91,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with app.state.sessionmaker() as session:
         # Our easy-Danish skill labels ship with the code: bring the database's
         # copy up to date before the taxonomy and autocomplete read it.
-        await youth_vocab.sync_async(session)
-        app.state.taxonomy = await Taxonomy.load(session)
-        app.state.autocomplete = await Autocomplete.load(session)
+        await youth_vocab.sync_async(session)  # commits
+    app.state.vocabulary_lock = asyncio.Lock()
+    await readiness.load_vocabulary(app.state)
+    # Read the migration scripts' head now, not in the first readiness probe.
+    await asyncio.to_thread(readiness.migrations_head)
     # The promoted learned ranker, or the hand-set one if none loads (logged why).
     ranking.set_active(load_active_ranker(models_dir(settings.home)))
     # Hundreds of thousands of long-lived taxonomy and index objects would be
@@ -117,6 +118,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sweeper = asyncio.create_task(_expire_positions(app.state.hub, settings.position_ttl_s / 6))
     positions = asyncio.create_task(app.state.hub.write_positions())
     presence = asyncio.create_task(app.state.hub.keep_presence())
+    # A `jotr esco load` into this database is picked up without a restart.
+    vocabulary = asyncio.create_task(readiness.watch_vocabulary(app.state, settings.esco_check_s))
     log.info("started", extra={"skills": app.state.taxonomy.n_slots, "bus": settings.push_bus})
     try:
         yield
@@ -126,6 +129,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         presence.cancel()
         consumer.cancel()
         catch_up.cancel()
+        vocabulary.cancel()
         await app.state.hub.flush_positions()
         await app.state.bus.close()
         await engine.dispose()
@@ -140,14 +144,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=contract.operation_id,
     )
     app.state.settings = settings
     errors.install(app)
     if settings.test_faults:
         errors.install_test_faults(app)
     ratelimit.install(app, settings)
+    contract.install(app)
     # Inside the observability middleware, so its 408s are counted and logged.
     app.add_middleware(BodyTimeoutMiddleware, timeout_s=settings.body_timeout_s)
+    origins = parse_origins(settings.cors_origins)
+    if origins:  # inside the observability middleware, so preflights are counted too
+        app.add_middleware(PublicCORS, origins=origins)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
     for module in (
         health,

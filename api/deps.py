@@ -46,7 +46,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
-_bearer = HTTPBearer(auto_error=False, description="API key or token: `Bearer <secret>`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="API key or token: `Bearer <secret>`",
+)
 
 
 def get_taxonomy(request: Request) -> Taxonomy:

@@ -7,11 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 
-class JSON(Response):
+# A JSONResponse subclass so that FastAPI documents a route's response_model for it.
+class JSON(JSONResponse):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+class GeoJSON(JSON):
+    """RFC 7946's media type, so map libraries and clients know what they got."""
+
+    media_type = "application/geo+json"

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     # Sent with a 503 while the database is out of reach: when to try again (seconds).
     retry_after_s: int = 5
 
+    # Origins (comma-separated, `*` for any) whose web pages may call the public
+    # read endpoints (nearby search, a vacancy, autocompletes); empty: none.
+    cors_origins: str = ""
+    # How often each worker checks whether ESCO was (re)loaded into the database
+    # (`jotr esco load` on a running server), seconds; /readyz checks too.
+    esco_check_s: float = 30.0
+
     # Realtime push (docs/push-protocol.md).
     push_bus: Literal["postgres", "redis"] = "postgres"
     # The bus heals itself (push/bus.py, docs/operations.md): channel names start

@@ -190,7 +190,9 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
 
-    def start(self, timeout: float = 90.0) -> None:
+    def start(self, timeout: float = 90.0, wait_for: str = "/readyz") -> None:
+        """Start and wait until `wait_for` answers 200 (`/healthz` for a server
+        that is expected not to be ready yet)."""
         # 90 s: two workers loading ESCO on a busy 2-core machine took 39 s.
         if self._cli:
             args = [sys.executable, "-c", "from api.cli import app; app()", "serve"]
@@ -209,7 +211,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}")
             try:
-                if httpx.get(f"{self.base_url}/readyz", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.base_url}{wait_for}", timeout=1.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -212,7 +212,7 @@ def _non_numbers() -> list[tuple[str, str]]:
         ("hours true", '"hours_per_week": true'),
         ("hours Infinity", '"hours_per_week": Infinity'),
         ("min_age true", '"min_age": true'),
-        ("min_age 15.0", '"min_age": 15.0'),
+        ("min_age 15.5", '"min_age": 15.5'),
         ("openings false", '"openings": false'),
         ("openings as text", '"openings": "2"'),
         ("profile true", '"work_profile": {"teamwork": true}'),
@@ -482,7 +482,7 @@ def test_a_database_outage_is_503_and_heals(private_cluster: EmbeddedCluster) ->
     url = sync_url(private_cluster.url)
     command.upgrade(alembic_config(url), "head")
     srv = ServerProcess(url)
-    srv.start()
+    srv.start(wait_for="/healthz")  # no ESCO in this cluster: up, never ready
     try:
         with httpx.Client(base_url=srv.base_url, timeout=10.0) as c:
             assert c.post("/v1/employers", json={"name": "Outage ApS"}).status_code == 201

@@ -360,7 +360,7 @@ async def test_a_close_during_a_database_outage_erases_the_position_afterwards(
     log = tmp_path / "server.log"
     # A long TTL: only the queued erasure can take the position away here.
     server = ServerProcess(url, env={"JOTR_POSITION_TTL_S": "600"}, stderr=log)
-    server.start()
+    server.start(wait_for="/healthz")  # no ESCO in this cluster: up, never ready
     try:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=20.0) as api:
             lat, lon = push_spot()

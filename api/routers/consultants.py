@@ -12,6 +12,7 @@ import uuid
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
+from api.contract import errors
 from api.deps import CurrentConsultant, SessionDep, TaxonomyDep
 from api.routers.jobseekers import Limit, MinScore, Radius, match_list, seeker_out
 from api.schemas.common import Lat, LatQuery, Lon, LonQuery, Strict
@@ -130,7 +131,12 @@ async def seeker_matches(
     )
 
 
-@router.post("/v1/reviews", status_code=status.HTTP_201_CREATED, response_model=ReviewOut)
+@router.post(
+    "/v1/reviews",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReviewOut,
+    responses=errors(404),
+)
 async def review_match(
     body: ReviewCreate, consultant: CurrentConsultant, session: SessionDep, taxonomy: TaxonomyDep
 ) -> ReviewOut:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
+from api.contract import errors
 from api.deps import CurrentConsultant, CurrentSeeker, SessionDep, TaxonomyDep
 from api.schemas.common import OptionalLatQuery, OptionalLonQuery
 from api.schemas.feedback import (
@@ -47,6 +48,7 @@ def event_out(e: feedback.Event) -> EventOut:
     response_model=EventOut,
     tags=["jobseekers"],
     summary="Tell us what you did with a vacancy",
+    responses=errors(404),
 )
 async def give_feedback(
     body: FeedbackCreate, seeker: CurrentSeeker, session: SessionDep, taxonomy: TaxonomyDep
@@ -128,6 +130,7 @@ async def report_outcome(
     response_model=GuidanceOut,
     tags=["jobseekers"],
     summary="Skills that would open the most jobs near me",
+    responses=errors(409),
 )
 async def my_guidance(
     request: Request,

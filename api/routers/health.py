@@ -6,13 +6,20 @@ import os
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
-from sqlalchemy import text
+from pydantic import BaseModel, Field
 
+from api import readiness
 from api.errors import error_response
 from api.responses import JSON
-from push.bus import readiness_problem
 
 router = APIRouter(tags=["operations"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="`ready`")
+    checks: dict[str, str] = Field(description="What each check found, by name")
+    schema_revision: str = Field(description="The database's migration revision")
+    esco_skills_loaded: bool
 
 
 @router.get("/healthz", summary="Liveness: the process is up")
@@ -20,28 +27,30 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: database reachable, schema migrated, ESCO loaded")
+@router.get(
+    "/readyz",
+    summary="Readiness: database with PostGIS, schema at the migrations' head, ESCO loaded",
+    response_model=Readiness,
+)
 async def readyz(request: Request) -> Response:
-    try:
-        async with request.app.state.sessionmaker() as session:
-            await session.execute(text("SELECT postgis_version()"))
-            version = await session.scalar(text("SELECT version_num FROM alembic_version"))
-    except Exception as exc:  # any failure means "not ready", with the reason
-        return error_response(503, "not_ready", f"database not ready: {type(exc).__name__}")
-    if (problem := bus_problem(request)) is not None:
-        return error_response(503, "not_ready", problem)
-    skills = request.app.state.taxonomy.n_slots
-    body = {"status": "ready", "schema": version, "esco_skills_loaded": skills > 1}
-    return JSON(body)
-
-
-def bus_problem(request: Request) -> str | None:
-    """The push bus of the worker answering: not ready once its listener has
-    been down for longer than the grace period (a reconnect is tolerated;
-    catch-up covers it). The reason says which bus and why (docs/operations.md)."""
-    bus = request.app.state.bus
-    grace = request.app.state.settings.push_bus_grace_s
-    return readiness_problem(bus.status(), grace)
+    state = request.app.state
+    checks = await readiness.run_checks(state)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        return error_response(
+            503,
+            "not_ready",
+            "; ".join(f"{c.name}: {c.detail}" for c in failed),
+            [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+            headers={"Retry-After": "5"},
+        )
+    body = Readiness(
+        status="ready",
+        checks={c.name: c.detail for c in checks},
+        schema_revision=next(c.detail for c in checks if c.name == "schema"),
+        esco_skills_loaded=True,
+    )
+    return JSON(body.model_dump())
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

@@ -11,7 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from api.contract import errors
 from api.deps import TaxonomyDep
+from api.schemas.common import has_text
 from api.schemas.taxonomy import (
     LangQuery,
     LimitQuery,
@@ -32,7 +34,7 @@ def _index(request: Request) -> Autocomplete:
 
 
 def _suggest(index: LabelIndex, q: str, lang: str, limit: int) -> Suggestions:
-    if not q.strip():
+    if not has_text(q):
         raise Invalid("q: type at least one letter")
     items = [Suggestion(**asdict(s)) for s in index.search(q, lang, limit)]
     return Suggestions(query=q, lang=lang, items=items)  # type: ignore[arg-type]
@@ -58,6 +60,7 @@ async def suggest_occupations(
     "/occupations/skills",
     response_model=OccupationSkillsOut,
     summary="The skills of an occupation (ESCO profile), to suggest once it is chosen",
+    responses=errors(404),
 )
 async def occupation_skills(
     request: Request,

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from api.contract import errors
 from api.deps import LangDep, MaybeEmployer, SessionDep, TaxonomyDep, VacancyWriter
 from api.presenters import vacancy_owner, vacancy_public
-from api.responses import JSON
+from api.responses import JSON, GeoJSON
 from api.schemas.common import LatQuery, LonQuery
+from api.schemas.geojson import VacancyFeatureCollection
 from api.schemas.vacancies import VacancyCreate, VacancyOwner, VacancyPublic, VacancyUpdate
 from matcher import geo, idempotency
 from matcher import vacancies as service
@@ -41,6 +43,19 @@ def _columns(body: VacancyCreate | VacancyUpdate, taxonomy: Any) -> dict[str, An
     return service.to_columns(taxonomy, fields)
 
 
+LOCATION = {
+    "Location": {
+        "description": "The new vacancy's URL path, `/v1/vacancies/{id}`",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _location(vacancy_id: uuid.UUID | str) -> str:
+    return f"/v1/vacancies/{vacancy_id}"
+
+
 def check_radius(request: Request, radius_m: float) -> None:
     limit = request.app.state.settings.max_radius_m
     if radius_m > limit:
@@ -52,6 +67,7 @@ def check_radius(request: Request, radius_m: float) -> None:
     status_code=status.HTTP_201_CREATED,
     response_model=VacancyOwner,
     summary="Post a vacancy",
+    responses={201: {"headers": LOCATION}},
 )
 async def create_vacancy(
     body: VacancyCreate,
@@ -66,19 +82,22 @@ async def create_vacancy(
         body_hash = idempotency.request_hash(body.model_dump_json().encode())
         previous = await idempotency.claim(session, employer.id, idempotency_key, body_hash)
         if previous is not None:
-            return JSON(previous.response, status_code=previous.status_code)
+            # The first answer again, Location included (only its body is stored).
+            vacancy_id = previous.response.get("id")
+            headers = {"Location": _location(str(vacancy_id))} if vacancy_id else None
+            return JSON(previous.response, status_code=previous.status_code, headers=headers)
     vacancy = await service.create(session, employer.id, _columns(body, taxonomy))
     out = vacancy_owner(vacancy, employer.name, taxonomy, lang).model_dump(mode="json")
     if idempotency_key:
         await idempotency.record(session, employer.id, idempotency_key, 201, out)
-    return JSON(out, status_code=201, headers={"Location": f"/v1/vacancies/{vacancy.id}"})
+    return JSON(out, status_code=201, headers={"Location": _location(vacancy.id)})
 
 
 @router.get(
     "",
     summary="Open vacancies near a point, nearest first (GeoJSON)",
-    response_class=JSON,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    response_class=GeoJSON,
+    response_model=VacancyFeatureCollection,
 )
 async def search_nearby(
     request: Request,
@@ -89,7 +108,7 @@ async def search_nearby(
         float, Query(gt=0, allow_inf_nan=False, description="Search radius in metres")
     ] = 5000.0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> JSON:
+) -> GeoJSON:
     check_radius(request, radius_m)
     rows = await geo.nearby_open_vacancies(session, lat, lon, radius_m, limit)
     features = [
@@ -115,10 +134,7 @@ async def search_nearby(
         }
         for r in rows
     ]
-    return JSON(
-        {"type": "FeatureCollection", "features": features},
-        media_type="application/geo+json",
-    )
+    return GeoJSON({"type": "FeatureCollection", "features": features})
 
 
 @router.get(
@@ -142,7 +158,12 @@ async def get_vacancy(
     return vacancy_public(vacancy, names[vacancy.employer_id], taxonomy, lang)
 
 
-@router.patch("/{vacancy_id}", response_model=VacancyOwner, summary="Change your vacancy")
+@router.patch(
+    "/{vacancy_id}",
+    response_model=VacancyOwner,
+    summary="Change your vacancy",
+    responses=errors(409),
+)
 async def update_vacancy(
     vacancy_id: uuid.UUID,
     body: VacancyUpdate,

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import Integer, Strict
+from api.schemas.common import NOT_BLANK, Integer, Strict, has_text
 
 MAX_TEXT = 20_000
 
 
 class ExtractRequest(Strict):
+    # What `_something_to_read` enforces, said in the schema (after trimming).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["title"], "properties": {"title": {"pattern": NOT_BLANK}}},
+                {"required": ["text"], "properties": {"text": {"pattern": NOT_BLANK}}},
+            ]
+        }
+    )
+
     title: str = Field(default="", max_length=300, examples=["Barista"])
     text: str = Field(
         default="",
@@ -25,7 +35,7 @@ class ExtractRequest(Strict):
 
     @model_validator(mode="after")
     def _something_to_read(self) -> ExtractRequest:
-        if not self.title and not self.text:
+        if not (has_text(self.title) or has_text(self.text)):
             raise ValueError("title and text are both empty: send at least one of them")
         return self
 

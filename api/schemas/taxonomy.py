@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import Query
 from pydantic import BaseModel, Field
 
+from api.schemas.common import NOT_BLANK
 from matcher.autocomplete import MAX_QUERY_CHARS
 
 Lang = Literal["da", "en"]
@@ -16,6 +17,7 @@ QQuery = Annotated[
     Query(
         min_length=1,
         max_length=MAX_QUERY_CHARS,
+        pattern=NOT_BLANK,  # at least one character that is not a space
         description="What has been typed so far: a few letters, typos and inflections welcome.",
         examples=["baarista"],
     ),

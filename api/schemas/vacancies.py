@@ -5,9 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from api.schemas.common import (
     Integer,
@@ -34,20 +41,55 @@ class RequiredSkill(Strict):
     weight: Number = Field(default=1.0, gt=0, le=5, description="Relative importance, 1 = normal")
 
 
+def _local(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("shift times are local time in Denmark, without an offset")
+    return value
+
+
+# Local wall-clock time. Not JSON Schema's `format: time`, which demands an offset.
+LocalTime = Annotated[
+    dt.time,
+    AfterValidator(_local),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$",
+            "examples": ["06:00"],
+        }
+    ),
+]
+
+
 class Shift(Strict):
     """Working hours of the day as Danish wall-clock time (Europe/Copenhagen), without
     an offset: a shift starts at 08:00 in summer and in winter alike, which no fixed
     offset can say. `end` before `start` means overnight."""
 
-    start: dt.time
-    end: dt.time
+    start: LocalTime
+    end: LocalTime
 
-    @field_validator("start", "end")
-    @classmethod
-    def _local(cls, v: dt.time) -> dt.time:
-        if v.tzinfo is not None:
-            raise ValueError("shift times are local time in Denmark, without an offset")
-        return v
+
+_SPAN = {
+    "type": "array",
+    "minItems": 2,
+    "maxItems": 2,
+    "items": {"type": "string", "pattern": _HHMM.pattern},
+    "description": '["HH:MM", "HH:MM"], the first before the second',
+}
+# {"mon": [["06:00", "14:00"]], ...}: days by their three-letter names, at most
+# four spans a day.
+OpeningHours = Annotated[
+    dict[str, list[list[str]]],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "properties": {d: {"type": "array", "maxItems": 4, "items": _SPAN} for d in DAYS},
+            "additionalProperties": False,
+            "examples": [{"sat": [["06:00", "14:00"]]}],
+        }
+    ),
+]
 
 
 def _check_opening_hours(
@@ -124,7 +166,7 @@ class VacancyFields(Strict):
     )
     min_age: Integer | None = Field(default=None, ge=13, le=99)
     walk_in: bool | None = Field(default=None, description="Walk-ins welcome (stik hovedet ind)")
-    opening_hours: dict[str, list[list[str]]] | None = None
+    opening_hours: OpeningHours | None = None
     start_date: dt.date | None = None
     expires_at: dt.datetime | None = None
     openings: Integer | None = Field(default=None, ge=1, le=1000)
@@ -215,7 +257,7 @@ class VacancyPublic(BaseModel):
     shift: Shift | None
     min_age: int
     walk_in: bool
-    opening_hours: dict[str, list[list[str]]] | None
+    opening_hours: OpeningHours | None
     start_date: dt.date | None
     expires_at: dt.datetime | None
     apply: dict[str, object] | None = Field(

@@ -1,0 +1,51 @@
+"""The public nearby search's GeoJSON (RFC 7946): a FeatureCollection of Points.
+
+Documentation models: the route builds the body by hand (orjson, no Pydantic on
+the hot path); tests check that what it sends validates against these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from matcher.models import JobType
+
+
+class PointGeometry(BaseModel):
+    type: Literal["Point"]
+    coordinates: list[float] = Field(
+        min_length=2, max_length=2, description="[lon, lat], WGS84 degrees (RFC 7946 order)"
+    )
+
+
+class VacancyProperties(BaseModel):
+    title: str
+    employer_name: str
+    occupation: str | None = Field(description="The ESCO occupation's label, if any")
+    job_type: JobType
+    hours_per_week: float
+    walk_in: bool
+    opening_hours: dict[str, list[list[str]]] | None
+    min_age: int
+    start_date: dt.date | None
+    expires_at: dt.datetime | None
+    address: str | None
+    location_precision: str = Field(description="given, address, street or postcode")
+    distance_m: float = Field(ge=0, description="Metres from the searched point")
+
+
+class VacancyFeature(BaseModel):
+    type: Literal["Feature"]
+    id: uuid.UUID = Field(description="The vacancy's id (GET /v1/vacancies/{id})")
+    geometry: PointGeometry
+    properties: VacancyProperties
+
+
+class VacancyFeatureCollection(BaseModel):
+    """Open vacancies, nearest first."""
+
+    type: Literal["FeatureCollection"]
+    features: list[VacancyFeature]
