@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import metrics, profile, ranking
-from matcher.eligibility import age_on, eligible_mask
+from matcher.eligibility import age_on, eligible_mask, in_school
 from matcher.geo import fetch_candidates, fetch_candidates_by_id
 from matcher.scoring import PARTS, WEIGHTS, CandidateBatch, Scores, SeekerContext, score_batch
 
@@ -48,6 +48,8 @@ class SeekerLike(Protocol):
     hours_min: float | None
     hours_max: float | None
     walk_in_interest: bool
+    finished_compulsory_school: bool | None
+    subsidy_eligibility: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +92,9 @@ def seeker_context(
 ) -> SeekerContext:
     today = today or today_in_denmark()
     # Stored values are read defensively: see usable_radius.
+    age = age_on(seeker.birth_date, today)
     return SeekerContext(
-        age=age_on(seeker.birth_date, today),
+        age=age,
         credit=taxonomy.credit_vector(s for s in seeker.skill_ids or () if s is not None),
         certificates=frozenset(c for c in seeker.certificates or () if c is not None),
         work_profile=_usable_profile(seeker.work_profile),
@@ -103,6 +106,8 @@ def seeker_context(
         today=today,
         # Jobseeker rows have a language; other seeker-likes (benchmarks) read English.
         lang=getattr(seeker, "language", None) or "en",
+        in_school=in_school(age, seeker.finished_compulsory_school),
+        subsidy_types=frozenset(seeker.subsidy_eligibility),
     )
 
 
@@ -125,7 +130,7 @@ class Scored:
 
 
 def score(ctx: SeekerContext, batch: CandidateBatch) -> Scored:
-    return Scored(ctx, batch, score_batch(ctx, batch), eligible_mask(batch.eligibility, ctx.age))
+    return Scored(ctx, batch, score_batch(ctx, batch), eligible_mask(batch.eligibility, ctx))
 
 
 def rank(scored: Scored, limit: int, min_score: float = 0.0) -> np.ndarray:
