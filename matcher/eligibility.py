@@ -9,7 +9,10 @@ consultant can be told which rules keep a vacancy from a person.
 How a vacancy's times are judged (docs/matching.md):
 - Its week is `day_start`/`day_end`, minutes after midnight per weekday
   (Mon..Sun), NaN on a day off; a span past midnight ends after 1440. A
-  vacancy with neither a schedule nor a shift is `timed == False`: it is
+  schedule says which days; a shift only says the hours of any working day,
+  so it is laid on every day for the time-of-day rules, while the weekly
+  hours come from `hours_per_week` and days off are judged from a schedule
+  only (`days_known`). A vacancy with neither is `timed == False`: it is
   judged by its weekly hours alone, except where a rule cannot be judged
   without times (alone in the evening, alcohol), which then excludes it.
 - A vacancy has no calendar, so a seeker still in school is judged by the
@@ -95,6 +98,7 @@ class EligibilityColumns:
     day_start: np.ndarray  # float32[n, 7] minutes after midnight, NaN: not working that day
     day_end: np.ndarray  # float32[n, 7], > day_start (past 1440 when the span runs overnight)
     timed: np.ndarray  # bool: the vacancy states its working times
+    days_known: np.ndarray  # bool: ... and on which weekdays (a schedule, not just a shift)
     kind: np.ndarray  # int8: index into youth_rules.WORKPLACE_KINDS
     alcohol: np.ndarray  # bool: alcohol is served where the work is done
     alone: np.ndarray  # bool: may work alone
@@ -147,6 +151,7 @@ def build_columns(
     hours_per_week: list[float],
     weeks: list[tuple[list[float], list[float]]],
     timed: list[bool],
+    days_known: list[bool],
     kinds: list[str | None],
     alcohol: list[bool],
     alone: list[bool],
@@ -164,6 +169,7 @@ def build_columns(
         day_start=np.asarray([w[0] for w in weeks], dtype=np.float32).reshape(n, 7),
         day_end=np.asarray([w[1] for w in weeks], dtype=np.float32).reshape(n, 7),
         timed=np.asarray(timed, dtype=bool),
+        days_known=np.asarray(days_known, dtype=bool),
         kind=np.asarray([KIND_CODE.get(k or "other", other) for k in kinds], dtype=np.int8),
         alcohol=np.asarray(alcohol, dtype=bool),
         alone=np.asarray(alone, dtype=bool),
@@ -208,6 +214,7 @@ def columns_of(vacancies: Sequence[VacancyLike]) -> EligibilityColumns:
             week_of(v.schedule, minutes(v.shift_start), minutes(v.shift_end)) for v in vacancies
         ],
         timed=[bool(v.schedule) or v.shift_start is not None for v in vacancies],
+        days_known=[bool(v.schedule) for v in vacancies],
         kinds=[v.workplace_kind for v in vacancies],
         alcohol=[v.alcohol_served for v in vacancies],
         alone=[v.may_work_alone for v in vacancies],
@@ -276,7 +283,7 @@ def rule_mask(rule: Rule, cols: EligibilityColumns, week: _Week | None = None) -
                 bad = timed & (w.length[:, on] > p["hours"] * 60).any(axis=1)
             case "max_hours_week":
                 bad = (cols.hours_per_week > p["hours"]) | (
-                    timed & (w.length.sum(axis=1) > p["hours"] * 60)
+                    cols.days_known & (w.length.sum(axis=1) > p["hours"] * 60)
                 )
             case "window":
                 outside = (w.start < p["from"]) | (w.end > p["until"])
@@ -288,9 +295,9 @@ def rule_mask(rule: Rule, cols: EligibilityColumns, week: _Week | None = None) -
             case "days_off":
                 off = ~w.works
                 if p["consecutive"]:
-                    bad = timed & ~(off & np.roll(off, -1, axis=1)).any(axis=1)
+                    bad = cols.days_known & ~(off & np.roll(off, -1, axis=1)).any(axis=1)
                 else:
-                    bad = timed & (off.sum(axis=1) < p["days"])
+                    bad = cols.days_known & (off.sum(axis=1) < p["days"])
             case "not_alone":
                 evening = np.where(_WEEKEND_COLS, p["weekend_from"], p["weekday_from"])
                 late = (w.end > evening) | (w.start < p["until"])

@@ -447,6 +447,7 @@ def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
             timed=[
                 sc is not None or a is not None for sc, a in zip(schedules, s_start, strict=True)
             ],
+            days_known=[sc is not None for sc in schedules],
             kinds=list(kinds),
             alcohol=list(alcohol),
             alone=list(alone),

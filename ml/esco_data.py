@@ -157,6 +157,7 @@ def batch_of(vacancies: Sequence[SyntheticVacancy]) -> CandidateBatch:
             hours_per_week=hours.tolist(),
             weeks=[week_of(None, None, None)] * n,
             timed=[False] * n,
+            days_known=[False] * n,
             kinds=["other"] * n,
             alcohol=[False] * n,
             alone=[False] * n,
