@@ -7,8 +7,8 @@ database never sees demo vacancies (other tests search near their own spots).
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np

@@ -213,9 +213,9 @@ def oracle(v: SimpleNamespace, age: int, school: bool, day: dt.date, subsidy: se
             total = sum(e - s for s, e in spans.values()) if v.schedule else 0
             if v.hours_per_week > p["hours"] or total > p["hours"] * 60:
                 return False
-        if r.check == "window":
-            if any(s < p["from"] or e > p["until"] for s, e in spans.values()):
-                return False
+        outside = any(s < p.get("from", 0) or e > p.get("until", 9999) for s, e in spans.values())
+        if r.check == "window" and outside:
+            return False
         if r.check == "min_rest":
             for d, (_, e) in spans.items():
                 nxt = spans.get((d + 1) % 7)
