@@ -253,6 +253,25 @@ def _exclusions(cols: EligibilityColumns, seeker: SeekerRules) -> list[tuple[str
     return out
 
 
+_OTHER_RULES = {
+    MIN_AGE_RULE: ("Younger than the vacancy's own minimum age", "the employer's min_age"),
+    CERTIFICATES_RULE: ("A required certificate is missing", "the vacancy's certificates"),
+    SUBSIDY_RULE: (
+        "A subsidised job type the person is not marked eligible for",
+        "a jobcenter decision, recorded by the consultant",
+    ),
+}
+
+
+def describe_rule(rule_id: str) -> dict[str, str]:
+    """Id, title and source of a hard rule, for the consultant's "why not"."""
+    if rule_id in _OTHER_RULES:
+        title, source = _OTHER_RULES[rule_id]
+        return {"id": rule_id, "title": title, "source": source}
+    rule = youth_rules.by_id(rule_id)
+    return {"id": rule.id, "title": rule.title, "source": rule.source}
+
+
 class _Week:
     """Derived per-row views of the week, computed once per batch and seeker."""
 

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import metrics, profile, ranking
-from matcher.eligibility import age_on, eligible_mask, in_school
+from matcher.eligibility import age_on, eligible_mask, exclusions, in_school
 from matcher.geo import fetch_candidates, fetch_candidates_by_id
 from matcher.scoring import PARTS, WEIGHTS, CandidateBatch, Scores, SeekerContext, score_batch
 
@@ -247,3 +247,19 @@ async def score_vacancies(
         batch.ids[r]: (scored.match(taxonomy, r), bool(scored.eligible[r]))  # type: ignore[misc]
         for r in range(len(batch))
     }
+
+
+async def why_not(
+    session: AsyncSession,
+    taxonomy: SkillLookup,
+    seeker: SeekerLike,
+    vacancy_id: uuid.UUID,
+    today: dt.date | None = None,
+) -> list[str] | None:
+    """The ids of the hard rules that keep this vacancy from this seeker ([] if
+    none do); None if the vacancy does not exist."""
+    ctx = seeker_context(seeker, taxonomy, 0.0, today)
+    batch = await fetch_candidates_by_id(session, [vacancy_id], 0.0, 0.0, sorted(ctx.certificates))
+    if len(batch) == 0:
+        return None
+    return [rid for rid, mask in exclusions(batch.eligibility, ctx).items() if mask[0]]

@@ -17,7 +17,7 @@ from api.routers.jobseekers import Limit, MinScore, Radius, match_list, seeker_o
 from api.schemas.common import Lat, LatQuery, Lon, LonQuery, Strict
 from api.schemas.jobseekers import MatchList, SeekerOut
 from matcher import caseload, feedback, matching
-from matcher.eligibility import age_on
+from matcher.eligibility import age_on, describe_rule
 from matcher.errors import NotFound
 from matcher.models import Verdict
 
@@ -107,6 +107,47 @@ async def seeker_matches(
     )
     return await match_list(
         request, session, taxonomy, seeker, lat, lon, radius_m, limit, min_score
+    )
+
+
+class ExcludingRule(BaseModel):
+    id: str
+    title: str
+    source: str
+
+
+class WhyNot(BaseModel):
+    jobseeker_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    eligible: bool = Field(description="Whether the hard rules let this person take it")
+    excluded_by: list[ExcludingRule]
+
+
+@router.get(
+    "/v1/jobseekers/{jobseeker_id}/why-not/{vacancy_id}",
+    response_model=WhyNot,
+    summary="Which hard rules keep this vacancy from this person (consultants)",
+)
+async def why_not(
+    jobseeker_id: uuid.UUID,
+    vacancy_id: uuid.UUID,
+    consultant: CurrentConsultant,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+) -> WhyNot:
+    seeker = await caseload.seeker_on_caseload(session, consultant.id, jobseeker_id)
+    rule_ids = await matching.why_not(session, taxonomy, seeker, vacancy_id)
+    if rule_ids is None:
+        raise NotFound("vacancy not found")
+    await caseload.audit(
+        session, "consultant", consultant.id, "jobseeker.why_not", seeker.id,
+        {"vacancy_id": str(vacancy_id)},
+    )  # fmt: skip
+    return WhyNot(
+        jobseeker_id=seeker.id,
+        vacancy_id=vacancy_id,
+        eligible=not rule_ids,
+        excluded_by=[ExcludingRule(**describe_rule(r)) for r in rule_ids],
     )
 
 

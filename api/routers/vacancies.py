@@ -14,7 +14,9 @@ from api.schemas.common import LatQuery, LonQuery
 from api.schemas.vacancies import VacancyCreate, VacancyOwner, VacancyPublic, VacancyUpdate
 from matcher import geo, idempotency
 from matcher import vacancies as service
+from matcher.eligibility import implied_min_age
 from matcher.errors import Invalid, NotFound
+from matcher.matching import today_in_denmark
 from matcher.models import VacancyStatus
 from push import delivery
 
@@ -39,6 +41,13 @@ def _columns(body: VacancyCreate | VacancyUpdate, taxonomy: Any) -> dict[str, An
     if "apply" in fields:
         fields["apply"] = body.apply.stored() if body.apply is not None else None
     return service.to_columns(taxonomy, fields)
+
+
+async def age_limits(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The age limit each vacancy shows: its min_age or what the youth rules imply."""
+    batch = await geo.fetch_candidates_by_id(session, ids, 0.0, 0.0, [])
+    ages = implied_min_age(batch.eligibility, today_in_denmark())
+    return {batch.ids[i]: int(a) for i, a in enumerate(ages.tolist())}  # type: ignore[misc]
 
 
 def check_radius(request: Request, radius_m: float) -> None:
@@ -92,6 +101,7 @@ async def search_nearby(
 ) -> JSON:
     check_radius(request, radius_m)
     rows = await geo.nearby_open_vacancies(session, lat, lon, radius_m, limit)
+    limits = await age_limits(session, [r.id for r in rows])
     features = [
         {
             "type": "Feature",
@@ -106,6 +116,7 @@ async def search_nearby(
                 "walk_in": r.walk_in,
                 "opening_hours": r.opening_hours,
                 "min_age": r.min_age,
+                "age_limit": limits[r.id],
                 "start_date": r.start_date.isoformat() if r.start_date else None,
                 "expires_at": r.expires_at.isoformat() if r.expires_at else None,
                 "address": r.address,
