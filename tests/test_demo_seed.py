@@ -17,7 +17,7 @@ import pytest
 
 from matcher.demo_catalogue import AARHUS_POSTCODES, DEMO_OCCUPATIONS
 from matcher.demo_seed import DemoSeedError, seed_into
-from matcher.eligibility import Seeker, columns_of, eligible_mask
+from matcher.eligibility import SUBSIDISED_TYPES, Seeker, columns_of, eligible_mask
 from tests.conftest import _libpq
 
 NOW = dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC)
@@ -124,8 +124,10 @@ def test_every_vacancy_is_legal_at_its_own_minimum_age(conn: psycopg.Connection[
             for r in rows
             if r[0] == age
         ]  # fmt: skip
-        # The most favourable school status for the age: out of school from 15.
-        who = Seeker(age=age, in_school=age < 15, today=NOW.date())
+        # The most favourable school status for the age (out of school from 15), and
+        # marked for every subsidised type: the youth rules are what is checked here.
+        marks = frozenset(SUBSIDISED_TYPES)
+        who = Seeker(age=age, in_school=age < 15, today=NOW.date(), subsidy_types=marks)
         ok = eligible_mask(columns_of(jobs), who)
         assert ok.all(), f"a vacancy for {age}-year-olds breaks the rules"
 

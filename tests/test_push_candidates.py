@@ -78,7 +78,7 @@ def test_picks_at_a_new_position_equal_scoring_afresh_there(seed: int) -> None:
     batch, _, lats, lons = random_scene(400, seed)
     rng = np.random.default_rng(seed)
     credit = {int(k): 1.0 for k in rng.choice(N_SKILLS, size=20, replace=False)}
-    ctx = seeker(credit, radius_m=800.0, age=16)
+    ctx = seeker(credit, radius_m=800.0, age=16, in_school=False)
     anchor = AARHUS
     batch.distance_m = c.haversine_many(*anchor, lats, lons)
     scores = score_batch(ctx, batch)
