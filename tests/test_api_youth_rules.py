@@ -280,3 +280,80 @@ async def test_consultant_sees_why_not_and_the_read_is_audited(
             (s["id"],),
         ).fetchone()
     assert n is not None and n[0] == 1
+
+
+async def test_subsidised_types_reach_only_people_marked_eligible(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    lat, lon = next_spot()
+    emp = await new_employer(client)
+    jobs = {
+        jt: (await new_vacancy(client, emp["api_key"], lat, lon, job_type=jt, min_age=18))["id"]
+        for jt in ("igu", "fleksjob", "loentilskud", "virksomhedspraktik", "ordinary")
+    }
+    marked = await new_seeker(client)
+    unmarked = await new_seeker(client)
+    young = await new_seeker(client, birth_date=birth_date_for_age(16))
+    con = new_consultant(database_url, caseload=[marked["id"], young["id"]])
+
+    async def seen(s: dict[str, Any]) -> set[str]:
+        r = await client.get(
+            "/v1/jobseekers/me/matches", params={"lat": lat, "lon": lon}, headers=auth(s["token"])
+        )
+        assert r.status_code == 200, r.text
+        found = {m["vacancy"]["id"] for m in r.json()["matches"]}
+        return {jt for jt, vid in jobs.items() if vid in found}
+
+    assert await seen(marked) == {"ordinary"}
+    url = f"/v1/consultants/me/caseload/{marked['id']}/eligibility"
+    r = await client.put(
+        url, json={"job_types": ["igu", "loentilskud"]}, headers=auth(con["token"])
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["job_types"] == ["igu", "loentilskud"]
+    assert await seen(marked) == {"ordinary", "igu", "loentilskud"}
+    assert await seen(unmarked) == {"ordinary"}  # others never see them
+    caseload = (await client.get("/v1/consultants/me/caseload", headers=auth(con["token"]))).json()
+    assert {p["id"]: p["subsidy_eligibility"] for p in caseload["jobseekers"]}[marked["id"]] == [
+        "igu",
+        "loentilskud",
+    ]
+    # A 16-year-old marked for IGU still does not see these adult jobs (min_age 18).
+    young_url = f"/v1/consultants/me/caseload/{young['id']}/eligibility"
+    await client.put(young_url, json={"job_types": ["igu"]}, headers=auth(con["token"]))
+    assert await seen(young) == set()
+    # Bad input, someone else's person, a seeker's token: refused, nothing written.
+    bad = await client.put(url, json={"job_types": ["ordinary"]}, headers=auth(con["token"]))
+    assert bad.status_code == 422
+    other = f"/v1/consultants/me/caseload/{unmarked['id']}/eligibility"
+    assert (
+        await client.put(other, json={"job_types": ["igu"]}, headers=auth(con["token"]))
+    ).status_code == 404
+    r = await client.put(url, json={"job_types": []}, headers=auth(marked["token"]))
+    assert r.status_code in (401, 403)
+    r = await client.put(url, json={"job_types": []}, headers=auth(con["token"]))
+    assert r.json()["job_types"] == [] and await seen(marked) == {"ordinary"}
+    import psycopg
+
+    from tests.conftest import _libpq
+
+    with psycopg.connect(_libpq(database_url)) as conn:
+        rows = conn.execute(
+            "SELECT detail FROM audit_log WHERE action = 'jobseeker.subsidy_eligibility'"
+            " AND subject_id = %s ORDER BY id",
+            (marked["id"],),
+        ).fetchall()
+    assert [r[0]["after"] for r in rows] == [["igu", "loentilskud"], []]
+
+
+def test_api_lists_agree_with_the_rules() -> None:
+    from typing import get_args
+
+    from api.routers.consultants import SubsidisedType
+    from api.schemas.vacancies import Hazard, WorkplaceKind
+    from matcher.eligibility import SUBSIDISED_TYPES
+    from matcher.youth_rules import HAZARDS, WORKPLACE_KINDS
+
+    assert get_args(WorkplaceKind) == WORKPLACE_KINDS
+    assert get_args(Hazard) == HAZARDS
+    assert get_args(SubsidisedType) == SUBSIDISED_TYPES

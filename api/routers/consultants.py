@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
@@ -30,6 +31,22 @@ class CaseloadItem(BaseModel):
     age: int
     skills: int
     has_work_profile: bool
+    subsidy_eligibility: list[str]
+
+
+SubsidisedType = Literal["fleksjob", "igu", "loentilskud", "virksomhedspraktik"]
+
+
+class SubsidyEligibility(Strict):
+    """The subsidised job types a jobcenter decision makes the person eligible for;
+    the list replaces the stored one ([] clears it)."""
+
+    job_types: list[SubsidisedType] = Field(max_length=4)
+
+
+class SubsidyEligibilityOut(BaseModel):
+    jobseeker_id: uuid.UUID
+    job_types: list[str]
 
 
 class Caseload(BaseModel):
@@ -70,6 +87,7 @@ async def my_caseload(consultant: CurrentConsultant, session: SessionDep) -> Cas
                 age=age_on(p.birth_date, today),
                 skills=len(p.skill_ids),
                 has_work_profile=p.work_profile is not None,
+                subsidy_eligibility=list(p.subsidy_eligibility),
             )
             for p in people
         ]
@@ -108,6 +126,27 @@ async def seeker_matches(
     return await match_list(
         request, session, taxonomy, seeker, lat, lon, radius_m, limit, min_score
     )
+
+
+@router.put(
+    "/v1/consultants/me/caseload/{jobseeker_id}/eligibility",
+    response_model=SubsidyEligibilityOut,
+    summary="Mark the subsidised job types a person on your caseload may be shown",
+)
+async def set_eligibility(
+    jobseeker_id: uuid.UUID,
+    body: SubsidyEligibility,
+    consultant: CurrentConsultant,
+    session: SessionDep,
+) -> SubsidyEligibilityOut:
+    seeker = await caseload.seeker_on_caseload(session, consultant.id, jobseeker_id)
+    before = list(seeker.subsidy_eligibility)
+    seeker = await caseload.set_subsidy_eligibility(session, seeker, list(body.job_types))
+    await caseload.audit(
+        session, "consultant", consultant.id, "jobseeker.subsidy_eligibility", seeker.id,
+        {"before": before, "after": list(seeker.subsidy_eligibility)},
+    )  # fmt: skip
+    return SubsidyEligibilityOut(jobseeker_id=seeker.id, job_types=list(seeker.subsidy_eligibility))
 
 
 class ExcludingRule(BaseModel):
