@@ -268,7 +268,7 @@ async def test_employer_posts_from_a_phone_and_a_connected_seeker_sees_it(
     await shop.fill("#f-work-from", "16:00")
     await shop.fill("#f-work-to", "20:00")
     await shop.check("#hz-heavy_lifting")
-    await shop.locator("#youth-box").scroll_into_view_if_needed()
+    await shop.evaluate("document.querySelector('#youth-box').scrollIntoView({block: 'start'})")
     await screenshot(shop, "employer-youth")
     await shop.evaluate("window.scrollTo(0, 0)")
     await screenshot(shop, "employer-form", full_page=True)
@@ -325,6 +325,14 @@ async def test_employer_posts_from_a_phone_and_a_connected_seeker_sees_it(
     assert phone_errors == [] and shop_errors == []
 
 
+def subsidy_marks(database_url: str, seeker_id: str) -> list[str]:
+    with psycopg.connect(_libpq(database_url)) as conn:
+        row = conn.execute(
+            "SELECT subsidy_eligibility FROM jobseekers WHERE id = %s", (seeker_id,)
+        ).fetchone()
+    return list(row[0]) if row else []
+
+
 async def test_consultant_reviews_a_match_and_the_verdict_is_stored(
     browser: Browser,
     server: ServerProcess,
@@ -371,6 +379,11 @@ async def test_consultant_reviews_a_match_and_the_verdict_is_stored(
     await row.get_by_label("Hvorfor?").fill("Tæt på hjemmet og passer til hendes ønsker")
     await row.get_by_role("button", name="Gem vurdering").click()
     await row.get_by_text("Gemt: God").wait_for()
+    # The jobcenter decided she may take an IGU job: one tick, stored and audited.
+    await page.locator("#subsidy").get_by_label("IGU").check()
+    await page.get_by_text("Gemt.").first.wait_for()
+    await wait_until(lambda: subsidy_marks(database_url, str(seeker["id"])) == ["igu"])
+    await close_toasts(page)
 
     with psycopg.connect(_libpq(database_url)) as conn:
         review = conn.execute(
@@ -391,6 +404,7 @@ async def test_consultant_reviews_a_match_and_the_verdict_is_stored(
     assert score is not None and score > 0.5
     # Every view of the person's data left its audit row.
     assert {"caseload.list", "jobseeker.read", "jobseeker.matches", "review.create"} <= actions
+    assert "jobseeker.subsidy_eligibility" in actions
     if await page.locator("#plot-verdicts").is_visible():
         # Where the server has the figures (outcomes), the verdict shows up in them.
         await page.locator("#plot-verdicts svg").wait_for()
