@@ -312,6 +312,7 @@ class Vacancy(Base):
         CheckConstraint("min_age BETWEEN 13 AND 99", name="min_age"),
         CheckConstraint("openings >= 1", name="openings"),
         CheckConstraint(f"workplace_kind IN ({_WORKPLACE_KINDS_SQL})", name="workplace_kind"),
+        CheckConstraint("hazardous = (cardinality(hazards) > 0)", name="hazards_flag"),
         CheckConstraint(
             "location_precision IN ('given', 'address', 'street', 'postcode')",
             name="location_precision",

@@ -59,6 +59,10 @@ def upgrade() -> None:
         op.f("ck_vacancies_workplace_kind"), "vacancies", f"workplace_kind IN ({KINDS})"
     )
     op.execute("UPDATE vacancies SET hazards = '{other}' WHERE hazardous")
+    # The old flag and the checklist can never disagree, whoever writes the row.
+    op.create_check_constraint(
+        op.f("ck_vacancies_hazards_flag"), "vacancies", "hazardous = (cardinality(hazards) > 0)"
+    )
     op.add_column(
         "jobseekers", sa.Column("finished_compulsory_school", sa.Boolean(), nullable=True)
     )
