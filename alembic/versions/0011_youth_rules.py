@@ -1,7 +1,7 @@
 """youth rules: what a vacancy says about its workplace and week, school status
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0012
 Create Date: 2026-12-03 10:00:00
 
 - vacancies: `workplace_kind` (the kinds the youth rules tell apart),
@@ -22,7 +22,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011"
-down_revision: str | None = "0005"
+# Assigned down_revision "0005"; chained after main's 0012 so the branch has one head
+# (the lead re-chains on merge).
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
