@@ -145,13 +145,39 @@ def _minutes(value: object) -> int:
     return int(h) * 60 + int(m)
 
 
+def _weeks(
+    schedules: Sequence[list[dict[str, Any]] | None],
+    shift_start_min: Sequence[float | None],
+    shift_end_min: Sequence[float | None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every row's week: a shift laid on all seven days in one array operation;
+    only the (few) rows with a schedule are read one by one (week_of)."""
+    n = len(schedules)
+    s = np.asarray([np.nan if x is None else x for x in shift_start_min], dtype=np.float32)
+    e = np.asarray([np.nan if x is None else x for x in shift_end_min], dtype=np.float32)
+    e = np.where(e <= s, e + DAY_MIN, e)
+    start = np.repeat(s.reshape(n, 1), 7, axis=1)
+    end = np.repeat(e.reshape(n, 1), 7, axis=1)
+    days_known = np.zeros(n, dtype=bool)
+    for i, sched in enumerate(schedules):
+        if sched:
+            start[i], end[i] = week_of(sched, None, None)
+            days_known[i] = True
+    timed = days_known | (~np.isnan(s) & ~np.isnan(e))
+    return start, end, timed, days_known
+
+
+def _hazard_bits(hazards: list[str]) -> int:
+    return sum(HAZARD_BIT.get(h, HAZARD_BIT["other"]) for h in set(hazards))
+
+
 def build_columns(
     *,
     min_age: list[int],
     hours_per_week: list[float],
-    weeks: list[tuple[list[float], list[float]]],
-    timed: list[bool],
-    days_known: list[bool],
+    schedules: Sequence[list[dict[str, Any]] | None],
+    shift_start_min: Sequence[float | None],
+    shift_end_min: Sequence[float | None],
     kinds: list[str | None],
     alcohol: list[bool],
     alone: list[bool],
@@ -161,20 +187,20 @@ def build_columns(
     certificates_ok: list[bool],
 ) -> EligibilityColumns:
     """Columns from per-row values (the candidate query, an ORM row, a test)."""
-    n = len(min_age)
     other = KIND_CODE["other"]
+    start, end, timed, days_known = _weeks(schedules, shift_start_min, shift_end_min)
     return EligibilityColumns(
         min_age=np.asarray(min_age, dtype=np.int16),
         hours_per_week=np.asarray(hours_per_week, dtype=np.float32),
-        day_start=np.asarray([w[0] for w in weeks], dtype=np.float32).reshape(n, 7),
-        day_end=np.asarray([w[1] for w in weeks], dtype=np.float32).reshape(n, 7),
-        timed=np.asarray(timed, dtype=bool),
-        days_known=np.asarray(days_known, dtype=bool),
+        day_start=start,
+        day_end=end,
+        timed=timed,
+        days_known=days_known,
         kind=np.asarray([KIND_CODE.get(k or "other", other) for k in kinds], dtype=np.int8),
         alcohol=np.asarray(alcohol, dtype=bool),
         alone=np.asarray(alone, dtype=bool),
         hazards=np.asarray(
-            [sum(HAZARD_BIT.get(h, HAZARD_BIT["other"]) for h in hs or ()) for hs in hazards],
+            [_hazard_bits(hs) if hs else 0 for hs in hazards],
             dtype=np.int32,
         ),
         light_work=np.asarray(light_work, dtype=bool),
@@ -210,11 +236,9 @@ def columns_of(vacancies: Sequence[VacancyLike]) -> EligibilityColumns:
     return build_columns(
         min_age=[v.min_age for v in vacancies],
         hours_per_week=[v.hours_per_week for v in vacancies],
-        weeks=[
-            week_of(v.schedule, minutes(v.shift_start), minutes(v.shift_end)) for v in vacancies
-        ],
-        timed=[bool(v.schedule) or v.shift_start is not None for v in vacancies],
-        days_known=[bool(v.schedule) for v in vacancies],
+        schedules=[v.schedule for v in vacancies],
+        shift_start_min=[minutes(v.shift_start) for v in vacancies],
+        shift_end_min=[minutes(v.shift_end) for v in vacancies],
         kinds=[v.workplace_kind for v in vacancies],
         alcohol=[v.alcohol_served for v in vacancies],
         alone=[v.may_work_alone for v in vacancies],

@@ -28,7 +28,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import metrics, profile
-from matcher.eligibility import build_columns, week_of
+from matcher.eligibility import build_columns
 from matcher.scoring import CandidateBatch
 
 log = logging.getLogger("jotr.geo")
@@ -440,14 +440,9 @@ def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
             min_age=list(min_age),
             hours_per_week=list(hours),
             # Most rows have no schedule: only those pay for decoding JSON.
-            weeks=[
-                week_of(orjson.loads(sc) if sc else None, a, b)
-                for sc, a, b in zip(schedules, s_start, s_end, strict=True)
-            ],
-            timed=[
-                sc is not None or a is not None for sc, a in zip(schedules, s_start, strict=True)
-            ],
-            days_known=[sc is not None for sc in schedules],
+            schedules=[orjson.loads(sc) if sc else None for sc in schedules],
+            shift_start_min=list(s_start),
+            shift_end_min=list(s_end),
             kinds=list(kinds),
             alcohol=list(alcohol),
             alone=list(alone),

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from matcher import profile
-from matcher.eligibility import build_columns, week_of
+from matcher.eligibility import build_columns
 from matcher.esco_import import bundled_esco_dir
 from matcher.esco_read import discover, read
 from matcher.scoring import CandidateBatch, SeekerContext
@@ -155,9 +155,9 @@ def batch_of(vacancies: Sequence[SyntheticVacancy]) -> CandidateBatch:
         eligibility=build_columns(
             min_age=[15] * n,
             hours_per_week=hours.tolist(),
-            weeks=[week_of(None, None, None)] * n,
-            timed=[False] * n,
-            days_known=[False] * n,
+            schedules=[None] * n,
+            shift_start_min=[None] * n,
+            shift_end_min=[None] * n,
             kinds=["other"] * n,
             alcohol=[False] * n,
             alone=[False] * n,

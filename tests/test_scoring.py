@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from matcher import profile
-from matcher.eligibility import build_columns, week_of
+from matcher.eligibility import build_columns
 from matcher.scoring import WEIGHTS, CandidateBatch, SeekerContext, score_batch
 
 N_SKILLS = 50
@@ -44,9 +44,9 @@ def make_batch(rows: list[dict[str, object]]) -> CandidateBatch:
         eligibility=build_columns(
             min_age=[15] * n,
             hours_per_week=[r.get("hours", 10.0) for r in rows],
-            weeks=[week_of(None, None, None)] * n,
-            timed=[False] * n,
-            days_known=[False] * n,
+            schedules=[None] * n,
+            shift_start_min=[None] * n,
+            shift_end_min=[None] * n,
             kinds=["other"] * n,
             alcohol=[False] * n,
             alone=[False] * n,
