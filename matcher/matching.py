@@ -107,7 +107,7 @@ def seeker_context(
         # Jobseeker rows have a language; other seeker-likes (benchmarks) read English.
         lang=getattr(seeker, "language", None) or "en",
         in_school=in_school(age, seeker.finished_compulsory_school),
-        subsidy_types=frozenset(seeker.subsidy_eligibility),
+        subsidy_types=frozenset(t for t in seeker.subsidy_eligibility or () if t is not None),
     )
 
 
