@@ -116,7 +116,8 @@ async def search_nearby(
                 "walk_in": r.walk_in,
                 "opening_hours": r.opening_hours,
                 "min_age": r.min_age,
-                "age_limit": limits[r.id],
+                # A row the hot path cannot read (geo.sound_rows) is shown as adults-only.
+                "age_limit": limits.get(r.id, max(r.min_age, 18)),
                 "start_date": r.start_date.isoformat() if r.start_date else None,
                 "expires_at": r.expires_at.isoformat() if r.expires_at else None,
                 "address": r.address,
