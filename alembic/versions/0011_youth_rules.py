@@ -1,7 +1,7 @@
 """youth rules: what a vacancy says about its workplace and week, school status
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-03 10:00:00
 
 - vacancies: `workplace_kind` (the kinds the youth rules tell apart),
@@ -22,9 +22,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011"
-# Assigned down_revision "0005"; chained after main's latest (0007) so the branch has one head
+# Assigned down_revision "0005"; chained after main's latest (0010) so the branch has one head
 # (the lead re-chains on merge).
-down_revision: str | None = "0007"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
