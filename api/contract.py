@@ -124,6 +124,8 @@ OPERATION_IDS = {
     "my_guidance": "getMyGuidance",
     "my_outcomes": "getMyOutcomes",
     "my_fairness": "getMyFairness",
+    "set_eligibility": "setSubsidyEligibility",
+    "why_not": "explainWhyNot",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,

@@ -13,7 +13,8 @@ from api.schemas.vacancies import (
     VacancyPublic,
     WeightedSkillOut,
 )
-from matcher import profile
+from matcher import eligibility, profile
+from matcher.matching import today_in_denmark
 from matcher.models import Jobseeker, Vacancy
 from matcher.vacancies import lat_lon
 
@@ -63,6 +64,11 @@ def vacancy_public(
         start_date=v.start_date,
         expires_at=v.expires_at,
         apply=v.apply,
+        age_limit=age_limit(v),
+        workplace_kind=v.workplace_kind,
+        schedule=v.schedule,
+        alcohol_served=v.alcohol_served,
+        may_work_alone=v.may_work_alone,
     )
 
 
@@ -75,11 +81,18 @@ def vacancy_owner(v: Vacancy, employer_name: str, taxonomy: Any, lang: str = "en
         source=v.source,
         work_profile=profile.to_mapping(v.work_profile),
         hazardous=v.hazardous,
+        hazards=list(v.hazards),
         light_work=v.light_work,
         openings=v.openings,
         created_at=v.created_at,
         updated_at=v.updated_at,
     )
+
+
+def age_limit(v: Vacancy) -> int:
+    """The youngest who may take the vacancy under the youth rules in force today."""
+    cols = eligibility.columns_of([v])
+    return int(eligibility.implied_min_age(cols, today_in_denmark())[0])
 
 
 def seeker_skills(seeker: Jobseeker, taxonomy: Any) -> list[SkillRef]:

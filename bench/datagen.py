@@ -167,7 +167,7 @@ _VACANCY_COLUMNS = (
     "id, employer_id, source, source_ref, title, description, occupation_id, location, "
     "required_skill_ids, required_skill_weights, optional_skill_ids, required_certificates, "
     "work_profile, job_type, hours_per_week, shift_start, shift_end, hazardous, light_work, "
-    "min_age, walk_in, opening_hours, start_date, expires_at, openings, status"
+    "min_age, walk_in, opening_hours, start_date, expires_at, openings, status, hazards"
 )
 _WALK_IN_HOURS = json.dumps(
     {d: [["10:00", "17:30"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -242,7 +242,7 @@ def _vacancy_rows(
             hours,
             shift[0] if shift else None,
             shift[1] if shift else None,
-            min_age >= 18 and rnd.random() < 0.10,  # hazardous
+            (hazardous := min_age >= 18 and rnd.random() < 0.10),
             min_age < 15,  # only light work is open to 13-14-year-olds
             min_age,
             walk_in,
@@ -251,6 +251,7 @@ def _vacancy_rows(
             expires,
             1 if rnd.random() < 0.8 else rnd.randint(2, 5),
             "open",
+            ["other"] if hazardous else [],  # the checklist agrees with the flag
         )
 
 
@@ -313,6 +314,8 @@ class SyntheticSeeker:
     hours_max: float | None
     walk_in_interest: bool
     radius_m: float
+    finished_compulsory_school: bool | None = None
+    subsidy_eligibility: list[str] = field(default_factory=list)
 
 
 def _birth_date(rnd: random.Random, today: dt.date) -> dt.date:
@@ -365,6 +368,8 @@ def make_seekers(
                 hours_max=hours[1] if has_hours else None,
                 walk_in_interest=rnd.random() < 0.7,
                 radius_m=radius_m,
+                # Under 18: out of 9th grade from 16 (no random draw: the stream stays).
+                finished_compulsory_school=None if adult else (today - birth).days >= 16 * 365.25,
             )
         )
     return out
@@ -379,7 +384,8 @@ def insert_seekers(
     now = dt.datetime.now(dt.UTC)
     cols = (
         "id, token_hash, birth_date, skill_ids, certificates, work_profile, radius_m, "
-        "job_types, hours_min, hours_max, walk_in_interest, last_position, last_position_at"
+        "job_types, hours_min, hours_max, walk_in_interest, last_position, last_position_at, "
+        "finished_compulsory_school"
     )
     with conn.cursor() as cur, cur.copy(f"COPY jobseekers ({cols}) FROM STDIN") as cp:
         for i, s in enumerate(seekers):
@@ -391,4 +397,5 @@ def insert_seekers(
                 s.id, hashlib.sha256(s.id.bytes).digest(), s.birth_date, s.skill_ids,
                 s.certificates, s.work_profile, s.radius_m, s.job_types, s.hours_min,
                 s.hours_max, s.walk_in_interest, point, now if point else None,
+                s.finished_compulsory_school,
             ))  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from matcher.eligibility import ADULT_AGE, age_on
 from matcher.errors import Invalid
 from matcher.models import AuditEntry, Consultant, Employer, IdempotencyKey, Jobseeker
 from matcher.tokens import Principal, hash_secret, kind_of, new_secret
@@ -75,6 +76,13 @@ async def update_jobseeker(
     hours_max = columns.get("hours_max", seeker.hours_max)
     if hours_min is not None and hours_max is not None and hours_min > hours_max:
         raise Invalid(f"hours_min ({hours_min}) must not exceed hours_max ({hours_max})")
+    birth_date = columns.get("birth_date", seeker.birth_date)
+    finished = columns.get("finished_compulsory_school", seeker.finished_compulsory_school)
+    if finished is None and age_on(birth_date, dt.date.today()) < ADULT_AGE:
+        raise Invalid(
+            "finished_compulsory_school is required under 18: send true if the person "
+            "has finished 9th grade, false if not"
+        )
     for key, value in columns.items():
         setattr(seeker, key, value)
     seeker.updated_at = dt.datetime.now(dt.UTC)

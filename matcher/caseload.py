@@ -88,3 +88,13 @@ async def add_review(
     await session.flush()
     await session.refresh(review)
     return review
+
+
+async def set_subsidy_eligibility(
+    session: AsyncSession, seeker: Jobseeker, job_types: list[str]
+) -> Jobseeker:
+    """Record the subsidised job types a jobcenter decision makes the person
+    eligible for; only those of them reach the person (matcher/eligibility.py)."""
+    seeker.subsidy_eligibility = sorted(set(job_types))
+    await session.flush()
+    return seeker

@@ -17,6 +17,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,7 @@ from matcher.demo_catalogue import (
     parse_span,
     shift_length,
 )
+from matcher.eligibility import columns_of, implied_min_age
 from matcher.tokens import Principal, new_secret
 
 Progress = Callable[[str, int, int], None]
@@ -352,7 +354,7 @@ def _vacancy(
         text.append("Krav: " + ", ".join(CERTIFICATES[c]["da"] for c in certificates) + ".")
     if walk_in:
         text.append("Kig forbi og sig hej - du er velkommen uden aftale.")
-    return {
+    row = {
         "id": _uuid(rng),
         "employer_id": employer["id"],
         "source_ref": f"{DEMO_REF}{index + 1:04d}",
@@ -380,7 +382,23 @@ def _vacancy(
         # Ads stay up a few weeks past the start date, as they do on Jobnet.
         "expires_at": now + dt.timedelta(days=starts_in + int(rng.integers(14, 46))),
         "openings": int(rng.choice([1, 2, 3, 4], p=[0.7, 0.18, 0.08, 0.04])),
+        "hazards": ["other"] if occ.hazardous else [],
     }
+    # Never below what the youth rules allow for this job as posted.
+    row["min_age"] = max(min_age, _rules_min_age(row, job_type, now.date()))
+    row["description"] = row["description"].replace(
+        f"mindst {min_age} år", f"mindst {row['min_age']} år"
+    )
+    return row
+
+
+def _rules_min_age(row: dict[str, Any], job_type: str, day: dt.date) -> int:
+    job = SimpleNamespace(
+        **{k: row[k] for k in ("min_age", "hours_per_week", "shift_start", "shift_end")},
+        schedule=None, workplace_kind="other", alcohol_served=False, may_work_alone=False,
+        hazards=row["hazards"], light_work=row["light_work"], job_type=job_type,
+    )  # fmt: skip
+    return int(implied_min_age(columns_of([job]), day)[0])
 
 
 # --- writing ------------------------------------------------------------------
@@ -390,7 +408,7 @@ INSERT INTO vacancies (
     id, employer_id, source, source_ref, title, description, occupation_id, location, address,
     required_skill_ids, required_skill_weights, optional_skill_ids, required_certificates,
     work_profile, job_type, hours_per_week, shift_start, shift_end, hazardous, light_work,
-    min_age, walk_in, opening_hours, start_date, expires_at, openings, status
+    min_age, walk_in, opening_hours, start_date, expires_at, openings, status, hazards
 ) VALUES (
     %(id)s, %(employer_id)s, 'api', %(source_ref)s, %(title)s, %(description)s,
     %(occupation_id)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(address)s,
@@ -398,7 +416,7 @@ INSERT INTO vacancies (
     %(optional_skill_ids)s::integer[], %(required_certificates)s::varchar[],
     %(work_profile)s::real[], %(job_type)s::job_type, %(hours_per_week)s, %(shift_start)s,
     %(shift_end)s, %(hazardous)s, %(light_work)s, %(min_age)s, %(walk_in)s, %(opening_hours)s,
-    %(start_date)s, %(expires_at)s, %(openings)s, 'open'
+    %(start_date)s, %(expires_at)s, %(openings)s, 'open', %(hazards)s::varchar[]
 )
 """
 

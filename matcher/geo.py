@@ -24,10 +24,11 @@ from typing import Any
 
 import asyncpg
 import numpy as np
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import metrics, profile
-from matcher.eligibility import EligibilityColumns
+from matcher.eligibility import build_columns
 from matcher.scoring import CandidateBatch
 
 log = logging.getLogger("jotr.geo")
@@ -92,9 +93,10 @@ SELECT v.id,
        v.walk_in, v.min_age,
        (EXTRACT(EPOCH FROM v.shift_start) / 60)::float8 AS shift_start_min,
        (EXTRACT(EPOCH FROM v.shift_end) / 60)::float8 AS shift_end_min,
-       v.hazardous, v.light_work,
+       v.light_work, v.schedule::text AS schedule, v.workplace_kind, v.alcohol_served,
+       v.may_work_alone, v.hazards,
        v.required_certificates <@ $3::varchar[] AS certificates_ok"""
-_N_CANDIDATE_COLUMNS = 16
+_N_CANDIDATE_COLUMNS = 20
 # Where each candidate is: the push layer re-ranks its cached candidates as the
 # phone moves, without asking the database again (push/candidates.py).
 _POINT_COLUMNS = ", ST_Y(v.location::geometry) AS lat, ST_X(v.location::geometry) AS lon"
@@ -413,9 +415,9 @@ def _unsound_reason(batch: CandidateBatch, row: int) -> str:
 
 def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
     n = len(rows)
-    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 16
-    (ids, dist, req, req_w, opt, profiles, job_types, hours, start_days,
-     walk_in, min_age, s_start, s_end, hazardous, light, certs_ok) = cols  # fmt: skip
+    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 20
+    (ids, dist, req, req_w, opt, profiles, job_types, hours, start_days, walk_in, min_age,
+     s_start, s_end, light, schedules, kinds, alcohol, alone, hazards, certs_ok) = cols  # fmt: skip
     req_ids, req_off = _flatten(list(req), np.int32)
     req_weights, _ = _flatten(list(req_w), np.float32)
     if len(req_weights) != len(req_ids):
@@ -434,14 +436,20 @@ def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
         opt_ids=opt_ids,
         opt_offsets=opt_off,
         profiles=prof,
-        eligibility=EligibilityColumns(
-            min_age=np.asarray(min_age, dtype=np.int16),
-            hours_per_week=np.asarray(hours, dtype=np.float32),
-            shift_start_min=_nan_if_none(list(s_start)),
-            shift_end_min=_nan_if_none(list(s_end)),
-            hazardous=np.asarray(hazardous, dtype=bool),
-            light_work=np.asarray(light, dtype=bool),
-            certificates_ok=np.asarray(certs_ok, dtype=bool),
+        eligibility=build_columns(
+            min_age=list(min_age),
+            hours_per_week=list(hours),
+            # Most rows have no schedule: only those pay for decoding JSON.
+            schedules=[orjson.loads(sc) if sc else None for sc in schedules],
+            shift_start_min=list(s_start),
+            shift_end_min=list(s_end),
+            kinds=list(kinds),
+            alcohol=list(alcohol),
+            alone=list(alone),
+            hazards=list(hazards),
+            light_work=list(light),
+            job_types=list(job_types),
+            certificates_ok=list(certs_ok),
         ),
         job_types=np.asarray(job_types, dtype=object),
         hours_per_week=np.asarray(hours, dtype=np.float32),

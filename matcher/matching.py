@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import metrics, profile, ranking
-from matcher.eligibility import age_on, eligible_mask
+from matcher.eligibility import age_on, eligible_mask, exclusions, in_school
 from matcher.geo import fetch_candidates, fetch_candidates_by_id
 from matcher.scoring import PARTS, WEIGHTS, CandidateBatch, Scores, SeekerContext, score_batch
 
@@ -48,6 +48,8 @@ class SeekerLike(Protocol):
     hours_min: float | None
     hours_max: float | None
     walk_in_interest: bool
+    finished_compulsory_school: bool | None
+    subsidy_eligibility: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +92,9 @@ def seeker_context(
 ) -> SeekerContext:
     today = today or today_in_denmark()
     # Stored values are read defensively: see usable_radius.
+    age = age_on(seeker.birth_date, today)
     return SeekerContext(
-        age=age_on(seeker.birth_date, today),
+        age=age,
         credit=taxonomy.credit_vector(s for s in seeker.skill_ids or () if s is not None),
         certificates=frozenset(c for c in seeker.certificates or () if c is not None),
         work_profile=_usable_profile(seeker.work_profile),
@@ -103,6 +106,8 @@ def seeker_context(
         today=today,
         # Jobseeker rows have a language; other seeker-likes (benchmarks) read English.
         lang=getattr(seeker, "language", None) or "en",
+        in_school=in_school(age, seeker.finished_compulsory_school),
+        subsidy_types=frozenset(t for t in seeker.subsidy_eligibility or () if t is not None),
     )
 
 
@@ -125,7 +130,7 @@ class Scored:
 
 
 def score(ctx: SeekerContext, batch: CandidateBatch) -> Scored:
-    return Scored(ctx, batch, score_batch(ctx, batch), eligible_mask(batch.eligibility, ctx.age))
+    return Scored(ctx, batch, score_batch(ctx, batch), eligible_mask(batch.eligibility, ctx))
 
 
 def rank(scored: Scored, limit: int, min_score: float = 0.0) -> np.ndarray:
@@ -242,3 +247,19 @@ async def score_vacancies(
         batch.ids[r]: (scored.match(taxonomy, r), bool(scored.eligible[r]))  # type: ignore[misc]
         for r in range(len(batch))
     }
+
+
+async def why_not(
+    session: AsyncSession,
+    taxonomy: SkillLookup,
+    seeker: SeekerLike,
+    vacancy_id: uuid.UUID,
+    today: dt.date | None = None,
+) -> list[str] | None:
+    """The ids of the hard rules that keep this vacancy from this seeker ([] if
+    none do); None if the vacancy does not exist."""
+    ctx = seeker_context(seeker, taxonomy, 0.0, today)
+    batch = await fetch_candidates_by_id(session, [vacancy_id], 0.0, 0.0, sorted(ctx.certificates))
+    if len(batch) == 0:
+        return None
+    return [rid for rid, mask in exclusions(batch.eligibility, ctx).items() if mask[0]]

@@ -45,6 +45,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from matcher.youth_rules import WORKPLACE_KINDS
+
 # Alembic names constraints the same way every time (polar's habit).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -207,6 +209,10 @@ class Employer(Base):
     created_at: Mapped[dt.datetime] = _now()
 
 
+# A new kind needs a migration that widens the check constraint.
+_WORKPLACE_KINDS_SQL = ", ".join(f"'{k}'" for k in WORKPLACE_KINDS)
+
+
 class Vacancy(Base):
     __tablename__ = "vacancies"
 
@@ -256,6 +262,20 @@ class Vacancy(Base):
     walk_in: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     # {"mon": [["09:00","17:30"]], ...}; local time Europe/Copenhagen.
     opening_hours: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSONB)
+    # What the youth rules need (matcher/youth_rules.py, migration 0011). `schedule`
+    # is [{"days": ["mon", ...], "start": "HH:MM", "end": "HH:MM"}], a day at most
+    # once; `hazardous` stays and always equals "hazards is not empty".
+    workplace_kind: Mapped[str] = mapped_column(String(32), nullable=False, server_default="other")
+    schedule: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    alcohol_served: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
+    may_work_alone: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
+    hazards: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), nullable=False, server_default="{}"
+    )
     start_date: Mapped[dt.date | None] = mapped_column(Date)
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     openings: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="1")
@@ -291,6 +311,8 @@ class Vacancy(Base):
         CheckConstraint("hours_per_week > 0 AND hours_per_week <= 80", name="hours"),
         CheckConstraint("min_age BETWEEN 13 AND 99", name="min_age"),
         CheckConstraint("openings >= 1", name="openings"),
+        CheckConstraint(f"workplace_kind IN ({_WORKPLACE_KINDS_SQL})", name="workplace_kind"),
+        CheckConstraint("hazardous = (cardinality(hazards) > 0)", name="hazards_flag"),
         CheckConstraint(
             "location_precision IN ('given', 'address', 'street', 'postcode')",
             name="location_precision",
@@ -339,6 +361,13 @@ class Jobseeker(Base):
     push_min_score: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")
     quiet_from: Mapped[dt.time | None] = mapped_column(Time)
     quiet_until: Mapped[dt.time | None] = mapped_column(Time)
+    # Has the person finished 9th grade (the youth rules); NULL for adults and
+    # rows from before migration 0011, which are judged as still in school.
+    finished_compulsory_school: Mapped[bool | None] = mapped_column(Boolean)
+    # Subsidised job types a consultant has marked this person eligible for.
+    subsidy_eligibility: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), nullable=False, server_default="{}"
+    )
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
 

@@ -59,6 +59,11 @@ class SeekerContext:
     walk_in_interest: bool = True
     today: dt.date = field(default_factory=dt.date.today)
     lang: str = "en"  # the seeker's language: what the explanation's labels are in
+    # The hard rules (matcher/eligibility.py): do the school rules bind (under
+    # 18, not known to be past 9th grade), and the subsidised job types the
+    # person's consultant marked them eligible for.
+    in_school: bool = True
+    subsidy_types: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)

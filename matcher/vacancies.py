@@ -101,6 +101,15 @@ def to_columns(taxonomy: ConceptResolver, fields: dict[str, Any]) -> dict[str, A
             out["shift_end"] = value["end"] if value else None
         elif key == "work_profile":
             out["work_profile"] = value  # already a vector (api maps names to it)
+        elif key == "hazardous" and "hazards" in fields:
+            continue  # the checklist says it (the api checked that they agree)
+        elif key == "hazardous":
+            # The old flag without the checklist: kept from minors as 'other'.
+            out["hazardous"], out["hazards"] = bool(value), ["other"] if value else []
+        elif key == "schedule":
+            out["schedule"] = list(value) or None  # [] clears it
+        elif key == "hazards":
+            out["hazards"], out["hazardous"] = list(value), bool(value)
         else:
             out[key] = value
     return out

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from matcher import profile
-from matcher.eligibility import EligibilityColumns
+from matcher.eligibility import build_columns
 from matcher.esco_import import bundled_esco_dir
 from matcher.esco_read import discover, read
 from matcher.scoring import CandidateBatch, SeekerContext
@@ -143,7 +143,6 @@ def batch_of(vacancies: Sequence[SyntheticVacancy]) -> CandidateBatch:
         if v.profile is not None:
             profiles[i] = v.profile
     hours = np.asarray([v.hours for v in vacancies], dtype=np.float32)
-    nan = np.full(n, np.nan, dtype=np.float32)
     return CandidateBatch(
         ids=list(range(n)),
         distance_m=np.asarray([v.distance_m for v in vacancies], dtype=np.float64),
@@ -153,14 +152,19 @@ def batch_of(vacancies: Sequence[SyntheticVacancy]) -> CandidateBatch:
         opt_ids=opt,
         opt_offsets=opt_off,
         profiles=profiles,
-        eligibility=EligibilityColumns(
-            min_age=np.full(n, 15, dtype=np.int16),
-            hours_per_week=hours,
-            shift_start_min=nan,
-            shift_end_min=nan,
-            hazardous=np.zeros(n, dtype=bool),
-            light_work=np.zeros(n, dtype=bool),
-            certificates_ok=np.ones(n, dtype=bool),
+        eligibility=build_columns(
+            min_age=[15] * n,
+            hours_per_week=hours.tolist(),
+            schedules=[None] * n,
+            shift_start_min=[None] * n,
+            shift_end_min=[None] * n,
+            kinds=["other"] * n,
+            alcohol=[False] * n,
+            alone=[False] * n,
+            hazards=[[]] * n,
+            light_work=[False] * n,
+            job_types=[v.job_type for v in vacancies],
+            certificates_ok=[True] * n,
         ),
         job_types=np.asarray([v.job_type for v in vacancies], dtype=object),
         hours_per_week=hours,

@@ -780,18 +780,21 @@ class PushHub:
         required_certificates: frozenset[str],
     ) -> tuple[Scores, np.ndarray]:
         """The vacancy scored for every one of these connections' seekers at once,
-        and whether each may take it (hard rules by age, their certificates)."""
+        and whether each may take it (hard rules by age, school status and
+        jobcenter marks, their certificates)."""
         states = [c.state for c in conns]
         scores = score_for_seekers([s.ctx for s in states], batch, distance_m)  # type: ignore[union-attr]
         cols = dataclasses.replace(batch.eligibility, certificates_ok=np.ones(1, dtype=bool))
-        by_age: dict[int, bool] = {}
+        # The hard rules depend on the seeker only through these, so seekers
+        # alike share one evaluation.
+        by_kind: dict[tuple[int, bool, frozenset[str], dt.date], bool] = {}
         eligible = np.zeros(len(states), dtype=bool)
         for i, st in enumerate(states):
             assert st is not None
-            age = st.ctx.age
-            if age not in by_age:
-                by_age[age] = bool(eligible_mask(cols, age)[0])
-            eligible[i] = by_age[age] and required_certificates <= st.certificates
+            key = (st.ctx.age, st.ctx.in_school, st.ctx.subsidy_types, st.ctx.today)
+            if key not in by_kind:
+                by_kind[key] = bool(eligible_mask(cols, st.ctx)[0])
+            eligible[i] = by_kind[key] and required_certificates <= st.certificates
         return scores, eligible
 
     def _patch(

@@ -108,7 +108,20 @@ def seeker_body(**overrides: Any) -> dict[str, Any]:
         "preferences": {"radius_m": 3000},
     }
     body.update(overrides)
+    age = _age(body["birth_date"])
+    if age < 18 and "finished_compulsory_school" not in body:
+        # Required under 18: the usual case, out of 9th grade from 15.
+        body["finished_compulsory_school"] = age >= 15
     return body
+
+
+def _age(birth_date: Any) -> int:
+    try:
+        born, today = dt.date.fromisoformat(birth_date), dt.date.today()
+    except (TypeError, ValueError):
+        return 99  # a bad body under test: leave it as it is
+
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 async def new_seeker(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:

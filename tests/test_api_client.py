@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import os
 import subprocess
 import sys
 import uuid
@@ -23,6 +24,8 @@ import pytest
 
 from tests.builders import birth_date_for_age, next_spot, occupation
 from tests.conftest import ServerProcess
+
+PATH = os.environ.get("PATH", "")
 
 
 def _generator() -> list[str]:
@@ -40,6 +43,8 @@ def generated(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -
         [*_generator(), "generate", "--path", str(spec), "--meta", "none",
          "--output-path", str(root / package), "--fail-on-warning"],
         capture_output=True, text=True, timeout=120,
+        # The generator formats its output with ruff from the same environment.
+        env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), PATH])},
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     sys.path.insert(0, str(root))

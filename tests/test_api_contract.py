@@ -25,7 +25,8 @@ OPERATIONS = {
     "getJobseeker", "listJobseekerMatches", "createReview", "suggestSkills",
     "suggestOccupations", "getOccupationSkills", "extractFromAd", "createFeedback",
     "listMyFeedback", "createOutcome", "getMyGuidance", "getMyOutcomes", "getMyFairness",
-    "suggestPlaces",
+    "suggestPlaces", "rotateMyToken", "rotateMyKey", "reissueSeekerToken",
+    "setSubsidyEligibility", "explainWhyNot",
 }  # fmt: skip
 
 

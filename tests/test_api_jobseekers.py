@@ -124,8 +124,9 @@ async def test_hard_rules_filter_before_ranking(client: httpx.AsyncClient) -> No
         client, key, *p, title="Late shift", shift={"start": "18:00", "end": "23:30"}
     )
     evening_ok = await new_vacancy(
-        client, key, *p, title="Until 21", shift={"start": "16:00", "end": "21:00"}
-    )
+        client, key, *p, title="Until 21", shift={"start": "16:00", "end": "21:00"},
+        workplace_kind="shop",
+    )  # fmt: skip
     hazardous = await new_vacancy(client, key, *p, title="Machines", hazardous=True)
     long_hours = await new_vacancy(
         client, key, *p, title="37 h", hours_per_week=37, job_type="ordinary"
@@ -147,7 +148,8 @@ async def test_hard_rules_filter_before_ranking(client: httpx.AsyncClient) -> No
         assert r.status_code == 200, r.text
         return {m["vacancy"]["title"] for m in r.json()["matches"]}
 
-    assert await visible(16) == {"Until 21", "37 h", "Light"}
+    assert await visible(16) == {"Until 21", "37 h", "Light"}  # finished 9th grade
+    assert await visible(16, finished_compulsory_school=False) == {"Light"}
     assert await visible(14) == {"Light"}
     assert await visible(20) == {"18+", "Late shift", "Until 21", "Machines", "37 h", "Light"}
     assert await visible(20, certificates=["driving_licence_b"]) == {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 
 from matcher.demo_catalogue import AARHUS_POSTCODES, DEMO_OCCUPATIONS
 from matcher.demo_seed import DemoSeedError, seed_into
-from matcher.eligibility import EligibilityColumns, eligible_mask
+from matcher.eligibility import SUBSIDISED_TYPES, Seeker, columns_of, eligible_mask
 from tests.conftest import _libpq
 
 NOW = dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC)
@@ -112,21 +113,23 @@ def test_every_vacancy_is_legal_at_its_own_minimum_age(conn: psycopg.Connection[
     assert youth_like >= 0.7 * report.vacancies
     assert any(r[0] < 18 for r in rows) and any(r[0] == 18 for r in rows)
 
-    def minutes(t: dt.time | None) -> float:
-        return float("nan") if t is None else t.hour * 60 + t.minute
-
     for age in sorted({r[0] for r in rows}):
-        batch = [r for r in rows if r[0] == age]
-        cols = EligibilityColumns(
-            min_age=np.array([r[0] for r in batch], dtype=np.int16),
-            hours_per_week=np.array([r[1] for r in batch], dtype=np.float32),
-            shift_start_min=np.array([minutes(r[2]) for r in batch], dtype=np.float32),
-            shift_end_min=np.array([minutes(r[3]) for r in batch], dtype=np.float32),
-            hazardous=np.array([r[4] for r in batch]),
-            light_work=np.array([r[5] for r in batch]),
-            certificates_ok=np.ones(len(batch), dtype=bool),
-        )
-        assert eligible_mask(cols, age).all(), f"a vacancy for {age}-year-olds breaks the rules"
+        jobs = [
+            SimpleNamespace(
+                min_age=r[0], hours_per_week=r[1], shift_start=r[2], shift_end=r[3],
+                schedule=None, workplace_kind="other", alcohol_served=False,
+                may_work_alone=False, hazards=["other"] if r[4] else [], light_work=r[5],
+                job_type=r[6],
+            )
+            for r in rows
+            if r[0] == age
+        ]  # fmt: skip
+        # The most favourable school status for the age (out of school from 15), and
+        # marked for every subsidised type: the youth rules are what is checked here.
+        marks = frozenset(SUBSIDISED_TYPES)
+        who = Seeker(age=age, in_school=age < 15, today=NOW.date(), subsidy_types=marks)
+        ok = eligible_mask(columns_of(jobs), who)
+        assert ok.all(), f"a vacancy for {age}-year-olds breaks the rules"
 
 
 def test_same_seed_same_data_and_no_double_seeding(conn: psycopg.Connection[Any]) -> None:

@@ -165,8 +165,8 @@ def _synthetic_batch(tax: Taxonomy, n: int, seed: int) -> Any:
         rows.append((
             uuid.uuid4(), rnd.uniform(0, 3000), req, [rnd.choice([1.0, 1.0, 2.0]) for _ in req],
             opt, profile, rnd.choice(["fritidsjob", "ordinary"]), rnd.uniform(4, 37),
-            rnd.choice([None, 3, 60]), rnd.random() < 0.3, 15, None, None, False, False,
-            rnd.random() < 0.9,
+            rnd.choice([None, 3, 60]), rnd.random() < 0.3, 15, None, None, False, None, "other",
+            False, False, [], rnd.random() < 0.9,
         ))  # fmt: skip
     return batch_from_rows(rows)  # type: ignore[arg-type]
 
@@ -182,6 +182,8 @@ class _Seeker:
         self.job_types = ["fritidsjob"]
         self.hours_min, self.hours_max = 5.0, 20.0
         self.walk_in_interest = True
+        self.finished_compulsory_school: bool | None = None
+        self.subsidy_eligibility: list[str] = []
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

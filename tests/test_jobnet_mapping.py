@@ -109,6 +109,9 @@ def test_hours_and_ages() -> None:
     assert min_age_of(JobType.ORDINARY, "Du skal være mindst 16 år", "") == 16
     assert min_age_of(JobType.FRITIDSJOB, "fritidsjob fra 13 år", "") == 13
     assert min_age_of(JobType.FRITIDSJOB, "", "Aften, nat, weekend") == 18  # night work
+    # A spare-time job that states no age is for adults: the ad says too little.
+    assert min_age_of(JobType.FRITIDSJOB, "Fritidsjob i vores butik", "") == 18
+    assert min_age_of(JobType.FRITIDSJOB, "Du skal være fyldt 15 år", "Aften") == 18
 
 
 def test_html_to_text() -> None:

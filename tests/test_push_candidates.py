@@ -78,11 +78,11 @@ def test_picks_at_a_new_position_equal_scoring_afresh_there(seed: int) -> None:
     batch, _, lats, lons = random_scene(400, seed)
     rng = np.random.default_rng(seed)
     credit = {int(k): 1.0 for k in rng.choice(N_SKILLS, size=20, replace=False)}
-    ctx = seeker(credit, radius_m=800.0, age=16)
+    ctx = seeker(credit, radius_m=800.0, age=16, in_school=False)
     anchor = AARHUS
     batch.distance_m = c.haversine_many(*anchor, lats, lons)
     scores = score_batch(ctx, batch)
-    eligible = eligible_mask(batch.eligibility, ctx.age)
+    eligible = eligible_mask(batch.eligibility, ctx)
     min_score = 0.55
     cache = c.CandidateCache.build(
         ctx, batch, scores, eligible, lats, lons, anchor, min_score, capped=False
@@ -117,7 +117,7 @@ def test_walk_in_places_come_first_and_only_when_near() -> None:
     ctx = seeker({}, radius_m=1500.0)
     batch.distance_m = c.haversine_many(*AARHUS, lats, lons)
     scores = score_batch(ctx, batch)
-    eligible = eligible_mask(batch.eligibility, ctx.age)
+    eligible = eligible_mask(batch.eligibility, ctx)
     cache = c.CandidateCache.build(ctx, batch, scores, eligible, lats, lons, AARHUS, 0.0, False)
     picks = cache.picks(*AARHUS, set(), walk_in_interest=True, walk_in_m=300.0, limit=10_000)
     flags = [pk.candidate.walk_in for pk in picks]

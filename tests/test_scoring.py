@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from matcher import profile
-from matcher.eligibility import EligibilityColumns
+from matcher.eligibility import build_columns
 from matcher.scoring import WEIGHTS, CandidateBatch, SeekerContext, score_batch
 
 N_SKILLS = 50
@@ -41,14 +41,19 @@ def make_batch(rows: list[dict[str, object]]) -> CandidateBatch:
         opt_ids=opt,
         opt_offsets=opt_off,
         profiles=profiles,
-        eligibility=EligibilityColumns(
-            min_age=np.full(n, 15, dtype=np.int16),
-            hours_per_week=np.asarray([r.get("hours", 10.0) for r in rows], dtype=np.float32),
-            shift_start_min=np.full(n, np.nan, dtype=np.float32),
-            shift_end_min=np.full(n, np.nan, dtype=np.float32),
-            hazardous=np.zeros(n, dtype=bool),
-            light_work=np.zeros(n, dtype=bool),
-            certificates_ok=np.ones(n, dtype=bool),
+        eligibility=build_columns(
+            min_age=[15] * n,
+            hours_per_week=[r.get("hours", 10.0) for r in rows],
+            schedules=[None] * n,
+            shift_start_min=[None] * n,
+            shift_end_min=[None] * n,
+            kinds=["other"] * n,
+            alcohol=[False] * n,
+            alone=[False] * n,
+            hazards=[[]] * n,
+            light_work=[False] * n,
+            job_types=[r.get("job_type", "fritidsjob") for r in rows],
+            certificates_ok=[True] * n,
         ),
         job_types=np.asarray([r.get("job_type", "fritidsjob") for r in rows], dtype=object),
         hours_per_week=np.asarray([r.get("hours", 10.0) for r in rows], dtype=np.float32),

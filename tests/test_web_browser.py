@@ -260,6 +260,16 @@ async def test_employer_posts_from_a_phone_and_a_connected_seeker_sees_it(
     await shop.fill("#f-address", "Nordre Strandvej 10, 8240 Risskov")
     await shop.select_option("#f-type", "fritidsjob")
     await shop.fill("#f-hours", "8")
+    # The youth rules' questions, in plain Danish.
+    assert "Serveres der alkohol" in await shop.inner_text("#youth-box")
+    await shop.select_option("#f-kind", "restaurant")
+    for day in ("mon", "tue", "wed", "thu", "fri"):
+        await shop.check(f"#wd-{day}")
+    await shop.fill("#f-work-from", "16:00")
+    await shop.fill("#f-work-to", "20:00")
+    await shop.check("#hz-heavy_lifting")
+    await shop.evaluate("document.querySelector('#youth-box').scrollIntoView({block: 'start'})")
+    await screenshot(shop, "employer-youth")
     await shop.evaluate("window.scrollTo(0, 0)")
     await screenshot(shop, "employer-form", full_page=True)
     await shop.click("#f-submit")
@@ -285,6 +295,10 @@ async def test_employer_posts_from_a_phone_and_a_connected_seeker_sees_it(
     assert body["hours_per_week"] == 8 and body["address"].startswith("Nordre Strandvej")
     assert abs(body["location"]["lat"] - RISSKOV_SHOP[0]) < 1e-6
     assert len(body["required_skills"]) == 5
+    assert body["workplace_kind"] == "restaurant" and body["age_limit"] == 18
+    assert body["schedule"] == [
+        {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "16:00", "end": "20:00"}
+    ]
     await shop.evaluate("window.scrollTo(0, 0)")
     await screenshot(shop, "employer-jobs")
 
@@ -309,6 +323,14 @@ async def test_employer_posts_from_a_phone_and_a_connected_seeker_sees_it(
     await pin.wait_for(state="detached")
     await shop.locator("#jobs li.card .badge.closed").first.wait_for()
     assert phone_errors == [] and shop_errors == []
+
+
+def subsidy_marks(database_url: str, seeker_id: str) -> list[str]:
+    with psycopg.connect(_libpq(database_url)) as conn:
+        row = conn.execute(
+            "SELECT subsidy_eligibility FROM jobseekers WHERE id = %s", (seeker_id,)
+        ).fetchone()
+    return list(row[0]) if row else []
 
 
 async def test_consultant_reviews_a_match_and_the_verdict_is_stored(
@@ -357,6 +379,11 @@ async def test_consultant_reviews_a_match_and_the_verdict_is_stored(
     await row.get_by_label("Hvorfor?").fill("Tæt på hjemmet og passer til hendes ønsker")
     await row.get_by_role("button", name="Gem vurdering").click()
     await row.get_by_text("Gemt: God").wait_for()
+    # The jobcenter decided she may take an IGU job: one tick, stored and audited.
+    await page.locator("#subsidy").get_by_label("IGU").check()
+    await page.get_by_text("Gemt.").first.wait_for()
+    await wait_until(lambda: subsidy_marks(database_url, str(seeker["id"])) == ["igu"])
+    await close_toasts(page)
 
     with psycopg.connect(_libpq(database_url)) as conn:
         review = conn.execute(
@@ -377,6 +404,7 @@ async def test_consultant_reviews_a_match_and_the_verdict_is_stored(
     assert score is not None and score > 0.5
     # Every view of the person's data left its audit row.
     assert {"caseload.list", "jobseeker.read", "jobseeker.matches", "review.create"} <= actions
+    assert "jobseeker.subsidy_eligibility" in actions
     if await page.locator("#plot-verdicts").is_visible():
         # Where the server has the figures (outcomes), the verdict shows up in them.
         await page.locator("#plot-verdicts svg").wait_for()
@@ -492,6 +520,13 @@ async def test_pages_fit_360_px_and_pass_accessibility_checks(
     assert await page.evaluate("document.activeElement.id") == "ob-h"
     await check(page, "app age step")
     await page.fill("#ob-birth", birth_date_for_age(17))
+    # Under 18 the app asks about 9th grade, in plain Danish, and will not go on without it.
+    await page.locator("#ob-school").wait_for()
+    assert "Er du færdig med 9. klasse?" in await page.inner_text("#ob-school")
+    await page.click("#ob-next")
+    assert await page.locator("#ob-school").is_visible()
+    await page.get_by_label("Nej, jeg går stadig i skole").check()
+    await check(page, "app age step, under 18")
     await page.click("#ob-next")
     await page.get_by_role("button", name="Køkken").click()
     await page.locator("#onboarding .chips .chip").first.wait_for()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
@@ -18,7 +19,7 @@ from api.routers.jobseekers import Limit, MinScore, Radius, match_list, seeker_o
 from api.schemas.common import Lat, LatQuery, Lon, LonQuery, Strict
 from api.schemas.jobseekers import MatchList, SeekerOut
 from matcher import accounts, caseload, feedback, matching
-from matcher.eligibility import age_on
+from matcher.eligibility import age_on, describe_rule
 from matcher.errors import NotFound
 from matcher.models import Verdict
 
@@ -31,6 +32,22 @@ class CaseloadItem(BaseModel):
     age: int
     skills: int
     has_work_profile: bool
+    subsidy_eligibility: list[str]
+
+
+SubsidisedType = Literal["fleksjob", "igu", "loentilskud", "virksomhedspraktik"]
+
+
+class SubsidyEligibility(Strict):
+    """The subsidised job types a jobcenter decision makes the person eligible for;
+    the list replaces the stored one ([] clears it)."""
+
+    job_types: list[SubsidisedType] = Field(max_length=4)
+
+
+class SubsidyEligibilityOut(BaseModel):
+    jobseeker_id: uuid.UUID
+    job_types: list[str]
 
 
 class Caseload(BaseModel):
@@ -71,6 +88,7 @@ async def my_caseload(consultant: CurrentConsultant, session: SessionDep) -> Cas
                 age=age_on(p.birth_date, today),
                 skills=len(p.skill_ids),
                 has_work_profile=p.work_profile is not None,
+                subsidy_eligibility=list(p.subsidy_eligibility),
             )
             for p in people
         ]
@@ -128,6 +146,70 @@ async def seeker_matches(
     )
     return await match_list(
         request, session, taxonomy, seeker, lat, lon, radius_m, limit, min_score
+    )
+
+
+@router.put(
+    "/v1/consultants/me/caseload/{jobseeker_id}/eligibility",
+    response_model=SubsidyEligibilityOut,
+    responses=errors(404),
+    summary="Mark the subsidised job types a person on your caseload may be shown",
+)
+async def set_eligibility(
+    jobseeker_id: uuid.UUID,
+    body: SubsidyEligibility,
+    consultant: CurrentConsultant,
+    session: SessionDep,
+) -> SubsidyEligibilityOut:
+    seeker = await caseload.seeker_on_caseload(session, consultant.id, jobseeker_id)
+    before = list(seeker.subsidy_eligibility)
+    seeker = await caseload.set_subsidy_eligibility(session, seeker, list(body.job_types))
+    await caseload.audit(
+        session, "consultant", consultant.id, "jobseeker.subsidy_eligibility", seeker.id,
+        {"before": before, "after": list(seeker.subsidy_eligibility)},
+    )  # fmt: skip
+    return SubsidyEligibilityOut(jobseeker_id=seeker.id, job_types=list(seeker.subsidy_eligibility))
+
+
+class ExcludingRule(BaseModel):
+    id: str
+    title: str
+    source: str
+
+
+class WhyNot(BaseModel):
+    jobseeker_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    eligible: bool = Field(description="Whether the hard rules let this person take it")
+    excluded_by: list[ExcludingRule]
+
+
+@router.get(
+    "/v1/jobseekers/{jobseeker_id}/why-not/{vacancy_id}",
+    response_model=WhyNot,
+    responses=errors(404),
+    summary="Which hard rules keep this vacancy from this person (consultants)",
+)
+async def why_not(
+    jobseeker_id: uuid.UUID,
+    vacancy_id: uuid.UUID,
+    consultant: CurrentConsultant,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+) -> WhyNot:
+    seeker = await caseload.seeker_on_caseload(session, consultant.id, jobseeker_id)
+    rule_ids = await matching.why_not(session, taxonomy, seeker, vacancy_id)
+    if rule_ids is None:
+        raise NotFound("vacancy not found")
+    await caseload.audit(
+        session, "consultant", consultant.id, "jobseeker.why_not", seeker.id,
+        {"vacancy_id": str(vacancy_id)},
+    )  # fmt: skip
+    return WhyNot(
+        jobseeker_id=seeker.id,
+        vacancy_id=vacancy_id,
+        eligible=not rule_ids,
+        excluded_by=[ExcludingRule(**describe_rule(r)) for r in rule_ids],
     )
 
 

@@ -39,7 +39,13 @@ MinScore = Annotated[float, Query(ge=0, le=1, allow_inf_nan=False)]
 def seeker_columns(body: SeekerCreate | SeekerUpdate, taxonomy: Any) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
     out: dict[str, Any] = {}
-    for key in ("display_name", "birth_date", "language", "certificates"):
+    for key in (
+        "display_name",
+        "birth_date",
+        "language",
+        "certificates",
+        "finished_compulsory_school",
+    ):
         if key in fields:
             out[key] = fields[key]
     if "skills" in fields:
@@ -70,6 +76,7 @@ def seeker_out(seeker: Jobseeker, taxonomy: Any) -> SeekerOut:
             hours_max=seeker.hours_max,
             walk_in_interest=seeker.walk_in_interest,
         ),
+        finished_compulsory_school=seeker.finished_compulsory_school,
         created_at=seeker.created_at,
         updated_at=seeker.updated_at,
     )

@@ -16,7 +16,9 @@ from api.schemas.geojson import VacancyFeatureCollection
 from api.schemas.vacancies import VacancyCreate, VacancyOwner, VacancyPublic, VacancyUpdate
 from matcher import geo, idempotency
 from matcher import vacancies as service
+from matcher.eligibility import implied_min_age
 from matcher.errors import Invalid, NotFound
+from matcher.matching import today_in_denmark
 from matcher.models import VacancyStatus
 from push import delivery
 
@@ -54,6 +56,13 @@ LOCATION = {
 
 def _location(vacancy_id: uuid.UUID | str) -> str:
     return f"/v1/vacancies/{vacancy_id}"
+
+
+async def age_limits(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The age limit each vacancy shows: its min_age or what the youth rules imply."""
+    batch = await geo.fetch_candidates_by_id(session, ids, 0.0, 0.0, [])
+    ages = implied_min_age(batch.eligibility, today_in_denmark())
+    return {batch.ids[i]: int(a) for i, a in enumerate(ages.tolist())}  # type: ignore[misc]
 
 
 def check_radius(request: Request, radius_m: float) -> None:
@@ -111,6 +120,7 @@ async def search_nearby(
 ) -> GeoJSON:
     check_radius(request, radius_m)
     rows = await geo.nearby_open_vacancies(session, lat, lon, radius_m, limit)
+    limits = await age_limits(session, [r.id for r in rows])
     features = [
         {
             "type": "Feature",
@@ -125,6 +135,8 @@ async def search_nearby(
                 "walk_in": r.walk_in,
                 "opening_hours": r.opening_hours,
                 "min_age": r.min_age,
+                # A row the hot path cannot read (geo.sound_rows) is shown as adults-only.
+                "age_limit": limits.get(r.id, max(r.min_age, 18)),
                 "start_date": r.start_date.isoformat() if r.start_date else None,
                 "expires_at": r.expires_at.isoformat() if r.expires_at else None,
                 "address": r.address,

@@ -70,6 +70,12 @@ class SeekerFields(Strict):
     certificates: list[str] | None = Field(default=None, max_length=20)
     work_profile: WorkProfile | None = None
     preferences: Preferences | None = None
+    # --- the youth rules (matcher/youth_rules.py) ---
+    finished_compulsory_school: bool | None = Field(
+        default=None,
+        description="Has the person finished 9th grade (er du færdig med 9. klasse)? "
+        "Required under 18: the rules on young people's work depend on it",
+    )
 
     @field_validator("birth_date")
     @classmethod
@@ -93,6 +99,20 @@ class SeekerFields(Strict):
 
 class SeekerCreate(SeekerFields):
     birth_date: dt.date
+
+    @model_validator(mode="after")
+    def _school_status_under_18(self) -> SeekerCreate:
+        check_school_status(self.birth_date, self.finished_compulsory_school)
+        return self
+
+
+def check_school_status(birth_date: dt.date, finished: bool | None) -> None:
+    """Under 18 the youth rules need to know whether 9th grade is behind them."""
+    if finished is None and age_on(birth_date, dt.date.today()) < 18:
+        raise ValueError(
+            "finished_compulsory_school is required under 18: send true if the person "
+            "has finished 9th grade, false if not"
+        )
 
 
 class SeekerUpdate(SeekerFields):
@@ -122,6 +142,7 @@ class SeekerOut(BaseModel):
     certificates: list[str]
     work_profile: dict[str, float] | None
     preferences: PreferencesOut
+    finished_compulsory_school: bool | None
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -137,7 +137,86 @@ class Apply(Strict):
         return apply_info.check(self.model_dump(exclude_none=True))
 
 
-class VacancyFields(Strict):
+# --- What the youth rules need (matcher/youth_rules.py, docs/matching.md) -----------
+WorkplaceKind = Literal[
+    "shop", "office", "service_station", "kiosk", "restaurant", "hotel", "grill_bar",
+    "cinema", "theatre", "concert_venue", "bar", "bakery", "farm_stable",
+    "newspaper_delivery", "other",
+]  # fmt: skip
+Hazard = Literal[
+    "machines", "chemicals", "heavy_lifting", "heights", "heat_cold", "noise_vibration",
+    "radiation", "biological", "violence_risk", "confined_spaces", "animals", "other",
+]  # fmt: skip
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class ScheduleEntry(Strict):
+    """Working hours on the given weekdays (local time); `end` at or before
+    `start` runs past midnight."""
+
+    days: list[Day] = Field(min_length=1, max_length=7)
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["16:00"])
+    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["20:00"])
+
+    @model_validator(mode="after")
+    def _span(self) -> ScheduleEntry:
+        if self.start == self.end:
+            raise ValueError(f"schedule: {self.start}-{self.end} is no time at all")
+        unique_list(list(self.days), "schedule days")
+        return self
+
+
+class WorkplaceFields(Strict):
+    """The youth rules' questions; every field optional (a PATCH sends a subset)."""
+
+    workplace_kind: WorkplaceKind | None = Field(
+        default=None, description="The kind of workplace; the youth rules' hours depend on it"
+    )
+    schedule: list[ScheduleEntry] | None = Field(
+        default=None,
+        max_length=7,
+        description="Weekly working hours, each weekday at most once; `shift` is shorthand "
+        "for the same hours every day",
+    )
+    alcohol_served: bool | None = Field(
+        default=None, description="Alcohol is served where the work is done"
+    )
+    may_work_alone: bool | None = Field(
+        default=None, description="The employee may be alone at the workplace"
+    )
+    hazards: list[Hazard] | None = Field(
+        default=None,
+        max_length=12,
+        description="Hazardous work on the checklist; `hazardous` is true when any is ticked",
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _one_span_a_day(cls, v: list[ScheduleEntry] | None) -> list[ScheduleEntry] | None:
+        if v is not None:
+            days = [d for e in v for d in e.days]
+            if len(days) != len(set(days)):
+                raise ValueError("schedule: each day at most once")
+        return v
+
+    @field_validator("hazards")
+    @classmethod
+    def _hazards_unique(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else unique_list(v, "hazards")
+
+    @model_validator(mode="after")
+    def _hazard_flag_agrees(self) -> WorkplaceFields:
+        flag = getattr(self, "hazardous", None)
+        if flag is not None and self.hazards is not None and flag != bool(self.hazards):
+            raise ValueError("hazardous must be true exactly when hazards lists something")
+        return self
+
+
+WORKPLACE_NOT_NULL = frozenset({"workplace_kind", "alcohol_served", "may_work_alone", "hazards"})
+# --- end of the youth rules' fields ------------------------------------------------
+
+
+class VacancyFields(WorkplaceFields):
     """Fields shared by create and update; on update every field is optional."""
 
     NOT_NULL: ClassVar[frozenset[str]] = frozenset(
@@ -146,7 +225,7 @@ class VacancyFields(Strict):
             "required_certificates", "job_type", "hours_per_week", "hazardous",
             "light_work", "min_age", "walk_in", "openings",
         }
-    )  # fmt: skip
+    ) | WORKPLACE_NOT_NULL  # fmt: skip
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
@@ -264,6 +343,15 @@ class VacancyPublic(BaseModel):
         default=None,
         description='How to apply: {"url"?, "email"?, "phone"?, "how"?, "walk_in"?, "contacts"?}',
     )
+    # The youth rules' view (public: a seeker may see why a job is not for them).
+    age_limit: int = Field(
+        description="The youngest who may take the job: the higher of min_age and the "
+        "age the youth rules imply for it (docs/matching.md)"
+    )
+    workplace_kind: str
+    schedule: list[ScheduleEntry] | None
+    alcohol_served: bool
+    may_work_alone: bool
 
 
 class VacancyOwner(VacancyPublic):
@@ -274,6 +362,7 @@ class VacancyOwner(VacancyPublic):
     source: VacancySource
     work_profile: dict[str, float] | None
     hazardous: bool
+    hazards: list[str]
     light_work: bool
     openings: int
     created_at: dt.datetime

@@ -290,19 +290,20 @@ _AGE = re.compile(
 def min_age_of(job_type: JobType, text: str, daily_work_time: str) -> int:
     """The youngest who may be shown the ad.
 
-    An imported ad says nothing reliable about the youth rules (dangerous work,
-    night work), so unless it is a spare-time job or states an age, it is shown
-    to adults only: never push a job that a seeker may not legally take.
-    Night work ("nat" in the working times) means 18, whatever the ad says.
+    An imported ad says nothing the youth rules need (kind of workplace, days and
+    hours, alcohol, work alone, hazards), so it is for adults unless the employer
+    states an age in the ad: then that age, and the rules judge the rest from what
+    the import knows (weekly hours; an unknown workplace is 'other'). Evening or
+    night work ("aften", "nat" in the working times) means 18 whatever the ad
+    says, since its hours cannot be checked against the evening limits.
     """
     found = _AGE.search(text.casefold())
-    age = int(found.group(1)) if found else (15 if job_type in _YOUTH_JOBS else 18)
-    if re.search(r"(?<!\w)nat", daily_work_time.casefold()):
+    age = int(found.group(1)) if found else 18
+    if re.search(r"(?<!\w)(nat|aften)", daily_work_time.casefold()):
         age = max(age, 18)
     return min(max(age, 13), 99)
 
 
-_YOUTH_JOBS = (JobType.FRITIDSJOB, JobType.SMAAJOB)
 _DA = {"og", "at", "du", "vi", "til", "med", "er", "på", "af", "for", "det", "har", "som", "en"}
 _EN = {"and", "to", "you", "we", "the", "with", "are", "on", "of", "for", "it", "have", "as", "a"}
 

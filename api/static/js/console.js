@@ -170,6 +170,7 @@ function renderPerson() {
         : null,
       p.certificates.length ? h("p", {}, h("strong", {}, t("con.certs"), ": "), p.certificates.join(", ")) : null,
       p.work_profile ? profileBars(p.work_profile) : null,
+      subsidyBox(p.id),
     ),
     h("form", {
       class: "card row", style: "align-items:flex-end",
@@ -194,6 +195,31 @@ function renderPerson() {
     },
   });
   if (state.matches) renderMatches();
+}
+
+// Subsidised job types reach a person only when marked here (a jobcenter decision).
+const SUBSIDISED = ["fleksjob", "igu", "loentilskud", "virksomhedspraktik"];
+
+function subsidyBox(id) {
+  const entry = state.caseload.find((x) => x.id === id);
+  const marked = new Set(entry?.subsidy_eligibility || []);
+  const save = async () => {
+    const job_types = SUBSIDISED.filter((jt) => $(`#sub-${jt}`).checked);
+    try {
+      const res = await api.put(`/v1/consultants/me/caseload/${id}/eligibility`, { job_types });
+      if (entry) entry.subsidy_eligibility = res.job_types;
+      toast(t("con.subsidy.saved"), { symbol: "✅" });
+      loadMatches();
+    } catch (err) {
+      toast(err.message || t("error.generic"), { symbol: "⚠️" });
+    }
+  };
+  return h("fieldset", { id: "subsidy" },
+    h("legend", {}, t("con.subsidy")),
+    h("div", { class: "chips" }, SUBSIDISED.map((jt) =>
+      h("label", { class: "chip", for: `sub-${jt}` },
+        h("input", { type: "checkbox", id: `sub-${jt}`, checked: marked.has(jt), onchange: save }),
+        jobTypeLabel(jt)))));
 }
 
 function profileBars(wp) {

@@ -10,6 +10,11 @@ const KEY = "jotr.employer.key";
 const JOB_TYPES = ["fritidsjob", "smaajob", "ordinary", "elev_laerling", "virksomhedspraktik",
   "loentilskud", "igu", "fleksjob"];
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+// The youth rules' questions (docs/matching.md): kinds of workplace and the hazard checklist.
+const KINDS = ["shop", "office", "service_station", "kiosk", "restaurant", "hotel", "grill_bar",
+  "cinema", "theatre", "concert_venue", "bar", "bakery", "farm_stable", "newspaper_delivery", "other"];
+const HAZARDS = ["machines", "chemicals", "heavy_lifting", "heights", "heat_cold", "noise_vibration",
+  "radiation", "biological", "violence_risk", "confined_spaces", "animals", "other"];
 
 const $ = (sel) => document.querySelector(sel);
 const api = new Api(() => localStorage.getItem(KEY));
@@ -39,11 +44,13 @@ async function boot() {
     renderJobs();
     renderTypes();
     renderDays();
+    renderYouth();
     renderSkills();
     setSubmitLabel();
   });
   renderTypes();
   renderDays();
+  renderYouth();
   $("#signup-form").addEventListener("submit", signUp);
   $("#key-form").addEventListener("submit", logIn);
   $("#new-job").addEventListener("click", () => openEditor(null));
@@ -213,6 +220,57 @@ function renderDays() {
   }
 }
 
+function renderYouth() {
+  const kind = $("#f-kind");
+  const value = kind.value || "other";
+  clear(kind);
+  for (const k of KINDS) kind.append(h("option", { value: k }, t(`kind.${k}`)));
+  kind.value = value;
+  for (const [boxId, prefix, items, label] of [
+    ["#f-work-days", "wd", DAYS, (d) => t(`day.${d}`)],
+    ["#f-hazards", "hz", HAZARDS, (x) => t(`hazard.${x}`)],
+  ]) {
+    const box = $(boxId);
+    const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
+    clear(box);
+    for (const x of items) {
+      const id = `${prefix}-${x}`;
+      box.append(h("label", { class: "chip", for: id },
+        h("input", { type: "checkbox", id, value: x, checked: checked.has(x) }), label(x)));
+    }
+  }
+}
+
+function fillYouth(v) {
+  $("#f-kind").value = v?.workplace_kind || "other";
+  $("#f-light").checked = !!v?.light_work;
+  $("#f-alcohol").checked = !!v?.alcohol_served;
+  $("#f-alone").checked = !!v?.may_work_alone;
+  const hazards = new Set(v?.hazards || []);
+  for (const x of HAZARDS) $(`#hz-${x}`).checked = hazards.has(x);
+  const entry = v?.schedule?.[0];
+  const days = new Set((v?.schedule || []).flatMap((e) => e.days));
+  for (const d of DAYS) $(`#wd-${d}`).checked = days.has(d);
+  $("#f-work-from").value = entry?.start || v?.shift?.start?.slice(0, 5) || "";
+  $("#f-work-to").value = entry?.end || v?.shift?.end?.slice(0, 5) || "";
+}
+
+function youthBody() {
+  const days = [...document.querySelectorAll("#f-work-days input:checked")].map((i) => i.value);
+  const start = $("#f-work-from").value;
+  const end = $("#f-work-to").value;
+  return {
+    workplace_kind: $("#f-kind").value,
+    light_work: $("#f-light").checked,
+    alcohol_served: $("#f-alcohol").checked,
+    may_work_alone: $("#f-alone").checked,
+    hazards: [...document.querySelectorAll("#f-hazards input:checked")].map((i) => i.value),
+    // The form edits one span on the ticked days; a schedule with different hours on
+    // different days (posted through the API) is saved back as the first span's hours.
+    schedule: days.length && start && end && start !== end ? [{ days, start, end }] : [],
+  };
+}
+
 function renderSkills() {
   const box = $("#f-skills");
   clear(box);
@@ -336,6 +394,7 @@ function openEditor(v) {
   $("#f-walkin").checked = !!v?.walk_in;
   $("#f-hours-box").hidden = !v?.walk_in;
   $("#f-desc").value = v?.description || "";
+  fillYouth(v);
   $("#f-place").value = "";
   $("#form-error").hidden = true;
   if (v?.opening_hours) {
@@ -378,6 +437,7 @@ function formBody() {
     walk_in: walkIn,
     opening_hours: null,
     description: $("#f-desc").value.trim(),
+    ...youthBody(),
   };
   if (walkIn) {
     const span = [$("#f-open").value, $("#f-close").value];

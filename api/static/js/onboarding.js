@@ -71,6 +71,7 @@ export class Onboarding {
     this.step = 0;
     this.draft = {
       birth_date: "",
+      finished_school: null, // asked under 18: the youth rules depend on it
       display_name: "",
       occupation: null,
       skills: new Map(), // uri -> label
@@ -165,17 +166,32 @@ export class Onboarding {
       type: "text", id: "ob-name", autocomplete: "given-name", maxlength: 100, value: this.draft.display_name,
       oninput: (e) => (this.draft.display_name = e.target.value),
     });
+    // Under 18 the rules on young people's work depend on 9th grade: ask it then.
+    const minor = () => !!this.draft.birth_date && ageOn(this.draft.birth_date, new Date()) < 18;
+    const answer = (value, key) => h("label", { class: "chip" },
+      h("input", {
+        type: "radio", name: "ob-school", value: String(value), checked: this.draft.finished_school === value,
+        onchange: () => (this.draft.finished_school = value),
+      }), " ", t(key));
+    const school = h("fieldset", { class: "field", id: "ob-school", hidden: !minor() },
+      h("legend", {}, t("ob.school.q")),
+      h("p", { class: "hint" }, t("ob.school.hint")),
+      h("div", { class: "chips" }, answer(true, "ob.school.yes"), answer(false, "ob.school.no")),
+    );
+    birth.addEventListener("input", () => (school.hidden = !minor()));
     const next = () => {
       const d = this.draft.birth_date;
       if (!d) return this._fail(t("ob.age.missing"));
       const age = ageOn(d, new Date());
       if (age < 13 || age > 29) return this._fail(t("ob.age.bad"));
+      if (age < 18 && this.draft.finished_school === null) return this._fail(t("ob.school.missing"));
       this.go(this.step + 1);
     };
     return h("section", { class: "stack", "aria-labelledby": "ob-h" },
       h("h2", { id: "ob-h" }, icon("🎂"), " ", t("ob.age.title")),
       h("p", { class: "hint", id: "ob-age-hint" }, t("ob.age.hint")),
       h("div", { class: "field" }, h("label", { for: "ob-birth" }, t("ob.birth")), birth),
+      school,
       h("div", { class: "field" }, h("label", { for: "ob-name" }, t("ob.name")), name),
       this._nav({ next, id: "ob-next" }),
     );
@@ -399,6 +415,7 @@ export class Onboarding {
       preferences: prefs,
     };
     if (d.display_name.trim()) body.display_name = d.display_name.trim();
+    if (ageOn(d.birth_date, new Date()) < 18) body.finished_compulsory_school = d.finished_school;
     if (Object.keys(wp).length) body.work_profile = wp;
     return body;
   }

@@ -1,6 +1,6 @@
 """Jobnet search import: apply details, seen ads, STAR -> ESCO crosswalk
 
-Revision ID: 0012
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03 10:00:00
 
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0012'
-down_revision: str | None = '0005'
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

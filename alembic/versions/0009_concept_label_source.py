@@ -1,7 +1,7 @@
 """concept_labels.source: whose label it is (ESCO's, or our easy-Danish vocabulary)
 
-Revision ID: 0010
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 09:40:00
 
 Labels so far all came from ESCO files. The easy-Danish youth vocabulary
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0006"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
