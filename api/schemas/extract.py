@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from api.schemas.common import NOT_BLANK, Integer, Strict, has_text
 
@@ -29,6 +29,17 @@ class ExtractRequest(Strict):
         description="The ad's description, plain text; lines and sentences are read one by one.",
         examples=["You will prepare espresso and serve customers at the till."],
     )
+
+    @field_validator("title", "text", mode="before")
+    @classmethod
+    def _raw_length(cls, value: object, info: ValidationInfo) -> object:
+        # The schema's maxLength counts the string as sent; whitespace trimming
+        # must not let a longer one through (schemathesis: ST201).
+        limit = MAX_TEXT if info.field_name == "text" else 300
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"at most {limit} characters")
+        return value
+
     lang: Literal["da", "en"] = Field(default="da", description="Language of title and text.")
     top_occupations: Integer = Field(default=5, ge=1, le=20)
     top_skills: Integer = Field(default=10, ge=0, le=50)
