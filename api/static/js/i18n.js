@@ -642,6 +642,22 @@ let lang = localStorage.getItem(KEY) || "da";
 if (!DICT[lang]) lang = "da";
 const listeners = new Set();
 
+/**
+ * Strings for one feature, kept in their own module (js/strings/<feature>.js) so
+ * features do not all edit this file: `addStrings({da: {...}, en: {...}})`.
+ * A key that is already defined is a mistake and throws, so two features cannot
+ * silently overwrite each other's words.
+ */
+export function addStrings(byLang) {
+  for (const [code, entries] of Object.entries(byLang)) {
+    if (!DICT[code]) throw new Error(`unknown language ${code}`);
+    for (const [key, value] of Object.entries(entries)) {
+      if (key in DICT[code]) throw new Error(`string ${key} (${code}) is defined twice`);
+      DICT[code][key] = value;
+    }
+  }
+}
+
 export function getLang() {
   return lang;
 }
