@@ -3,6 +3,7 @@ a vacancy shows it the same way."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from api.schemas.common import Point, SkillRef
@@ -13,14 +14,33 @@ from api.schemas.vacancies import (
     VacancyPublic,
     WeightedSkillOut,
 )
-from matcher import eligibility, profile
+from matcher import eligibility, geo, profile
 from matcher.matching import today_in_denmark
 from matcher.models import Jobseeker, Vacancy
 from matcher.vacancies import lat_lon
 
 
 def _skills(taxonomy: Any, ids: list[int], lang: str) -> list[SkillRef]:
-    return [SkillRef(uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i, lang)) for i in ids]
+    return [
+        SkillRef(uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i, lang))
+        for i in ids
+        if taxonomy.has_skill(i)  # a stored array may hold anything (matcher/geo.py)
+    ]
+
+
+def _required(v: Vacancy, taxonomy: Any, lang: str) -> list[WeightedSkillOut]:
+    """Required skills with usable weights. A row written around the API (NULL or
+    unknown ids, non-finite weights, arrays of different lengths) shows what can
+    be shown; the rest is counted, as on the hot path, never a 500."""
+    ids, weights = v.required_skill_ids, v.required_skill_weights
+    out = [
+        WeightedSkillOut(uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i, lang), weight=w)
+        for i, w in zip(ids, weights, strict=False)
+        if taxonomy.has_skill(i) and w is not None and math.isfinite(w) and 0.0 < w <= 1.0
+    ]
+    if len(out) != len(ids) or len(ids) != len(weights):
+        geo.report_unusable(v.id, "required_skill_ids", skipped=False)
+    return out
 
 
 def vacancy_public(
@@ -45,12 +65,7 @@ def vacancy_public(
         location=Point(lat=lat, lon=lon),
         location_precision=v.location_precision,
         address=v.address,
-        required_skills=[
-            WeightedSkillOut(
-                uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i, lang), weight=w
-            )
-            for i, w in zip(v.required_skill_ids, v.required_skill_weights, strict=True)
-        ],
+        required_skills=_required(v, taxonomy, lang),
         optional_skills=_skills(taxonomy, v.optional_skill_ids, lang),
         required_certificates=list(v.required_certificates),
         job_type=v.job_type,
@@ -60,7 +75,7 @@ def vacancy_public(
         else None,
         min_age=v.min_age,
         walk_in=v.walk_in,
-        opening_hours=v.opening_hours,
+        opening_hours=v.opening_hours if geo.sound_opening_hours(v.opening_hours) else None,
         start_date=v.start_date,
         expires_at=v.expires_at,
         apply=v.apply,

@@ -32,6 +32,7 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from prometheus_client import Counter
+from starlette.requests import HTTPConnection
 
 from api.errors import error_response
 from api.responses import JSON
@@ -176,13 +177,13 @@ def make_storage(settings: Settings) -> Storage:
     )
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: HTTPConnection) -> str:
     # uvicorn has already replaced the peer by the forwarded client when (and
     # only when) the peer is a trusted proxy (api/cli.py passes the setting).
     return request.client.host if request.client else "unknown"
 
 
-def limiter_of(request: Request) -> Limiter:
+def limiter_of(request: HTTPConnection) -> Limiter:
     limiter: Limiter = request.app.state.limiter
     return limiter
 
@@ -198,12 +199,12 @@ def per_ip(name: str) -> Callable[[Request], Awaitable[None]]:
     return dependency
 
 
-async def check_auth_lockout(request: Request) -> None:
+async def check_auth_lockout(request: HTTPConnection) -> None:
     """Refuse the authentication outright while the IP is locked out."""
     await limiter_of(request).check_lock("auth_failures", client_ip(request))
 
 
-async def record_auth_failure(request: Request) -> None:
+async def record_auth_failure(request: HTTPConnection) -> None:
     """Count a failed authentication; the next one may already be refused."""
     await limiter_of(request).record_failure("auth_failures", client_ip(request))
 

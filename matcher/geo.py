@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import metrics, profile
 from matcher.eligibility import build_columns
+from matcher.sane_dates import SANE_EXPIRY_SQL, SANE_START_SQL, START_WINDOW_DAYS
 from matcher.scoring import CandidateBatch
 
 log = logging.getLogger("jotr.geo")
@@ -37,18 +38,9 @@ _POINT = "ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography"
 
 _OPEN = "v.status = 'open' AND (v.expires_at IS NULL OR v.expires_at > now())"
 
-# Stored dates are read only within a wide window of today: infinity decodes to
-# date.max and a year past 9999 does not decode at all, which would fail every
-# search that meets the row. The API and the importer never write such dates
-# (matcher/vacancies.py); this keeps a row written some other way harmless.
-_SANE_START = (
-    "CASE WHEN v.start_date BETWEEN current_date - 3650 AND current_date + 3650 "
-    "THEN v.start_date END"
-)
-_SANE_EXPIRY = (
-    "CASE WHEN v.expires_at BETWEEN now() - interval '10 years' AND now() + interval '10 years' "
-    "THEN v.expires_at END"
-)
+# Stored dates are read only within a wide window of today (matcher/sane_dates.py).
+_SANE_START = SANE_START_SQL
+_SANE_EXPIRY = SANE_EXPIRY_SQL
 
 _VACANCY_CARD = f"""
 SELECT v.id, v.title, v.job_type::text AS job_type, v.hours_per_week, v.walk_in,
@@ -188,7 +180,7 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DAYS = frozenset({"mon", "tue", "wed", "thu", "fri", "sat", "sun"})
 
 
-def _sound_opening_hours(value: object) -> bool:
+def sound_opening_hours(value: object) -> bool:
     """The shape the API accepts: {"mon": [["09:00", "17:00"], ...], ...}."""
     if not isinstance(value, dict):
         return False
@@ -212,10 +204,10 @@ def _card(row: asyncpg.Record) -> NearbyVacancy:
     card = dict(row)
     for column in ("start_date", "expires_at"):
         if card.pop(f"{column}_clamped"):
-            _report_unusable(card["id"], column, skipped=False)
+            report_unusable(card["id"], column, skipped=False)
     hours = card["opening_hours"]
-    if hours is not None and not _sound_opening_hours(hours):
-        _report_unusable(card["id"], "opening_hours", skipped=False)
+    if hours is not None and not sound_opening_hours(hours):
+        report_unusable(card["id"], "opening_hours", skipped=False)
         card["opening_hours"] = None
     return NearbyVacancy(**card)
 
@@ -307,7 +299,7 @@ def sound_rows(rows: list[asyncpg.Record]) -> tuple[list[asyncpg.Record], Candid
         for r in rows:
             reason = _unbuildable(r)
             if reason:
-                _report_unusable(r["id"], reason)
+                report_unusable(r["id"], reason)
             else:
                 keep.append(r)
         rows = keep
@@ -315,26 +307,26 @@ def sound_rows(rows: list[asyncpg.Record]) -> tuple[list[asyncpg.Record], Candid
     bad = _unsound(batch)
     if bad is not None:
         for i in np.flatnonzero(bad).tolist():
-            _report_unusable(batch.ids[i], _unsound_reason(batch, i))
+            report_unusable(batch.ids[i], _unsound_reason(batch, i))
         good = np.flatnonzero(~bad)
         rows = [rows[i] for i in good.tolist()]
         batch = batch.take(good)
     absurd = np.abs(batch.start_in_days) > MAX_START_DAYS
     if absurd.any():
         for i in np.flatnonzero(absurd).tolist():
-            _report_unusable(batch.ids[i], "start_date", skipped=False)
+            report_unusable(batch.ids[i], "start_date", skipped=False)
         batch.start_in_days[absurd] = np.nan
     return rows, batch
 
 
 # A stored start date further than this from today is treated as unknown: the
 # API accepts at most a year back and two years ahead (matcher/vacancies.py).
-MAX_START_DAYS = 3650.0
+MAX_START_DAYS = float(START_WINDOW_DAYS)
 
 _reported: set[object] = set()
 
 
-def _report_unusable(vacancy_id: object, reason: str, skipped: bool = True) -> None:
+def report_unusable(vacancy_id: object, reason: str, skipped: bool = True) -> None:
     metrics.UNUSABLE_VACANCY_ROWS.labels(reason).inc()
     if vacancy_id in _reported:
         return

@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from matcher.sane_dates import SaneDate, SaneTimestamp
 from matcher.youth_rules import WORKPLACE_KINDS
 
 # Alembic names constraints the same way every time (polar's habit).
@@ -276,8 +277,9 @@ class Vacancy(Base):
     hazards: Mapped[list[str]] = mapped_column(
         ARRAY(String(32)), nullable=False, server_default="{}"
     )
-    start_date: Mapped[dt.date | None] = mapped_column(Date)
-    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Read through the sane window: an absurd stored date reads as NULL.
+    start_date: Mapped[dt.date | None] = mapped_column(SaneDate)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(SaneTimestamp)
     openings: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="1")
     # How to apply: {"url"?, "email"?, "phone"?, "how"?, "walk_in"?, "contacts"?}, checked by
     # matcher/apply_info.py wherever it enters (the API, the Jobnet import).

@@ -9,6 +9,8 @@ would like ("how much customer contact is there", "are early hours needed").
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 DIMENSIONS: tuple[str, ...] = (
@@ -49,6 +51,12 @@ def from_mapping(values: dict[str, float]) -> list[float]:
 
 
 def to_mapping(values: list[float] | None) -> dict[str, float] | None:
+    """The stored profile by dimension; None when absent or unusable (a row written
+    around the API with the wrong length or values outside [0, 1])."""
     if values is None:
+        return None
+    if len(values) != len(DIMENSIONS) or not all(
+        v is not None and math.isfinite(v) and 0.0 <= v <= 1.0 for v in values
+    ):
         return None
     return {name: round(float(v), 4) for name, v in zip(DIMENSIONS, values, strict=True)}

@@ -302,6 +302,10 @@ class Taxonomy:
     def skill_uri(self, skill_id: int) -> str:
         return self._skills.uri[skill_id]
 
+    def has_skill(self, skill_id: object) -> bool:
+        """Whether `skill_id` is a loaded skill (a stored array may hold anything)."""
+        return isinstance(skill_id, int) and skill_id in self._skills.uri
+
     def skill_label(self, skill_id: int, lang: str = BASE_LANG) -> str:
         """The one place a skill gets its display label: in `lang` where there is
         one (Danish: our easy-Danish label first), else the English ESCO label."""

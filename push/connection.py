@@ -12,7 +12,8 @@ from push import metrics
 from push.candidates import CandidateCache
 from push.rules import FrameLimiter, TokenBucket
 
-LAGGARD = b""  # sentinel in an outbox: close this connection
+LAGGARD = b""  # sentinel in an outbox: close this connection (too slow)
+REVOKED = b"\x00revoked"  # sentinel in an outbox: close, the token is no longer valid
 
 
 @dataclass(slots=True)
@@ -43,6 +44,9 @@ class Connection:
     bucket: TokenBucket
     device_id: str = ""
     limiter: FrameLimiter | None = None
+    # Hash of the token the connection authenticated with: when the person's
+    # token is rotated or re-issued, connections opened with the old one close.
+    secret_hash: bytes = b""
     presence_id: uuid.UUID = field(default_factory=uuid.uuid4)
     live: bool = False  # false until hello and the replay's start point are set
     cursor: int = 0
@@ -111,6 +115,14 @@ class Connection:
         except asyncio.QueueFull:
             self.drop_laggard()
             return False
+
+    def revoke(self) -> None:
+        """The token this connection authenticated with was replaced: close it
+        (the writer sends 1008) without sending anything still queued."""
+        self.closed = True
+        while not self.outbox.empty():
+            self.outbox.get_nowait()
+        self.outbox.put_nowait(REVOKED)
 
     def drop_laggard(self) -> None:
         self.closed = True

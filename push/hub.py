@@ -122,11 +122,14 @@ class PushHub:
 
     # --- connections -------------------------------------------------------
 
-    def open(self, seeker_id: uuid.UUID, device_id: str = "unnamed-device-0") -> Connection:
+    def open(
+        self, seeker_id: uuid.UUID, device_id: str = "unnamed-device-0", secret_hash: bytes = b""
+    ) -> Connection:
         """A connection of this worker (in memory only; `admit` registers it)."""
         st = self.settings
         conn = Connection(
             seeker_id=seeker_id,
+            secret_hash=secret_hash,
             outbox=asyncio.Queue(maxsize=st.push_outbox),
             bucket=TokenBucket(float(st.push_per_minute)),
             device_id=device_id,
@@ -200,7 +203,24 @@ class PushHub:
             if not c.closed
         ]
         async with self.sessionmaker() as session, session.begin():
-            await presence.refresh(await geo.raw_connection(session), self.node, rows)
+            raw = await geo.raw_connection(session)
+            await presence.refresh(raw, self.node, rows)
+            current = await presence.token_hashes(raw, list({r[1] for r in rows}))
+        # A token rotated or re-issued through another worker (or node), or a
+        # deleted person: their connections close within one refresh period.
+        for seeker_id in {r[1] for r in rows}:
+            self.revoke_replaced(seeker_id, current.get(seeker_id))
+
+    def revoke_replaced(self, seeker_id: uuid.UUID, current_hash: bytes | None) -> int:
+        """Close this worker's connections of `seeker_id` that authenticated with a
+        token other than `current_hash` (None: the person is gone). Returns how many."""
+        closed = 0
+        for conn in list(self.connections.get(seeker_id, ())):
+            if conn.secret_hash and conn.secret_hash != current_hash and not conn.closed:
+                conn.revoke()
+                metrics.REVOKED.inc()
+                closed += 1
+        return closed
 
     def bad_frame(self, conn: Connection, now: float) -> bool:
         """Count a bad frame; True when the connection has sent too many."""

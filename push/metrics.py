@@ -8,6 +8,9 @@ CONNECTIONS = Gauge("jotr_push_connections", "Open push connections.", multiproc
 PUSHES = Counter("jotr_pushes_total", "Deliveries sent live, by kind.", ["kind"])
 REPLAYED = Counter("jotr_push_replayed_total", "Deliveries replayed on resume.")
 LAGGARDS = Counter("jotr_push_laggards_total", "Connections dropped for a full outbox.")
+REVOKED = Counter(
+    "jotr_push_revoked_total", "Connections closed because their token was rotated or revoked."
+)
 LOCATION_SKIPPED = Counter(
     "jotr_push_locations_skipped_total", "Location updates below the movement threshold."
 )

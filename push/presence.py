@@ -104,6 +104,17 @@ async def refresh(
     )
 
 
+async def token_hashes(
+    conn: asyncpg.Connection, jobseeker_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, bytes]:
+    """The current token hash of each person still there (a deleted person is
+    absent): connections opened with another hash were revoked elsewhere."""
+    rows = await conn.fetch(
+        "SELECT id, token_hash FROM jobseekers WHERE id = ANY($1::uuid[])", jobseeker_ids
+    )
+    return {r["id"]: bytes(r["token_hash"]) for r in rows}
+
+
 async def sweep(conn: asyncpg.Connection, stale_s: float, position_max_age_s: float) -> int:
     """Drop dead workers' presence rows and erase positions not refreshed within
     `position_max_age_s`; returns how many positions were erased."""

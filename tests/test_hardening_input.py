@@ -345,12 +345,25 @@ async def test_poisoned_rows_do_not_break_anyone_elses_requests(
     good = await new_vacancy(
         client, key, *offset(lat, lon, 20), title="Good barista job", walk_in=False
     )
+    bad_ids = []
     for i, (column, assignment) in enumerate(POISON):
         place = offset(lat, lon, 200 + 20 * i, 0)
         # Walk-in only where push then reads the opening hours.
         walk_in = column == "opening_hours"
         bad = await new_vacancy(client, key, *place, title=f"Bad {i}", walk_in=walk_in)
         sql(database_url, f"UPDATE vacancies SET {assignment} WHERE id = %s", bad["id"])
+        bad_ids.append(bad["id"])
+
+    # Each bad row's own pages still answer (unusable values read as unknown),
+    # for the public, on the share page and in its owner's list.
+    for i, vacancy_id in enumerate(bad_ids):
+        for path in (f"/v1/vacancies/{vacancy_id}", f"/v/{vacancy_id}"):
+            r = await client.get(path)
+            assert r.status_code == 200, (POISON[i], path, r.text)
+        r = await client.get(f"/v1/vacancies/{vacancy_id}", headers=auth(key))
+        assert r.status_code == 200, (POISON[i], r.text)
+    r = await client.get("/v1/employers/me/vacancies", headers=auth(key))
+    assert r.status_code == 200, r.text
 
     seeker = await new_seeker(client, preferences={"radius_m": 2000})
     h = auth(seeker["token"])

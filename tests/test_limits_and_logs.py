@@ -19,9 +19,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+import orjson
 import psycopg
 import pytest
 from typer.testing import CliRunner, Result
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from api.cli import app as cli_app
 from api.ratelimit import Limiter, RateLimited
@@ -38,6 +41,7 @@ from tests.builders import (
     vacancy_body,
 )
 from tests.conftest import ServerProcess, _libpq
+from tests.push_client import new_device
 from tests.run_logs import MUST_NOT_BE_LOGGED, leaks_in
 
 LIMIT_FIELDS = (
@@ -246,6 +250,43 @@ async def test_wrong_tokens_lock_the_address_out(defaults_server: ServerProcess)
     async with client_from(defaults_server, "127.0.0.17") as c:
         r = await c.get("/v1/jobseekers/me", headers=auth(seeker["token"]))
         assert r.status_code == 200
+
+
+async def test_wrong_websocket_tokens_count_toward_the_same_lockout(
+    defaults_server: ServerProcess,
+) -> None:
+    """Guessing through the websocket (header or first frame) fills the same
+    per-address tiers as HTTP; once locked out, the handshake is a 429 with
+    Retry-After and HTTP from that address is refused too."""
+    allowed = int(Settings().rate_limit_auth_failures.split(";")[0].split("/")[0])
+    source = "127.0.0.18"
+    url = defaults_server.base_url.replace("http://", "ws://") + "/v1/push"
+    async with client_from(defaults_server, "127.0.0.19") as other:
+        token = (await new_seeker(other))["token"]
+        remember(token)
+    for i in range(allowed):
+        guess = f"jotr_js_{uuid.uuid4().hex}"
+        if i % 2:  # a browser's first frame
+            async with connect(url, local_addr=(source, 0)) as ws:
+                await ws.send(
+                    orjson.dumps({"type": "auth", "token": guess, "device": new_device()}).decode()
+                )
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(ws.recv(), 10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+        else:
+            with pytest.raises(InvalidStatus) as refused:
+                await connect(url, local_addr=(source, 0),
+                              additional_headers={"Authorization": f"Bearer {guess}"})  # fmt: skip
+            assert refused.value.response.status_code == 403
+    with pytest.raises(InvalidStatus) as limited:
+        await connect(url, local_addr=(source, 0),
+                      additional_headers={"Authorization": f"Bearer {token}",
+                                          "Jotr-Device": new_device()})  # fmt: skip
+    assert limited.value.response.status_code == 429, limited.value.response.body
+    assert 9 * 60 < int(limited.value.response.headers["Retry-After"]) <= 10 * 60
+    async with client_from(defaults_server, source) as c:
+        assert_limited(await c.get("/v1/jobseekers/me", headers=auth(token)), 10 * 60)
 
 
 async def test_limit_metrics_count_refusals(defaults_server: ServerProcess) -> None:

@@ -236,6 +236,39 @@ async def test_auth_by_header_or_first_frame_never_by_url(srv: ServerProcess, ap
         assert closed.value.rcvd.reason
 
 
+async def test_a_rotated_token_closes_the_websockets_opened_with_it(
+    srv: ServerProcess, api: Any
+) -> None:
+    """Both workers: the one that served the rotation closes its sockets at once,
+    the other within one presence refresh (1 s here, 20 s by default)."""
+    s = await seeker(api)
+    other = await seeker(api)
+    phones = [
+        await Phone.connect(srv.base_url, s["token"], auth=how)  # type: ignore[arg-type]
+        for how in ("header", "frame", "header")
+    ]
+    bystander = await Phone.connect(srv.base_url, other["token"])
+    r = await api.post("/v1/jobseekers/me/token", headers={"Authorization": f"Bearer {s['token']}"})
+    assert r.status_code == 200, r.text
+    new_token = r.json()["token"]
+    TOKENS.append(new_token)
+    for phone in phones:
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:  # frames queued before the close may still arrive
+                await asyncio.wait_for(phone.ws.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+        assert closed.value.rcvd.reason == "token revoked; sign in again"
+    # The new token connects; the old one is refused; someone else stays connected.
+    fresh = await Phone.connect(srv.base_url, new_token)
+    with pytest.raises(InvalidStatus) as refused:
+        await Phone.connect(srv.base_url, s["token"])
+    assert refused.value.response.status_code == 403
+    await bystander.send(type="resume", after_seq=0)
+    assert (await bystander.recv(5))["type"] == "resumed"
+    for phone in (fresh, bystander):
+        await phone.close()
+
+
 # --- limits ---------------------------------------------------------------------------
 
 

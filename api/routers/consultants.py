@@ -106,12 +106,15 @@ class ReissuedToken(BaseModel):
     summary="Revoke a jobseeker's token and issue a new one (someone on my caseload)",
 )
 async def reissue_seeker_token(
-    jobseeker_id: uuid.UUID, consultant: CurrentConsultant, session: SessionDep
+    request: Request, jobseeker_id: uuid.UUID, consultant: CurrentConsultant, session: SessionDep
 ) -> ReissuedToken:
-    # For a lost or leaked phone: the old token stops working when this commits.
+    # For a lost or leaked phone: the old token stops working when this commits,
+    # and the lost phone's open websockets close (push/hub.py `revoke_replaced`).
     seeker = await caseload.seeker_on_caseload(session, consultant.id, jobseeker_id)
     token = await accounts.rotate_secret(session, seeker)
     await caseload.audit(session, "consultant", consultant.id, "jobseeker.token.reissue", seeker.id)
+    await session.commit()
+    request.app.state.hub.revoke_replaced(seeker.id, seeker.token_hash)
     return ReissuedToken(jobseeker_id=seeker.id, token=token)
 
 

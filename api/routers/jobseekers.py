@@ -144,9 +144,13 @@ class TokenOut(BaseModel):
     response_model=TokenOut,
     summary="Replace my token (the old one stops working at once)",
 )
-async def rotate_my_token(seeker: CurrentSeeker, session: SessionDep) -> TokenOut:
+async def rotate_my_token(request: Request, seeker: CurrentSeeker, session: SessionDep) -> TokenOut:
     token = await accounts.rotate_secret(session, seeker)
     await caseload.audit(session, "jobseeker", seeker.id, "token.rotate", seeker.id)
+    await session.commit()
+    # Websockets opened with the old token close now on this worker, and within
+    # one presence refresh on the others (push/hub.py `revoke_replaced`).
+    request.app.state.hub.revoke_replaced(seeker.id, seeker.token_hash)
     return TokenOut(token=token)
 
 

@@ -22,11 +22,13 @@ import uuid
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import JSONResponse
 
+from api import ratelimit
+from api.ratelimit import RateLimited
 from matcher import accounts
-from matcher.tokens import Principal
+from matcher.models import Jobseeker
 from push import metrics
 from push import protocol as p
-from push.connection import LAGGARD, Connection
+from push.connection import LAGGARD, REVOKED, Connection
 from push.hub import PushHub
 
 log = logging.getLogger("jotr.push")
@@ -38,13 +40,16 @@ TRY_AGAIN_LATER = status.WS_1013_TRY_AGAIN_LATER
 DEVICE_HEADER = "jotr-device"
 
 
-async def _refuse(ws: WebSocket, status_code: int, code: str, message: str) -> None:
+async def _refuse(
+    ws: WebSocket, status_code: int, code: str, message: str, retry_after: int | None = None
+) -> None:
     """Refuse during the handshake with an HTTP error and our usual JSON body
     (a client that cannot read it sees the status; browsers see a failed connect)."""
     metrics.REFUSED.labels(code).inc()
     body = {"error": {"code": code, "message": message, "details": []}}
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     try:
-        await ws.send_denial_response(JSONResponse(body, status_code=status_code))
+        await ws.send_denial_response(JSONResponse(body, status_code=status_code, headers=headers))
     except RuntimeError:  # a server without the denial extension: a bare 403
         await ws.close(code=POLICY_VIOLATION, reason=message)
 
@@ -55,15 +60,28 @@ async def _close(ws: WebSocket, code: str, reason: str) -> None:
         await ws.close(code=POLICY_VIOLATION, reason=reason)
 
 
-async def _seeker(ws: WebSocket, secret: str) -> uuid.UUID | None:
+async def _seeker(ws: WebSocket, secret: str) -> tuple[uuid.UUID, bytes] | None:
+    """The jobseeker and the token hash `secret` authenticates, or None (counted
+    against the address's lockout, as for HTTP: api/ratelimit.py)."""
     async with ws.app.state.sessionmaker() as session:
         found = await accounts.authenticate(session, secret)
-    if found is not None and found[0] == Principal.JOBSEEKER:
-        return found[1].id
+    if found is not None and isinstance(seeker := found[1], Jobseeker):
+        return seeker.id, bytes(seeker.token_hash)
+    await ratelimit.record_auth_failure(ws)
     return None
 
 
-async def _auth_frame(ws: WebSocket) -> tuple[uuid.UUID, str] | None:
+async def _locked_out(ws: WebSocket) -> int | None:
+    """Seconds until this address may try again, while it is locked out for
+    guessing tokens; None if it may try now."""
+    try:
+        await ratelimit.check_auth_lockout(ws)
+    except RateLimited as exc:
+        return exc.retry_after
+    return None
+
+
+async def _auth_frame(ws: WebSocket) -> tuple[uuid.UUID, bytes, str] | None:
     """Read and check a browser's auth frame; closes with 1008 and a reason if
     it is late, malformed or wrong."""
     timeout = ws.app.state.settings.push_auth_timeout_s
@@ -79,11 +97,15 @@ async def _auth_frame(ws: WebSocket) -> tuple[uuid.UUID, str] | None:
     except p.ProtocolError as exc:
         await _close(ws, "auth_invalid", exc.message)
         return None
-    seeker_id = await _seeker(ws, auth.token)
-    if seeker_id is None:
+    retry = await _locked_out(ws)
+    if retry is not None:
+        await _close(ws, "rate_limited", f"too many failed sign-ins; try again in {retry} s")
+        return None
+    found = await _seeker(ws, auth.token)
+    if found is None:
         await _close(ws, "auth_failed", "a valid jobseeker token is required")
         return None
-    return seeker_id, auth.device
+    return found[0], found[1], auth.device
 
 
 @router.websocket("/v1/push")
@@ -96,12 +118,20 @@ async def push(ws: WebSocket) -> None:
         return
     header = ws.headers.get("authorization", "")
     if header:
+        retry = await _locked_out(ws)
+        if retry is not None:
+            await _refuse(ws, status.HTTP_429_TOO_MANY_REQUESTS, "rate_limited",
+                          f"too many failed sign-ins; try again in {retry} s", retry)  # fmt: skip
+            return
         secret = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        seeker_id = await _seeker(ws, secret) if secret else None
-        if seeker_id is None:
+        found = await _seeker(ws, secret) if secret else None
+        if found is None:
+            if not secret:
+                await ratelimit.record_auth_failure(ws)
             await _refuse(ws, status.HTTP_403_FORBIDDEN, "forbidden",
                           "a valid jobseeker token is required")  # fmt: skip
             return
+        seeker_id, secret_hash = found
         try:
             device_id = p.device(ws.headers.get(DEVICE_HEADER))
         except p.ProtocolError as exc:
@@ -111,15 +141,17 @@ async def push(ws: WebSocket) -> None:
         await ws.accept()
     else:
         await ws.accept()
-        found = await _auth_frame(ws)
-        if found is None:
+        by_frame = await _auth_frame(ws)
+        if by_frame is None:
             return
-        seeker_id, device_id = found
-    await _serve(ws, hub, seeker_id, device_id)
+        seeker_id, secret_hash, device_id = by_frame
+    await _serve(ws, hub, seeker_id, device_id, secret_hash)
 
 
-async def _serve(ws: WebSocket, hub: PushHub, seeker_id: uuid.UUID, device_id: str) -> None:
-    conn = hub.open(seeker_id, device_id)
+async def _serve(
+    ws: WebSocket, hub: PushHub, seeker_id: uuid.UUID, device_id: str, secret_hash: bytes
+) -> None:
+    conn = hub.open(seeker_id, device_id, secret_hash)
     writer: asyncio.Task[None] | None = None
     try:
         if not await hub.admit(conn):
@@ -147,6 +179,10 @@ async def _write(ws: WebSocket, conn: Connection) -> None:
         frame = await conn.outbox.get()
         if frame == LAGGARD:
             await ws.close(code=TRY_AGAIN_LATER, reason="too slow; resume later")
+            return
+        if frame == REVOKED:
+            metrics.REFUSED.labels("token_revoked").inc()
+            await ws.close(code=POLICY_VIOLATION, reason="token revoked; sign in again")
             return
         await ws.send_text(frame.decode())
 

@@ -237,9 +237,10 @@ async def share_page(
         facts.append(("📍", vacancy.address))
     if vacancy.walk_in:
         facts.append(("🚪", text["walk_in"]))
-    if vacancy.required_skill_ids:
+    if any(taxonomy.has_skill(i) for i in vacancy.required_skill_ids):
         # The first few required skills, in the page's language (easy Danish for da).
-        shown = [taxonomy.skill_label(i, lang) for i in vacancy.required_skill_ids[:SHARE_SKILLS]]
+        known = [i for i in vacancy.required_skill_ids if taxonomy.has_skill(i)]
+        shown = [taxonomy.skill_label(i, lang) for i in known[:SHARE_SKILLS]]
         facts.append(("✅", text["skills"].format(skills=", ".join(shown))))
     facts_html = "".join(
         f'<li><span aria-hidden="true">{icon}</span> {esc(label)}</li>' for icon, label in facts
