@@ -190,7 +190,7 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
 
-    def start(self, timeout: float = 90.0, wait_for: str = "/readyz") -> None:
+    def start(self, timeout: float = 180.0, wait_for: str = "/readyz") -> None:
         """Start and wait until `wait_for` answers 200 (`/healthz` for a server
         that is expected not to be ready yet)."""
         # 90 s: two workers loading ESCO on a busy 2-core machine took 39 s.

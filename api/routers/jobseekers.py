@@ -168,8 +168,12 @@ async def update_me(
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, summary="Erase me and my data")
-async def erase_me(seeker: CurrentSeeker, session: SessionDep) -> Response:
+async def erase_me(request: Request, seeker: CurrentSeeker, session: SessionDep) -> Response:
+    seeker_id = seeker.id
     await accounts.erase_jobseeker(session, seeker)
+    await session.commit()
+    # Their open websockets close (other workers: within a presence refresh).
+    request.app.state.hub.revoke_replaced(seeker_id, None)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
