@@ -487,6 +487,92 @@ async def test_subscriptions_are_checked_and_can_be_removed(
     assert (await api.post("/v1/jobseekers/me/webpush", json=good)).status_code == 401
 
 
+# --- the app ------------------------------------------------------------------------
+
+# Headless Chromium has no push service, so the Push API's subscribe is replaced
+# by one that answers with the test browser's subscription and records what the
+# app asked for; everything after it (the POST, the server's checks) is real.
+PUSH_MANAGER_STUB = """
+window.__subscribeCalls = [];
+(() => {
+  const SUB = %s;
+  let current = null;
+  if (!window.PushManager) return;
+  PushManager.prototype.subscribe = async function (opts) {
+    window.__subscribeCalls.push({
+      userVisibleOnly: opts.userVisibleOnly,
+      key: Array.from(new Uint8Array(opts.applicationServerKey)),
+    });
+    current = { endpoint: SUB.endpoint, toJSON: () => SUB, unsubscribe: async () => true };
+    return current;
+  };
+  PushManager.prototype.getSubscription = async function () { return current; };
+})();
+"""
+
+
+async def test_the_app_sets_the_home_area_and_switches_alerts_on(
+    wp_server: ServerProcess, api: httpx.AsyncClient, push_service: PushService, database_url: str
+) -> None:
+    from playwright.async_api import async_playwright
+
+    from tests.browser import accessibility_problems, launch, new_context, screenshot, watch_errors
+
+    s = await new_seeker(api, skills=occupation("barista")["essential"][:3])
+    browser_sub = Browser(push_service.new_endpoint())
+    here = (56.1525, 10.2060)  # Aarhus C
+    async with async_playwright() as pw:
+        chromium = await launch(pw)
+        try:
+            context = await new_context(chromium, wp_server.base_url, geolocation=here)
+            await context.add_init_script(
+                f"localStorage.setItem('jotr.seeker.token', {json.dumps(s['token'])})"
+            )
+            await context.add_init_script(
+                PUSH_MANAGER_STUB % json.dumps(browser_sub.subscription())
+            )
+            page = await context.new_page()
+            errors = watch_errors(page)
+            await page.goto("/app")
+            await page.wait_for_selector("#home:not([hidden])")
+            await page.click('#tabbar [data-view="settings"]')
+            await page.locator("#webpush").wait_for()
+            assert await page.inner_text("#wp-area") == "Intet område valgt"
+            # Alerts need an area first.
+            await page.click("#wp-switch")
+            await page.wait_for_selector("#wp-switch:not(:checked)")
+            await page.fill("#wp-postcode", "8000")
+            await page.press("#wp-postcode", "Enter")
+            await page.wait_for_function(
+                "document.querySelector('#wp-area')?.textContent === 'Postnummer 8000'"
+            )
+            await page.click("#wp-position")
+            await page.wait_for_function(
+                "document.querySelector('#wp-area')?.textContent.startsWith('Omkring dig')"
+            )
+            r = await api.get("/v1/jobseekers/me/home-area", headers=auth(s["token"]))
+            area = r.json()
+            assert area["source"] == "position"
+            assert (area["lat"], area["lon"]) == home_area.snap(*here)
+            await page.click("#wp-switch")
+            await page.wait_for_selector("#wp-switch:checked")
+            deadline = time.monotonic() + 10
+            while subscription_count(database_url, s["id"]) != 1:
+                assert time.monotonic() < deadline, "the app did not subscribe"
+                await asyncio.sleep(0.05)
+            calls = await page.evaluate("window.__subscribeCalls")
+            key = (await api.get("/v1/push/vapid-public-key")).json()["application_server_key"]
+            assert calls == [{"userVisibleOnly": True, "key": list(unb64u(key))}]
+            for button in await page.locator(".toast .toast-close").all():
+                await button.click()
+            await page.locator("#webpush").scroll_into_view_if_needed()
+            assert await accessibility_problems(page) == []
+            await screenshot(page, "app-webpush")
+            assert errors == []
+        finally:
+            await chromium.close()
+
+
 # --- the pieces -----------------------------------------------------------------------
 
 

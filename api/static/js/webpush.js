@@ -42,8 +42,7 @@ function areaText(area) {
 
 /**
  * The settings card. `opts.position()` gives the app's last {lat, lon} if it has
- * one (else the browser is asked once); `opts.subscribed` overrides the
- * browser's own answer (for screenshots in browsers without a push service).
+ * one (else the browser is asked once).
  */
 export function webpushSection(api, opts = {}) {
   const root = h("section", { class: "card stack", id: "webpush", "aria-labelledby": "wp-h" });
@@ -55,7 +54,7 @@ export function webpushSection(api, opts = {}) {
     } catch {
       state.area = null;
     }
-    state.on = opts.subscribed ?? !!(await currentSubscription().catch(() => null));
+    state.on = !!(await currentSubscription().catch(() => null));
     render();
   }
 
@@ -104,7 +103,7 @@ export function webpushSection(api, opts = {}) {
   function render() {
     root.replaceChildren();
     root.append(h("h3", { id: "wp-h" }, icon("🔔"), " ", t("wp.title")));
-    if (!supported() && opts.subscribed === undefined) {
+    if (!supported()) {
       root.append(h("p", {}, t("wp.unsupported")));
       return;
     }
