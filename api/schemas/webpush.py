@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from api.schemas.common import Lat, Lon, Strict
+from api.schemas.common import Lat, Lon, Number, Strict
 from push.webpush import b64url_decode
 
 B64URL = r"^[A-Za-z0-9_-]+={0,2}$"
@@ -35,7 +35,7 @@ def _p256dh(value: str) -> str:
 class SubscriptionKeys(Strict):
     p256dh: Annotated[
         str,
-        Field(min_length=86, max_length=88, pattern=B64URL, description="P-256 point, 65 bytes"),
+        Field(min_length=87, max_length=88, pattern=B64URL, description="P-256 point, 65 bytes"),
         AfterValidator(_p256dh),
     ]
     auth: Annotated[
@@ -52,7 +52,7 @@ class SubscriptionIn(Strict):
         min_length=12, max_length=2048, description="The push service URL (https)"
     )
     keys: SubscriptionKeys
-    expirationTime: int | None = Field(default=None, description="Ignored")
+    expirationTime: Number | None = Field(default=None, description="Ignored")
 
 
 class UnsubscribeIn(Strict):
