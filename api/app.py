@@ -26,12 +26,14 @@ from api.routers import (
     taxonomy,
     vacancies,
     web,
+    webpush,
 )
 from api.timeouts import BodyTimeoutMiddleware
 from matcher import ranking, youth_vocab
 from matcher.db import make_engine, make_sessionmaker, resolve_database_url
 from matcher.settings import Settings, get_settings
 from ml.serving import load_active_ranker, models_dir
+from push import offline
 from push.bus import Bus, PgBus, RedisBus
 from push.hub import PushHub
 
@@ -111,6 +113,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.bus = make_bus(settings)
     app.state.hub = PushHub(app.state.sessionmaker, app.state.taxonomy, settings, app.state.bus)
     # The bus rings `ring`; one consumer drains it; catch-up heals what it misses.
+    # Alerts by Web Push to people whose app is closed (push/offline.py).
+    app.state.offline, app.state.vapid_public_key = await offline.start(app.state.hub)
     consumer = asyncio.create_task(app.state.hub.consume())
     catch_up = asyncio.create_task(app.state.hub.catch_up_forever())
     await app.state.bus.start(app.state.hub.ring, app.state.hub.on_bus_connect)
@@ -130,6 +134,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         consumer.cancel()
         catch_up.cancel()
         vocabulary.cancel()
+        await app.state.offline.sender.stop()
         await app.state.hub.flush_positions()
         await app.state.bus.close()
         await engine.dispose()
@@ -170,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback,
         insights,
         web,
+        webpush,
     ):
         app.include_router(module.router)
     return app

@@ -126,6 +126,10 @@ OPERATION_IDS = {
     "my_fairness": "getMyFairness",
     "set_eligibility": "setSubsidyEligibility",
     "why_not": "explainWhyNot",
+    "vapid_public_key": "getVapidPublicKey",
+    "subscribe_webpush": "createWebPushSubscription",
+    "unsubscribe_webpush": "deleteWebPushSubscription",
+    "my_home_area": "getMyHomeArea",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,

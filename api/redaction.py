@@ -11,6 +11,8 @@ What it masks, and why each is there:
 - the values PostgreSQL echoes in constraint errors (`Key (email)=(…)`,
   `Failing row contains (…)`) and SQLAlchemy's `[parameters: …]`, although
   our engines hide parameters (matcher/db.py), for anything that does not;
+- Web Push endpoints (capability URLs: whoever has one can push to that
+  browser), by the push services' hosts and the usual path shapes;
 - the personal fields we store (display name, birth date, e-mail, phone,
   CVR) when they appear as `field=value` or `"field": value`.
 This is the last line of defence: code should not log such things at all.
@@ -32,6 +34,17 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(Key \([^)]*\)=)\(.*\)"), rf"\1({MASK})"),
     (re.compile(r"(Failing row contains )\(.*\)"), rf"\1({MASK})"),
     (re.compile(r"(\[parameters: ).*?\](?=\s|$)"), rf"\1{MASK}]"),
+    # Web Push subscription endpoints are capability URLs (whoever has one can
+    # push to that browser): the host stays, the path goes. Known push services
+    # by host, and any `/push/...`, `/wpush/...`, `/fcm/send/...` path.
+    (
+        re.compile(
+            r"(?i)(https?://(?:[a-z0-9-]+\.)*(?:googleapis\.com|mozilla\.com|push\.apple\.com"
+            r"|notify\.windows\.com))/[^\s\"'<>]+"
+        ),
+        rf"\1/{MASK}",
+    ),
+    (re.compile(r"(?i)/(?:push|wpush|fcm/send)/[^\s\"'<>]+"), f"/push/{MASK}"),
     # Personal fields written as key=value or "key": value (JSON, dict reprs).
     (
         re.compile(

@@ -494,6 +494,47 @@ class PushPresence(Base):
     )
 
 
+class HomeArea(Base):
+    """A coarse home area the person set by consent, for alerts while the app is
+    closed (push/offline.py): a postcode's centroid or a point snapped to a 500 m
+    grid (matcher/home_area.py). Only the snapped point is stored."""
+
+    __tablename__ = "jobseeker_home_areas"
+
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True
+    )
+    point: Mapped[object] = mapped_column(
+        Geography(geometry_type="POINT", srid=4326, spatial_index=False), nullable=False
+    )
+    source: Mapped[str] = mapped_column(String(16), nullable=False)  # postcode | position
+    postcode: Mapped[str | None] = mapped_column(String(4))
+    # Who gave consent (today always the person, `jobseeker`) and when.
+    consent_by: Mapped[str] = mapped_column(String(16), nullable=False)
+    consented_at: Mapped[dt.datetime] = _now()
+
+    __table_args__ = (
+        Index("ix_jobseeker_home_areas_point", "point", postgresql_using="gist"),
+        CheckConstraint("source IN ('postcode', 'position')", name="source"),
+    )
+
+
+class WebPushSubscription(Base):
+    """One browser install's Web Push subscription (RFC 8030 endpoint, RFC 8291
+    keys). The endpoint is a capability URL: never logged (api/redaction.py)."""
+
+    __tablename__ = "webpush_subscriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    endpoint: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    p256dh: Mapped[str] = mapped_column(String(100), nullable=False)
+    auth: Mapped[str] = mapped_column(String(40), nullable=False)
+    created_at: Mapped[dt.datetime] = _now()
+
+
 class AuditEntry(Base):
     """Who read or changed whose personal data. Never holds the data itself."""
 

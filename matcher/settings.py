@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     push_frame_burst: int = 20
     push_flood_s: float = 5.0  # dropping frames for about this long closes with 1008
 
+    # Web Push, alerts while the app is closed (push/webpush.py, docs/operations.md).
+    # The VAPID private key: PEM or base64url raw. Unset: one is made in `home` on
+    # first start and kept (fine for one node; several nodes must share one key).
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:drift@localhost"  # who push services may contact
+    webpush_workers: int = 4  # sending threads per worker process
+    webpush_queue: int = 1000  # pushes waiting per worker; beyond, dropped (counted)
+    webpush_timeout_s: float = 10.0  # per request to a push service
+    webpush_ttl_s: int = 6 * 3600  # how long a push service keeps an undelivered alert
+    # Test only: accept http://127.0.0.1 endpoints (a local push service). Never in production.
+    webpush_allow_loopback_http: bool = False
+
     # Geocoding (matcher/geocode.py). Unset: offline only (postcode centroids).
     geocoder_url: str | None = None  # a DAWA-style address API, e.g. https://api.dataforsyningen.dk
     geocode_cache_ttl_days: int = 90

@@ -26,7 +26,7 @@ import socket
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import asyncpg
@@ -34,10 +34,9 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from matcher import geo, matching
-from matcher.eligibility import eligible_mask
 from matcher.events import VacancyEvent
 from matcher.models import Jobseeker
-from matcher.scoring import CandidateBatch, Scores, score_for_seekers
+from matcher.scoring import CandidateBatch, Scores
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
 from push import candidates, catchup, delivery, metrics, presence
@@ -46,7 +45,15 @@ from push.areas import Area, AreaCache
 from push.bus import Bus, describe
 from push.connection import Connection, SeekerState
 from push.payloads import settings_view, vacancy_card
-from push.rules import FrameLimiter, TokenBucket, haversine_m, in_quiet_hours, open_now
+from push.rules import (
+    FrameLimiter,
+    TokenBucket,
+    haversine_m,
+    in_quiet_hours,
+    may_push,
+    open_now,
+    score_states,
+)
 
 log = logging.getLogger("jotr.push")
 
@@ -85,6 +92,9 @@ class PushHub:
         # A live connection refreshes presence and position at least three times a TTL.
         self.refresh_s = min(settings.push_presence_refresh_s, settings.position_ttl_s / 3)
         self.stale_s = presence.STALE_PERIODS * self.refresh_s
+        # Called after each new or changed vacancy is applied here: alerts to
+        # people whose app is closed (push/offline.py, set by api/app.py).
+        self.after_vacancy: Callable[[uuid.UUID], Awaitable[object]] | None = None
         # Closes whose erasure failed (the database was down): retried until done.
         self._pending_release: dict[uuid.UUID, uuid.UUID] = {}
         self._devices_swept = 0.0
@@ -716,6 +726,8 @@ class PushHub:
             await self._deliver_withdrawals(event.vacancy_id)
         else:
             await self._reverse_geofence(event.vacancy_id)
+            if self.after_vacancy is not None:
+                await self.after_vacancy(event.vacancy_id)
 
     async def _deliver_withdrawals(self, vacancy_id: uuid.UUID) -> None:
         ids = list(self.connections)
@@ -802,20 +814,7 @@ class PushHub:
         """The vacancy scored for every one of these connections' seekers at once,
         and whether each may take it (hard rules by age, school status and
         jobcenter marks, their certificates)."""
-        states = [c.state for c in conns]
-        scores = score_for_seekers([s.ctx for s in states], batch, distance_m)  # type: ignore[union-attr]
-        cols = dataclasses.replace(batch.eligibility, certificates_ok=np.ones(1, dtype=bool))
-        # The hard rules depend on the seeker only through these, so seekers
-        # alike share one evaluation.
-        by_kind: dict[tuple[int, bool, frozenset[str], dt.date], bool] = {}
-        eligible = np.zeros(len(states), dtype=bool)
-        for i, st in enumerate(states):
-            assert st is not None
-            key = (st.ctx.age, st.ctx.in_school, st.ctx.subsidy_types, st.ctx.today)
-            if key not in by_kind:
-                by_kind[key] = bool(eligible_mask(cols, st.ctx)[0])
-            eligible[i] = by_kind[key] and required_certificates <= st.certificates
-        return scores, eligible
+        return score_states([c.state for c in conns], batch, distance_m, required_certificates)  # type: ignore[misc]
 
     def _patch(
         self,
@@ -856,9 +855,10 @@ class PushHub:
         )
         if cache is not None and covers:
             cache.put(cand)
-        if not within or total < state.min_score or vacancy_id in conn.pushed:
-            return None
-        if state.paused or in_quiet_hours(now, state.quiet_from, state.quiet_until):
+        if not within or not may_push(
+            total, state.min_score, vacancy_id in conn.pushed, state.paused,
+            state.quiet_from, state.quiet_until, now,
+        ):  # fmt: skip
             return None
         peers = self.connections.get(conn.seeker_id, set())
         if all(c.bucket.available(time.monotonic()) < 1 for c in peers):

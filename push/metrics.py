@@ -55,3 +55,12 @@ CAUGHT_UP = Counter(
     "Changes found by catch-up that no bus message had brought: vacancy changes, deliveries.",
     ["kind"],
 )
+# Web Push (push/webpush.py, push/offline.py): alerts while the app is closed.
+WEBPUSH = Counter(
+    "jotr_webpush_total",
+    "Web Push sends by outcome: sent, gone (404/410, subscription removed), failed, dropped.",
+    ["outcome"],
+)
+WEBPUSH_MATCHES = Counter(
+    "jotr_webpush_matches_total", "Matches recorded for people with the app closed."
+)

@@ -5,10 +5,21 @@ All time is explicit (`now` is passed in), so every rule is tested without clock
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from matcher.eligibility import eligible_mask
+from matcher.scoring import CandidateBatch, Scores, score_for_seekers
+
+if TYPE_CHECKING:
+    from push.connection import SeekerState
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -109,3 +120,42 @@ def open_now(opening_hours: dict[str, list[list[str]]] | None, now: dt.datetime)
     local = now.astimezone(COPENHAGEN)
     hhmm = local.strftime("%H:%M")
     return any(start <= hhmm < end for start, end in opening_hours.get(_DAYS[local.weekday()], []))
+
+
+def may_push(
+    score: float,
+    min_score: float,
+    already_pushed: bool,
+    paused: bool,
+    quiet_from: dt.time | None,
+    quiet_until: dt.time | None,
+    now: dt.datetime,
+) -> bool:
+    """The person's own rules every match push obeys, by websocket or by Web Push
+    (push/offline.py): their threshold, once per vacancy, paused, quiet hours."""
+    if score < min_score or already_pushed or paused:
+        return False
+    return not in_quiet_hours(now, quiet_from, quiet_until)
+
+
+def score_states(
+    states: Sequence[SeekerState],
+    batch: CandidateBatch,
+    distance_m: np.ndarray,
+    required_certificates: frozenset[str],
+) -> tuple[Scores, np.ndarray]:
+    """One vacancy (a one-row batch) scored for every one of these seekers at once,
+    and whether each may take it (hard rules by age, school status and jobcenter
+    marks, their certificates)."""
+    scores = score_for_seekers([s.ctx for s in states], batch, distance_m)
+    cols = dataclasses.replace(batch.eligibility, certificates_ok=np.ones(1, dtype=bool))
+    # The hard rules depend on the seeker only through these, so seekers
+    # alike share one evaluation.
+    by_kind: dict[tuple[int, bool, frozenset[str], dt.date], bool] = {}
+    eligible = np.zeros(len(states), dtype=bool)
+    for i, st in enumerate(states):
+        key = (st.ctx.age, st.ctx.in_school, st.ctx.subsidy_types, st.ctx.today)
+        if key not in by_kind:
+            by_kind[key] = bool(eligible_mask(cols, st.ctx)[0])
+        eligible[i] = by_kind[key] and required_certificates <= st.certificates
+    return scores, eligible

@@ -26,7 +26,8 @@ OPERATIONS = {
     "suggestOccupations", "getOccupationSkills", "extractFromAd", "createFeedback",
     "listMyFeedback", "createOutcome", "getMyGuidance", "getMyOutcomes", "getMyFairness",
     "suggestPlaces", "rotateMyToken", "rotateMyKey", "reissueSeekerToken",
-    "setSubsidyEligibility", "explainWhyNot",
+    "setSubsidyEligibility", "explainWhyNot", "getVapidPublicKey", "createWebPushSubscription",
+    "deleteWebPushSubscription", "getMyHomeArea", "setMyHomeArea", "deleteMyHomeArea",
 }  # fmt: skip
 
 

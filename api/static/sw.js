@@ -14,6 +14,8 @@ const SHELL = [
   "/static/js/onboarding.js",
   "/static/js/push.js",
   "/static/js/ui.js",
+  "/static/js/webpush.js",
+  "/static/js/strings/webpush.js",
   "/static/vendor/leaflet/leaflet.js",
   "/static/vendor/leaflet/leaflet.css",
   "/static/icons/icon.svg",
@@ -54,6 +56,46 @@ self.addEventListener("fetch", (event) => {
         return res;
       })
       .catch(() => caches.match(shell).then((hit) => hit || Response.error())),
+  );
+});
+
+// Web Push (alerts while the app is closed, docs/push-protocol.md): the server
+// sends {"type":"match","vacancy_id","title","distance_m"}; show it, and open
+// the job when tapped. One notification per vacancy (the tag), never a position.
+const PUSH_TEXT = {
+  da: { title: "Nyt job tæt på", far: "{d} fra dit område", open: "Se jobbet" },
+  en: { title: "New job nearby", far: "{d} from your area", open: "See the job" },
+};
+
+function pushLang() {
+  const lang = (self.navigator && self.navigator.language) || "da";
+  return lang.toLowerCase().startsWith("da") ? "da" : "en";
+}
+
+function km(m) {
+  return m >= 1000 ? `${(m / 1000).toFixed(1).replace(".0", "")} km` : `${Math.round(m)} m`;
+}
+
+self.addEventListener("push", (event) => {
+  let msg = null;
+  try {
+    msg = event.data ? event.data.json() : null;
+  } catch {
+    msg = null;
+  }
+  if (!msg || msg.type !== "match" || typeof msg.vacancy_id !== "string") return;
+  const text = PUSH_TEXT[pushLang()];
+  const id = msg.vacancy_id.replace(/[^0-9a-f-]/gi, "");
+  const body = [String(msg.title || "").slice(0, 120), typeof msg.distance_m === "number" ? text.far.replace("{d}", km(msg.distance_m)) : ""]
+    .filter(Boolean).join(" · ");
+  event.waitUntil(
+    self.registration.showNotification(text.title, {
+      body,
+      tag: `job-${id}`,
+      icon: "/static/icons/icon-192.png",
+      badge: "/static/icons/icon-192.png",
+      data: { url: `/app#job-${id}` },
+    }),
   );
 });
 

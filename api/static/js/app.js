@@ -8,6 +8,7 @@ import { JobMap, AARHUS } from "./map.js";
 import { PushClient, resetPushState } from "./push.js";
 import { Onboarding } from "./onboarding.js";
 import { matchCard, haversine } from "./cards.js";
+import { webpushSection } from "./webpush.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
 const LOCAL_KEY = "jotr.seeker.local";
@@ -634,6 +635,7 @@ function renderSettings() {
               renderSettings();
             },
           }, icon("🔔"), t("notify.enable"))),
+    webpushSection(api, { position: () => state.pos }),
     h("section", { class: "card stack" },
       h("p", { class: "label" }, t("settings.key")),
       h("div", { class: "row" },
