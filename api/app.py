@@ -24,6 +24,7 @@ from api.routers import (
     jobseekers,
     push,
     taxonomy,
+    trust,
     vacancies,
     web,
 )
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extract,
         feedback,
         insights,
+        trust,
         web,
     ):
         app.include_router(module.router)

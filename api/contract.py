@@ -126,6 +126,12 @@ OPERATION_IDS = {
     "my_fairness": "getMyFairness",
     "set_eligibility": "setSubsidyEligibility",
     "why_not": "explainWhyNot",
+    "my_employer": "getMyEmployer",
+    "report_vacancy": "createVacancyReport",
+    "list_employers": "listEmployers",
+    "verify_employer": "verifyEmployer",
+    "moderation_list": "listModeration",
+    "moderate_vacancy": "moderateVacancy",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,
