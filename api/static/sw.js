@@ -14,6 +14,8 @@ const SHELL = [
   "/static/js/onboarding.js",
   "/static/js/push.js",
   "/static/js/ui.js",
+  "/static/js/trust.js",
+  "/static/js/strings/trust.js",
   "/static/vendor/leaflet/leaflet.js",
   "/static/vendor/leaflet/leaflet.css",
   "/static/icons/icon.svg",
