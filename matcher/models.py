@@ -314,8 +314,10 @@ class Vacancy(Base):
     # A copy of "its employer is verified", written only by triggers (migration
     # 0011) on every write of the vacancy and every change of the employer's
     # status: the candidate query reads it without a join (matcher/geo.py).
+    # (No server_onupdate: the ORM never writes the columns that fire it, and
+    # expiring it on every flush would make async code reload it lazily.)
     employer_verified: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, server_default=text("false"), server_onupdate=FetchedValue()
+        Boolean, nullable=False, server_default=text("false")
     )
     # Set when reports from enough different people hide it until a consultant
     # reviews it (matcher/reports.py).
