@@ -334,6 +334,8 @@ class Vacancy(Base):
             postgresql_where=text("status = 'open'"),
         ),
         UniqueConstraint("source", "source_ref", name="uq_vacancies_source_ref"),
+        # The few hidden pending review (matcher/reports.py, the moderation list).
+        Index("ix_vacancies_hidden", "hidden_at", postgresql_where=text("hidden_at IS NOT NULL")),
         CheckConstraint("hours_per_week > 0 AND hours_per_week <= 80", name="hours"),
         CheckConstraint("min_age BETWEEN 13 AND 99", name="min_age"),
         CheckConstraint("openings >= 1", name="openings"),

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, union
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,12 +97,19 @@ class Reports:
 
 
 async def moderation_list(session: AsyncSession, limit: int = 200) -> list[Reports]:
-    """Open vacancies with reports: hidden ones first, then by how many reported."""
+    """Open vacancies with reports, or hidden (its reporters may all have erased
+    their accounts since): hidden ones first, then by how many reported."""
+    # Both sides are indexed (the reports' primary key, the partial index on
+    # hidden vacancies), so the list never scans all vacancies.
+    listed = union(
+        select(VacancyReport.vacancy_id.label("id")),
+        select(Vacancy.id.label("id")).where(Vacancy.hidden_at.is_not(None)),
+    ).subquery()
     rows = await session.execute(
         select(Vacancy, Employer.name, Employer.verification_status, VacancyReport)
-        .join(VacancyReport, VacancyReport.vacancy_id == Vacancy.id)
+        .outerjoin(VacancyReport, VacancyReport.vacancy_id == Vacancy.id)
         .join(Employer, Employer.id == Vacancy.employer_id)
-        .where(Vacancy.status == VacancyStatus.OPEN)
+        .where(Vacancy.status == VacancyStatus.OPEN, Vacancy.id.in_(select(listed.c.id)))
         .order_by(VacancyReport.created_at)
     )
     out: dict[uuid.UUID, Reports] = {}
@@ -117,8 +124,10 @@ async def moderation_list(session: AsyncSession, limit: int = 200) -> list[Repor
                 employer_status=employer_status,
                 hidden=vacancy.hidden_at is not None,
                 reporters=0,
-                first_at=rep.created_at,
+                first_at=rep.created_at if rep is not None else None,
             )
+        if rep is None:
+            continue
         item.reporters += 1
         item.reasons[rep.reason] = item.reasons.get(rep.reason, 0) + 1
         if rep.text:

@@ -434,23 +434,32 @@ async def test_report_input_and_access(client: httpx.AsyncClient) -> None:
     assert r.status_code == 404
 
 
-async def test_a_reporters_erasure_takes_their_reports(
+async def test_reporters_erasure_takes_their_reports_and_the_hidden_job_stays_listed(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
     lat, lon = next_spot()
     emp = await new_employer(client)
     v = await new_vacancy(client, emp["api_key"], lat, lon, walk_in=False)
-    s = await new_seeker(client)
-    assert (await report(client, s["token"], v["id"])).status_code == 201
-    assert (await client.delete("/v1/jobseekers/me", headers=auth(s["token"]))).status_code in (
-        200,
-        204,
-    )
+    people = [await new_seeker(client) for _ in range(3)]
+    for s in people:
+        assert (await report(client, s["token"], v["id"])).status_code == 201
+    for s in people:
+        r = await client.delete("/v1/jobseekers/me", headers=auth(s["token"]))
+        assert r.status_code in (200, 204), r.text
     with psycopg.connect(_libpq(database_url)) as conn:
         left = conn.execute(
             "SELECT count(*) FROM vacancy_reports WHERE vacancy_id = %s", (v["id"],)
         ).fetchone()
     assert left == (0,)
+    # Still hidden, and still in the list, so a consultant can decide.
+    con = new_consultant(database_url)
+    listed = await moderation(client, con["token"])
+    assert listed[v["id"]]["hidden"] is True and listed[v["id"]]["reporters"] == 0
+    r = await client.post(
+        f"/v1/consultants/me/moderation/{v['id']}", json={"decision": "keep"},
+        headers=auth(con["token"]),
+    )  # fmt: skip
+    assert r.status_code == 200 and r.json()["hidden"] is False
 
 
 # --- the CVR register -------------------------------------------------------------------

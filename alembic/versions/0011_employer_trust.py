@@ -65,6 +65,10 @@ def upgrade() -> None:
         ),
     )
     op.add_column("vacancies", sa.Column("hidden_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index(
+        "ix_vacancies_hidden", "vacancies", ["hidden_at"], unique=False,
+        postgresql_where=sa.text("hidden_at IS NOT NULL"),
+    )  # fmt: skip
     op.create_table(
         "vacancy_reports",
         sa.Column("vacancy_id", postgresql.UUID(), nullable=False),
@@ -146,6 +150,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION vacancies_copy_employer_verified()")
     op.drop_index(op.f("ix_vacancy_reports_jobseeker_id"), table_name="vacancy_reports")
     op.drop_table("vacancy_reports")
+    op.drop_index("ix_vacancies_hidden", table_name="vacancies")
     op.drop_column("vacancies", "hidden_at")
     op.drop_column("vacancies", "employer_verified")
     op.drop_constraint(op.f("ck_employers_verification_status"), "employers", type_="check")
