@@ -24,6 +24,7 @@ from api.routers import (
     jobseekers,
     push,
     taxonomy,
+    trust,
     vacancies,
     web,
     webpush,
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extract,
         feedback,
         insights,
+        trust,
         web,
         webpush,
     ):

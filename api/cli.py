@@ -365,6 +365,44 @@ def employer_revoke_key(
         typer.secho("Store the key now: it is not shown again.", err=True, fg=typer.colors.YELLOW)
 
 
+async def _set_employer_status(url: str, employer_id: uuid.UUID, status: str) -> str:
+    from matcher import employer_trust
+    from matcher.db import make_engine, make_sessionmaker
+    from matcher.models import Employer
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            employer = await session.get(Employer, employer_id, with_for_update=True)
+            if employer is None:
+                raise CliError(f"no employer with id {employer_id}")
+            await employer_trust.set_status(
+                session,
+                employer,
+                status,  # type: ignore[arg-type]
+                "operator",
+                OPERATOR_ID,
+            )
+            await session.commit()
+            return employer.name
+    finally:
+        await engine.dispose()
+
+
+@employer_app.command("verify")
+@friendly
+def employer_verify(
+    employer_id: uuid.UUID,
+    reject: bool = typer.Option(
+        False, "--reject", help="Mark the employer rejected instead (minors never see it)."
+    ),
+) -> None:
+    """Verify an employer (audited): its vacancies may then reach people under 18."""
+    status = "rejected" if reject else "verified"
+    name = asyncio.run(_set_employer_status(database_url(), employer_id, status))
+    typer.echo(f"employer {employer_id} ({name}): {status}")
+
+
 # --- imports -------------------------------------------------------------------
 
 

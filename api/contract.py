@@ -130,6 +130,12 @@ OPERATION_IDS = {
     "subscribe_webpush": "createWebPushSubscription",
     "unsubscribe_webpush": "deleteWebPushSubscription",
     "my_home_area": "getMyHomeArea",
+    "my_employer": "getMyEmployer",
+    "report_vacancy": "createVacancyReport",
+    "list_employers": "listEmployers",
+    "verify_employer": "verifyEmployer",
+    "moderation_list": "listModeration",
+    "moderate_vacancy": "moderateVacancy",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,

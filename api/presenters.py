@@ -74,7 +74,7 @@ def vacancy_public(
         if v.shift_start and v.shift_end
         else None,
         min_age=v.min_age,
-        walk_in=v.walk_in,
+        walk_in=v.walk_in and v.employer_verified,  # employer trust: matcher/geo.py _WALK_IN
         opening_hours=v.opening_hours if geo.sound_opening_hours(v.opening_hours) else None,
         start_date=v.start_date,
         expires_at=v.expires_at,
@@ -105,8 +105,9 @@ def vacancy_owner(v: Vacancy, employer_name: str, taxonomy: Any, lang: str = "en
 
 
 def age_limit(v: Vacancy) -> int:
-    """The youngest who may take the vacancy under the youth rules in force today."""
-    cols = eligibility.columns_of([v])
+    """The youngest who may take the vacancy under the youth rules in force today
+    (18 while its employer is not verified: employer trust)."""
+    cols = eligibility.columns_of([v], [v.employer_verified])
     return int(eligibility.implied_min_age(cols, today_in_denmark())[0])
 
 

@@ -52,6 +52,11 @@ SUBSIDY_CODE = {t: i + 1 for i, t in enumerate(SUBSIDISED_TYPES)}  # 0: not subs
 MIN_AGE_RULE = "vacancy.min_age"
 CERTIFICATES_RULE = "vacancy.certificates"
 SUBSIDY_RULE = "subsidy.not_marked_eligible"
+# Employer trust (docs/security.md): until a consultant, an operator or the CVR
+# register has verified the employer, no one under 18 sees its vacancies. This
+# mask is the one place that rule lives; every path that judges a vacancy for a
+# person (matches, push, reach, guidance, the consultant's view) runs it here.
+UNVERIFIED_EMPLOYER_RULE = "employer.unverified"
 
 
 class SeekerRules(Protocol):
@@ -106,6 +111,7 @@ class EligibilityColumns:
     light_work: np.ndarray  # bool
     subsidy: np.ndarray  # int8: SUBSIDY_CODE of the job type, 0 if not subsidised
     certificates_ok: np.ndarray  # bool: required certificates held by the seeker
+    employer_verified: np.ndarray  # bool: the employer is verified (employer trust)
 
     def __len__(self) -> int:
         return len(self.min_age)
@@ -185,6 +191,7 @@ def build_columns(
     light_work: list[bool],
     job_types: list[str],
     certificates_ok: list[bool],
+    employer_verified: Sequence[bool],
 ) -> EligibilityColumns:
     """Columns from per-row values (the candidate query, an ORM row, a test)."""
     other = KIND_CODE["other"]
@@ -206,6 +213,7 @@ def build_columns(
         light_work=np.asarray(light_work, dtype=bool),
         subsidy=np.asarray([SUBSIDY_CODE.get(t, 0) for t in job_types], dtype=np.int8),
         certificates_ok=np.asarray(certificates_ok, dtype=bool),
+        employer_verified=np.asarray(employer_verified, dtype=bool),
     )
 
 
@@ -227,8 +235,14 @@ class VacancyLike(Protocol):
     def job_type(self) -> str: ...
 
 
-def columns_of(vacancies: Sequence[VacancyLike]) -> EligibilityColumns:
-    """Columns for vacancies at hand (one being shown, a test's), certificates held."""
+def columns_of(
+    vacancies: Sequence[VacancyLike], employer_verified: Sequence[bool] | None = None
+) -> EligibilityColumns:
+    """Columns for vacancies at hand (one being shown, a test's), certificates held.
+
+    `employer_verified` per vacancy (the ORM row's `employer_verified`); None
+    judges the vacancy's own fields only, as if its employer were verified
+    (what the demo seed's age limits and the rule tables are about)."""
 
     def minutes(t: dt.time | None) -> float | None:
         return None if t is None else float(_minutes(t))
@@ -246,7 +260,9 @@ def columns_of(vacancies: Sequence[VacancyLike]) -> EligibilityColumns:
         light_work=[v.light_work for v in vacancies],
         job_types=[str(v.job_type) for v in vacancies],
         certificates_ok=[True] * len(vacancies),
-    )
+        employer_verified=[True] * len(vacancies) if employer_verified is None
+        else employer_verified,
+    )  # fmt: skip
 
 
 def eligible_mask(cols: EligibilityColumns, seeker: SeekerRules) -> np.ndarray:
@@ -271,6 +287,7 @@ def _exclusions(cols: EligibilityColumns, seeker: SeekerRules) -> list[tuple[str
     out.append((SUBSIDY_RULE, (cols.subsidy > 0) & ~np.isin(cols.subsidy, allowed)))
     if seeker.age >= ADULT_AGE:
         return out
+    out.append((UNVERIFIED_EMPLOYER_RULE, ~cols.employer_verified))
     week = _Week(cols)
     for rule in youth_rules.binding(seeker.today, seeker.age, seeker.in_school):
         out.append((rule.id, rule_mask(rule, cols, week)))
@@ -283,6 +300,11 @@ _OTHER_RULES = {
     SUBSIDY_RULE: (
         "A subsidised job type the person is not marked eligible for",
         "a jobcenter decision, recorded by the consultant",
+    ),
+    UNVERIFIED_EMPLOYER_RULE: (
+        "Under 18: the employer is not verified yet",
+        "employer trust (docs/security.md): a consultant, an operator or the CVR register "
+        "verifies the employer",
     ),
 }
 
@@ -368,4 +390,5 @@ def implied_min_age(cols: EligibilityColumns, day: dt.date) -> np.ndarray:
         for rule in youth_rules.binding(day, age, age < 15):
             ok &= ~rule_mask(rule, cols, week)
         out[ok] = age
+    out[~cols.employer_verified] = ADULT_AGE  # UNVERIFIED_EMPLOYER_RULE
     return np.maximum(out, cols.min_age)

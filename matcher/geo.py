@@ -36,14 +36,23 @@ log = logging.getLogger("jotr.geo")
 
 _POINT = "ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography"
 
-_OPEN = "v.status = 'open' AND (v.expires_at IS NULL OR v.expires_at > now())"
+# Open, not expired, and not hidden pending a consultant's review: a vacancy
+# reported by enough different people (matcher/reports.py) is left out of every
+# listing, match and push through this one condition.
+_NOT_HIDDEN = "v.hidden_at IS NULL"
+_OPEN = f"v.status = 'open' AND (v.expires_at IS NULL OR v.expires_at > now()) AND {_NOT_HIDDEN}"
+
+# Employer trust: only a verified employer may invite walk-ins. The API refuses
+# the flag from others (matcher/employer_trust.py); reading it through this also
+# keeps an imported or older row's flag from showing until the employer is verified.
+_WALK_IN = "(v.walk_in AND v.employer_verified)"
 
 # Stored dates are read only within a wide window of today (matcher/sane_dates.py).
 _SANE_START = SANE_START_SQL
 _SANE_EXPIRY = SANE_EXPIRY_SQL
 
 _VACANCY_CARD = f"""
-SELECT v.id, v.title, v.job_type::text AS job_type, v.hours_per_week, v.walk_in,
+SELECT v.id, v.title, v.job_type::text AS job_type, v.hours_per_week, {_WALK_IN} AS walk_in,
        v.opening_hours, v.min_age, {_SANE_START} AS start_date,
        {_SANE_EXPIRY} AS expires_at, v.openings, v.address,
        (v.start_date IS NOT NULL AND {_SANE_START} IS NULL) AS start_date_clamped,
@@ -82,13 +91,16 @@ SELECT v.id,
        -- and batch_from_rows treats it as unknown.
        (CASE WHEN NOT isfinite(v.start_date) THEN 2000000000
              ELSE v.start_date - current_date END) AS start_in_days,
-       v.walk_in, v.min_age,
+       {_WALK_IN} AS walk_in, v.min_age,
        (EXTRACT(EPOCH FROM v.shift_start) / 60)::float8 AS shift_start_min,
        (EXTRACT(EPOCH FROM v.shift_end) / 60)::float8 AS shift_end_min,
        v.light_work, v.schedule::text AS schedule, v.workplace_kind, v.alcohol_served,
        v.may_work_alone, v.hazards,
-       v.required_certificates <@ $3::varchar[] AS certificates_ok"""
-_N_CANDIDATE_COLUMNS = 20
+       v.required_certificates <@ $3::varchar[] AS certificates_ok,
+       -- A copy on the row (kept by triggers, migration 0011) rather than a join
+       -- to employers: the candidate query stays one scan of vacancies.
+       v.employer_verified"""
+_N_CANDIDATE_COLUMNS = 21
 # Where each candidate is: the push layer re-ranks its cached candidates as the
 # phone moves, without asking the database again (push/candidates.py).
 _POINT_COLUMNS = ", ST_Y(v.location::geometry) AS lat, ST_X(v.location::geometry) AS lon"
@@ -407,9 +419,10 @@ def _unsound_reason(batch: CandidateBatch, row: int) -> str:
 
 def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
     n = len(rows)
-    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 20
+    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 21
     (ids, dist, req, req_w, opt, profiles, job_types, hours, start_days, walk_in, min_age,
-     s_start, s_end, light, schedules, kinds, alcohol, alone, hazards, certs_ok) = cols  # fmt: skip
+     s_start, s_end, light, schedules, kinds, alcohol, alone, hazards, certs_ok,
+     verified) = cols  # fmt: skip
     req_ids, req_off = _flatten(list(req), np.int32)
     req_weights, _ = _flatten(list(req_w), np.float32)
     if len(req_weights) != len(req_ids):
@@ -442,6 +455,7 @@ def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
             light_work=list(light),
             job_types=list(job_types),
             certificates_ok=list(certs_ok),
+            employer_verified=list(verified),
         ),
         job_types=np.asarray(job_types, dtype=object),
         hours_per_week=np.asarray(hours, dtype=np.float32),

@@ -18,3 +18,13 @@ UNUSABLE_VACANCY_ROWS = Counter(
     "Stored vacancy rows the hot path skipped or clamped (bad values written around the API).",
     ["column"],
 )
+CVR_REGISTER_LOOKUPS = Counter(
+    "jotr_cvr_register_lookups_total",
+    "CVR register lookups for new employers, by outcome (verified, not_verified, unavailable).",
+    ["outcome"],
+)
+VACANCY_REPORTS = Counter(
+    "jotr_vacancy_reports_total",
+    "Reports of vacancies by seekers (first reports only).",
+    ["reason"],
+)

@@ -208,6 +208,21 @@ class Employer(Base):
     # hiring organisation ("jobnet:<cvr>:<folded name>"); they have no usable key.
     import_key: Mapped[str | None] = mapped_column(String(240), unique=True)
     created_at: Mapped[dt.datetime] = _now()
+    # Employer trust (matcher/employer_trust.py, migration 0011): who verified
+    # the employer ('consultant', 'operator', 'cvr_register', 'jobnet') and when.
+    verification_status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="unverified"
+    )
+    verified_by_type: Mapped[str | None] = mapped_column(String(16))
+    verified_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "verification_status IN ('unverified', 'verified', 'rejected')",
+            name="verification_status",
+        ),
+    )
 
 
 # A new kind needs a migration that widens the check constraint.
@@ -298,6 +313,17 @@ class Vacancy(Base):
         server_onupdate=FetchedValue(),
         nullable=False,
     )
+    # A copy of "its employer is verified", written only by triggers (migration
+    # 0011) on every write of the vacancy and every change of the employer's
+    # status: the candidate query reads it without a join (matcher/geo.py).
+    # (No server_onupdate: the ORM never writes the columns that fire it, and
+    # expiring it on every flush would make async code reload it lazily.)
+    employer_verified: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
+    # Set when reports from enough different people hide it until a consultant
+    # reviews it (matcher/reports.py).
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index("ix_vacancies_change_no", "change_no", unique=True),
@@ -310,6 +336,8 @@ class Vacancy(Base):
             postgresql_where=text("status = 'open'"),
         ),
         UniqueConstraint("source", "source_ref", name="uq_vacancies_source_ref"),
+        # The few hidden pending review (matcher/reports.py, the moderation list).
+        Index("ix_vacancies_hidden", "hidden_at", postgresql_where=text("hidden_at IS NOT NULL")),
         CheckConstraint("hours_per_week > 0 AND hours_per_week <= 80", name="hours"),
         CheckConstraint("min_age BETWEEN 13 AND 99", name="min_age"),
         CheckConstraint("openings >= 1", name="openings"),
@@ -322,6 +350,29 @@ class Vacancy(Base):
         CheckConstraint(
             "cardinality(required_skill_ids) = cardinality(required_skill_weights)",
             name="required_weights",
+        ),
+    )
+
+
+class VacancyReport(Base):
+    """A seeker's report of a vacancy (matcher/reports.py); personal data of the
+    reporter: shown to consultants without who, never to the employer."""
+
+    __tablename__ = "vacancy_reports"
+
+    vacancy_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vacancies.id", ondelete="CASCADE"), primary_key=True
+    )
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)
+    text: Mapped[str] = mapped_column(String(500), nullable=False, server_default="")
+    created_at: Mapped[dt.datetime] = _now()
+
+    __table_args__ = (
+        CheckConstraint(
+            "reason IN ('unsafe', 'fake', 'offensive', 'wrong_info', 'other')", name="reason"
         ),
     )
 

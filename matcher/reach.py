@@ -89,8 +89,8 @@ async def reach(
     max_radius_m: float,
     cap: int = REACH_CAP,
 ) -> Reach:
-    if vacancy.status != VacancyStatus.OPEN:
-        return Reach(0)
+    if vacancy.status != VacancyStatus.OPEN or vacancy.hidden_at is not None:
+        return Reach(0)  # hidden pending review reaches no one (matcher/reports.py)
     raw = await geo.raw_connection(session)
     nearby = await raw.fetch(NEARBY_SEEKERS_SQL, vacancy.id, max_radius_m, cap)
     if not nearby:

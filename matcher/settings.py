@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     # Who is asking, in the User-Agent, so the site's operators can reach us.
     jobnet_contact_url: str = ""
 
+    # Employer trust (docs/security.md): a cvrapi.dk-style CVR register that verifies
+    # new employers automatically when it finds the CVR active under the same name
+    # (matcher/cvr_register.py); empty: off, every employer waits for a person.
+    cvr_register_url: str | None = None
+    # A vacancy reported by this many different people is hidden until reviewed.
+    reports_hide_at: int = Field(default=3, ge=1)
+
     # The web app's map tiles (an XYZ URL template); empty: no tiles, pins on a plain map.
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_tile_attribution: str = "© OpenStreetMap contributors"

@@ -165,6 +165,7 @@ def batch_of(vacancies: Sequence[SyntheticVacancy]) -> CandidateBatch:
             light_work=[False] * n,
             job_types=[v.job_type for v in vacancies],
             certificates_ok=[True] * n,
+            employer_verified=[True] * n,
         ),
         job_types=np.asarray([v.job_type for v in vacancies], dtype=object),
         hours_per_week=hours,

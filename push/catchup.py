@@ -50,12 +50,17 @@ class Change:
 
 HIGH_WATER_SQL = "SELECT coalesce(max(change_no), 0) FROM vacancies"
 
+# "Open" for a phone: open and not hidden pending review (matcher/reports.py), so
+# a vacancy hidden while a worker was deaf is withdrawn on catch-up like a closed one.
 CHANGES_SQL = """
-SELECT id, change_no, status = 'open' AS open FROM vacancies
+SELECT id, change_no, status = 'open' AND hidden_at IS NULL AS open FROM vacancies
 WHERE change_no > $1 ORDER BY change_no LIMIT $2
 """
 
-CURRENT_SQL = "SELECT id, change_no, status = 'open' AS open FROM vacancies WHERE id = ANY($1)"
+CURRENT_SQL = (
+    "SELECT id, change_no, status = 'open' AND hidden_at IS NULL AS open"
+    " FROM vacancies WHERE id = ANY($1)"
+)
 
 # Each connected seeker's highest committed delivery seq.
 SEQS_SQL = "SELECT id, push_seq FROM jobseekers WHERE id = ANY($1::uuid[])"

@@ -16,7 +16,7 @@ import psycopg
 
 from matcher.tokens import Principal, new_secret
 from tests.conftest import SHARED_DATA, _libpq
-from tests.run_logs import MUST_NOT_BE_LOGGED
+from tests.run_logs import MUST_NOT_BE_LOGGED, SERVER_DATABASES
 
 # Every test gets its own patch of Denmark (about 5.5 x 6 km apart), so tests can
 # share one database and one server without seeing each other's vacancies.
@@ -63,12 +63,30 @@ def auth(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
-async def new_employer(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+async def new_employer(
+    client: httpx.AsyncClient, verified: bool = True, **overrides: Any
+) -> dict[str, Any]:
+    """An employer, verified by default (as a consultant would: employer trust),
+    so its vacancies reach minors and may invite walk-ins; `verified=False` for
+    a fresh sign-up as it is."""
     body = {"name": f"Test Bageri {uuid.uuid4().hex[:6]}", **overrides}
     r = await client.post("/v1/employers", json=body)
     assert r.status_code == 201, r.text
     remember(r.json()["api_key"])
+    if verified:
+        verify_employer(str(client.base_url).rstrip("/"), r.json()["id"])
     return r.json()
+
+
+def verify_employer(base_url: str, employer_id: str) -> None:
+    """Mark an employer verified in the database of the server at `base_url`, as
+    an operator would (`jotr employer verify`, without starting a process)."""
+    with psycopg.connect(_libpq(SERVER_DATABASES[base_url])) as conn:
+        conn.execute(
+            "UPDATE employers SET verification_status = 'verified', verified_by_type = "
+            "'operator', verified_at = now() WHERE id = %s",
+            (employer_id,),
+        )
 
 
 def vacancy_body(lat: float, lon: float, **overrides: Any) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import (
 
 from alembic import command
 from matcher.db import async_url, sync_url
-from tests.run_logs import SERVER_LOG_DIR, server_log_leaks
+from tests.run_logs import SERVER_DATABASES, SERVER_LOG_DIR, server_log_leaks
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -172,6 +172,7 @@ class ServerProcess:
     ):
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        SERVER_DATABASES[self.base_url] = database_url
         self._env = {
             **os.environ,
             "DATABASE_URL": database_url,

@@ -22,6 +22,9 @@ SERVER_LOG_DIR.mkdir(parents=True, exist_ok=True)
 SECRET_PREFIXES = ("jotr_js_", "jotr_emp_", "jotr_con_")
 # What the builders handed out or seeded: none of it may appear in a server's log.
 MUST_NOT_BE_LOGGED: set[str] = set()
+# Each test server's database by its base URL, for builders that must do what
+# only an operator or a consultant does (tests/builders.py: verified employers).
+SERVER_DATABASES: dict[str, str] = {}
 
 
 def leaks_in(text: str, needles: Iterable[str] = ()) -> list[str]:

@@ -15,7 +15,15 @@ import pytest
 from api.schemas.common import Strict
 from api.schemas.jobseekers import Preferences, SeekerFields
 from api.schemas.vacancies import VacancyFields
-from tests.builders import auth, new_employer, new_seeker, new_vacancy, next_spot, vacancy_body
+from tests.builders import (
+    auth,
+    new_employer,
+    new_seeker,
+    new_vacancy,
+    next_spot,
+    vacancy_body,
+    verify_employer,
+)
 from tests.conftest import ServerProcess
 
 OPERATIONS = {
@@ -28,6 +36,8 @@ OPERATIONS = {
     "suggestPlaces", "rotateMyToken", "rotateMyKey", "reissueSeekerToken",
     "setSubsidyEligibility", "explainWhyNot", "getVapidPublicKey", "createWebPushSubscription",
     "deleteWebPushSubscription", "getMyHomeArea", "setMyHomeArea", "deleteMyHomeArea",
+    "setSubsidyEligibility", "explainWhyNot", "getMyEmployer", "createVacancyReport",
+    "listEmployers", "verifyEmployer", "listModeration", "moderateVacancy",
 }  # fmt: skip
 
 
@@ -203,6 +213,7 @@ def test_public_reads_allow_the_configured_origins(cors_server: ServerProcess) -
     base = cors_server.base_url
     with httpx.Client(base_url=base, timeout=10) as c:
         emp = c.post("/v1/employers", json={"name": "Kort ApS"}).json()
+        verify_employer(base, emp["id"])  # its vacancy invites walk-ins
         lat, lon = next_spot()
         v = c.post("/v1/vacancies", json=vacancy_body(lat, lon), headers=auth(emp["api_key"]))
         public = [

@@ -54,6 +54,7 @@ def make_batch(rows: list[dict[str, object]]) -> CandidateBatch:
             light_work=[False] * n,
             job_types=[r.get("job_type", "fritidsjob") for r in rows],
             certificates_ok=[True] * n,
+            employer_verified=[True] * n,
         ),
         job_types=np.asarray([r.get("job_type", "fritidsjob") for r in rows], dtype=object),
         hours_per_week=np.asarray([r.get("hours", 10.0) for r in rows], dtype=np.float32),

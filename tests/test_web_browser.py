@@ -32,7 +32,14 @@ from tests.browser import (
     screenshot,
     watch_errors,
 )
-from tests.builders import auth, birth_date_for_age, new_consultant, new_employer, new_vacancy
+from tests.builders import (
+    auth,
+    birth_date_for_age,
+    new_consultant,
+    new_employer,
+    new_vacancy,
+    verify_employer,
+)
 from tests.conftest import ServerProcess, _libpq
 
 # A walk from Park Allé up Søndergade towards the cathedral, Aarhus C.
@@ -249,6 +256,14 @@ async def test_employer_posts_from_a_phone_and_a_connected_seeker_sees_it(
     await shop.click("#signup-form button[type=submit]")
     await shop.wait_for_selector("#dashboard:not([hidden])")
     assert (await shop.inner_text("#new-key-value")).startswith("jotr_emp_")
+    # A new employer waits for approval (employer trust); a consultant approves
+    # it (tests/test_web_trust.py clicks that through), so walk-ins are allowed.
+    await shop.wait_for_selector('#trust-status[data-status="unverified"]')
+    key = await shop.inner_text("#new-key-value")
+    me = (await client.get("/v1/employers/me", headers=auth(key))).json()
+    verify_employer(server.base_url, me["id"])
+    await shop.reload()
+    await shop.wait_for_selector('#trust-status[data-status="verified"]')
     await shop.click("#new-job")
     await shop.fill("#f-occ", "barista")
     await shop.wait_for_selector("#f-occ ~ [role=listbox] [role=option]")

@@ -12,7 +12,8 @@ from api.deps import CurrentEmployer, LangDep, SessionDep, TaxonomyDep
 from api.presenters import vacancy_owner
 from api.schemas.common import NOT_BLANK, Strict
 from api.schemas.vacancies import VacancyOwner
-from matcher import accounts, caseload, reach
+from matcher import accounts, caseload, employer_trust, reach
+from matcher.cvr_register import from_url
 
 router = APIRouter(prefix="/v1/employers", tags=["employers"])
 
@@ -24,7 +25,12 @@ EMAIL = rf"^{_NOT_SPACE}+@{_NOT_SPACE}+\.{_NOT_SPACE}+$"
 
 class EmployerCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
-    cvr: str | None = Field(default=None, pattern=r"^\d{8}$", description="Danish CVR number")
+    cvr: str | None = Field(
+        default=None,
+        pattern=r"^\d{8}$",
+        description="Danish CVR number: 8 digits passing the modulus-11 check (else a 422 "
+        "`invalid_cvr`). Checked against the CVR register where one is configured.",
+    )
     contact_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
 
 
@@ -40,8 +46,13 @@ class EmployerCreated(BaseModel):
     response_model=EmployerCreated,
     dependencies=[Depends(ratelimit.per_ip("employer_signup"))],
 )
-async def create_employer(body: EmployerCreate, session: SessionDep) -> EmployerCreated:
-    employer, key = await accounts.create_employer(session, body.name, body.cvr, body.contact_email)
+async def create_employer(
+    body: EmployerCreate, request: Request, session: SessionDep
+) -> EmployerCreated:
+    register = from_url(request.app.state.settings.cvr_register_url)
+    employer, key = await employer_trust.sign_up(
+        session, body.name, body.cvr, body.contact_email, register
+    )
     return EmployerCreated(id=employer.id, name=employer.name, api_key=key)
 
 

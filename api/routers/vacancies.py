@@ -14,7 +14,7 @@ from api.responses import JSON, GeoJSON
 from api.schemas.common import LatQuery, LonQuery
 from api.schemas.geojson import VacancyFeatureCollection
 from api.schemas.vacancies import VacancyCreate, VacancyOwner, VacancyPublic, VacancyUpdate
-from matcher import geo, idempotency
+from matcher import employer_trust, geo, idempotency
 from matcher import vacancies as service
 from matcher.eligibility import implied_min_age
 from matcher.errors import Invalid, NotFound
@@ -43,6 +43,11 @@ def _columns(body: VacancyCreate | VacancyUpdate, taxonomy: Any) -> dict[str, An
     if "apply" in fields:
         fields["apply"] = body.apply.stored() if body.apply is not None else None
     return service.to_columns(taxonomy, fields)
+
+
+def _invites_walk_ins(body: VacancyCreate | VacancyUpdate) -> bool:
+    """The body asks young people to drop by: `walk_in`, or walk-in as how to apply."""
+    return bool(body.walk_in) or bool(body.apply is not None and body.apply.walk_in)
 
 
 LOCATION = {
@@ -95,6 +100,7 @@ async def create_vacancy(
             vacancy_id = previous.response.get("id")
             headers = {"Location": _location(str(vacancy_id))} if vacancy_id else None
             return JSON(previous.response, status_code=previous.status_code, headers=headers)
+    employer_trust.require_verified_for_walk_in(employer, _invites_walk_ins(body))
     vacancy = await service.create(session, employer.id, _columns(body, taxonomy))
     out = vacancy_owner(vacancy, employer.name, taxonomy, lang).model_dump(mode="json")
     if idempotency_key:
@@ -185,6 +191,7 @@ async def update_vacancy(
     lang: LangDep,
 ) -> VacancyOwner:
     vacancy = await service.get_owned(session, employer.id, vacancy_id)
+    employer_trust.require_verified_for_walk_in(employer, _invites_walk_ins(body))
     columns = _columns(body, taxonomy)
     if not columns:
         raise Invalid("nothing to change: the body has no fields")

@@ -224,7 +224,7 @@ async def share_page(
             "hours_per_week": vacancy.hours_per_week,
             "employer_name": employer,
             "address": vacancy.address,
-            "walk_in": vacancy.walk_in,
+            "walk_in": vacancy.walk_in and vacancy.employer_verified,  # employer trust
             "description": vacancy.description,
         },
     )
@@ -235,7 +235,7 @@ async def share_page(
     ]
     if vacancy.address:
         facts.append(("📍", vacancy.address))
-    if vacancy.walk_in:
+    if vacancy.walk_in and vacancy.employer_verified:  # employer trust (matcher/geo.py)
         facts.append(("🚪", text["walk_in"]))
     if any(taxonomy.has_skill(i) for i in vacancy.required_skill_ids):
         # The first few required skills, in the page's language (easy Danish for da).

@@ -16,6 +16,8 @@ const SHELL = [
   "/static/js/ui.js",
   "/static/js/webpush.js",
   "/static/js/strings/webpush.js",
+  "/static/js/trust.js",
+  "/static/js/strings/trust.js",
   "/static/vendor/leaflet/leaflet.js",
   "/static/vendor/leaflet/leaflet.css",
   "/static/icons/icon.svg",

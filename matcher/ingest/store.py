@@ -17,6 +17,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from matcher.employer_trust import cvr_valid
 from matcher.geo import raw_connection
 from matcher.models import VacancyStatus
 
@@ -136,20 +137,27 @@ async def employer_ids(
     """key -> employer id, creating the missing ones.
 
     An imported employer cannot log in: its key hash is the SHA-256 of a random
-    secret that is never shown or stored.
+    secret that is never shown or stored. One with a CVR number that passes the
+    modulus-11 check counts as verified (docs/security.md, "Employer trust"):
+    the ad comes from the state's Jobnet, where the employer is known by CVR.
     """
     if not employers:
         return {}
     keys = list(employers)
     await conn.execute(
-        "INSERT INTO employers (id, name, cvr, api_key_hash, import_key)"
-        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[])"
+        "INSERT INTO employers (id, name, cvr, api_key_hash, import_key,"
+        " verification_status, verified_by_type, verified_at)"
+        " SELECT i, n, c, h, k, CASE WHEN v THEN 'verified' ELSE 'unverified' END,"
+        "        CASE WHEN v THEN 'jobnet' END, CASE WHEN v THEN now() END"
+        " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[],"
+        "             $6::bool[]) AS t(i, n, c, h, k, v)"
         " ON CONFLICT (import_key) DO NOTHING",
         [uuid.uuid4() for _ in keys],
         [employers[k][0] for k in keys],
         [employers[k][1] for k in keys],
         [hashlib.sha256(secrets.token_bytes(32)).digest() for _ in keys],
         keys,
+        [bool(employers[k][1]) and cvr_valid(employers[k][1] or "") for k in keys],
     )
     rows = await conn.fetch(
         "SELECT import_key, id FROM employers WHERE import_key = ANY($1::text[])", keys

@@ -343,6 +343,8 @@ async function feedback(id, action) {
 }
 
 const actions = {
+  // Employer trust: the report goes to the job centre's moderation list (js/trust.js).
+  report: (id, body) => api.post(`/v1/vacancies/${id}/reports`, body),
   dismiss(id) {
     const m = state.matches.get(id);
     state.local.dismissed.push(id);

@@ -2,6 +2,7 @@
 // hours, job type, walk-in welcome), the details one tap away, and the actions.
 import { t, formatDistance, formatHours, jobTypeLabel } from "./i18n.js";
 import { h, icon } from "./ui.js";
+import { reportControl } from "./trust.js";
 
 /**
  * @param {object} m  {vacancy, score, distance_m, explanation, walk_in_now, isNew}
@@ -74,7 +75,8 @@ export function matchCard(m, state, on) {
     act("save", "💾", () => on.save(v.id), !!state.saved),
     act("applied", "✅", () => on.applied(v.id), !!state.applied),
     act("share", "↗", () => on.share(v)),
-  ));
+  ),
+  on.report ? reportControl(v.id, (body) => on.report(v.id, body)) : null);
 }
 
 export function haversine(lat1, lon1, lat2, lon2) {

@@ -6,6 +6,7 @@ import { Api, ApiError } from "./api.js";
 import { t, applyI18n, bindLangButton, onLangChange, getLang, formatDistance, formatHours, jobTypeLabel } from "./i18n.js";
 import { h, icon, clear, combobox, toast } from "./ui.js";
 import { histogram, lines, verdictBar } from "./charts.js";
+import { renderEmployers, renderModeration } from "./trust.js";
 
 const KEY = "jotr.consultant.token";
 const $ = (sel) => document.querySelector(sel);
@@ -88,6 +89,8 @@ function showDesk() {
   $("#logout").hidden = false;
   renderCaseload();
   loadPlots();
+  renderEmployers(api, $("#trust-employers"));
+  renderModeration(api, $("#moderation"));
 }
 
 // --- caseload --------------------------------------------------------------

@@ -5,6 +5,7 @@ import { Api, ApiError, newIdempotencyKey } from "./api.js";
 import { t, applyI18n, bindLangButton, onLangChange, getLang, jobTypeLabel, formatHours } from "./i18n.js";
 import { h, icon, clear, combobox, toast, copyText } from "./ui.js";
 import { JobMap, AARHUS } from "./map.js";
+import { renderEmployerStatus } from "./trust.js";
 
 const KEY = "jotr.employer.key";
 const JOB_TYPES = ["fritidsjob", "smaajob", "ordinary", "elev_laerling", "virksomhedspraktik",
@@ -124,6 +125,7 @@ async function showDashboard(highlight) {
   }
   renderJobs(highlight);
   for (const v of vacancies) if (v.status === "open") loadReach(v.id);
+  await renderEmployerStatus(api, $("#trust-status"), $("#f-walkin"));
 }
 
 const reach = new Map();
