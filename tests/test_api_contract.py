@@ -36,7 +36,7 @@ OPERATIONS = {
     "suggestPlaces", "rotateMyToken", "rotateMyKey", "reissueSeekerToken",
     "setSubsidyEligibility", "explainWhyNot", "getVapidPublicKey", "createWebPushSubscription",
     "deleteWebPushSubscription", "getMyHomeArea", "setMyHomeArea", "deleteMyHomeArea",
-    "setSubsidyEligibility", "explainWhyNot", "getMyEmployer", "createVacancyReport",
+    "getMyEmployer", "createVacancyReport",
     "listEmployers", "verifyEmployer", "listModeration", "moderateVacancy",
 }  # fmt: skip
 
