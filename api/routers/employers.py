@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
@@ -22,15 +23,24 @@ _NOT_SPACE = NOT_BLANK.replace("[^", "[^@")
 EMAIL = rf"^{_NOT_SPACE}+@{_NOT_SPACE}+\.{_NOT_SPACE}+$"
 
 
+OrgKind = Literal["business", "association", "volunteer_centre", "club"]  # offers.ORG_KINDS
+
+
 class EmployerCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     cvr: str | None = Field(default=None, pattern=r"^\d{8}$", description="Danish CVR number")
     contact_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
+    org_kind: OrgKind = Field(
+        default="business",
+        description="Who posts: a business, or a forening, club or volunteer centre "
+        "posting leisure and volunteering offers (the pages' words for the poster)",
+    )
 
 
 class EmployerCreated(BaseModel):
     id: uuid.UUID
     name: str
+    org_kind: str
     api_key: str = Field(description="Shown once. Send as `Authorization: Bearer <api_key>`.")
 
 
@@ -41,8 +51,12 @@ class EmployerCreated(BaseModel):
     dependencies=[Depends(ratelimit.per_ip("employer_signup"))],
 )
 async def create_employer(body: EmployerCreate, session: SessionDep) -> EmployerCreated:
-    employer, key = await accounts.create_employer(session, body.name, body.cvr, body.contact_email)
-    return EmployerCreated(id=employer.id, name=employer.name, api_key=key)
+    employer, key = await accounts.create_employer(
+        session, body.name, body.cvr, body.contact_email, org_kind=body.org_kind
+    )
+    return EmployerCreated(
+        id=employer.id, name=employer.name, org_kind=employer.org_kind, api_key=key
+    )
 
 
 class ApiKeyOut(BaseModel):
