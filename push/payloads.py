@@ -22,8 +22,10 @@ def vacancy_card(card: geo.NearbyVacancy) -> dict[str, Any]:
         "lat": card.lat,
         "lon": card.lon,
         "address": card.address,
+        "min_age": card.min_age,
         "max_age": card.max_age,
         "cost_dkk": card.cost_dkk,
+        "cost_note": card.cost_note,
     }
 
 

@@ -310,3 +310,25 @@ async def test_leisure_and_volunteering_are_pushed_to_the_opted_in_only(
     finally:
         await keen_phone.close()
         await plain_phone.close()
+
+
+# --- share page ------------------------------------------------------------------------
+
+
+async def test_share_page_says_what_kind_of_offer_it_is(client: httpx.AsyncClient) -> None:
+    lat, lon = next_spot()
+    key = (await new_employer(client, org_kind="club"))["api_key"]
+    terms = {"cost_dkk": 300, "cost_note": "per sæson", "min_age": 13, "max_age": 17}
+    leisure = await new_offer(client, key, lat, lon, "leisure", title="Klatring", **terms)
+    vol = await new_offer(client, key, lat, lon, "volunteering", title="Lektiecafé")
+    job = await new_offer(client, key, lat, lon, "job", title="Opvasker")
+
+    page = (await client.get(f"/v/{leisure['id']}")).text
+    assert "Fritidsaktivitet" in page and "300 kr. per sæson" in page and "13-17 år" in page
+    assert "Fritidsjob" not in page and "timer/uge" not in page
+    page_en = (await client.get(f"/v/{vol['id']}", params={"lang": "en"})).text
+    assert "Volunteering" in page_en and "Spare-time job" not in page_en
+    # The preview text (Open Graph) starts with the kind too.
+    assert 'og:description" content="Volunteering' in page_en
+    page = (await client.get(f"/v/{job['id']}")).text
+    assert "Fritidsjob" in page and "10 timer/uge" in page and "Fritidsaktivitet" not in page

@@ -169,6 +169,10 @@ class MatchVacancy(BaseModel):
     kind: str = Field(description="job, leisure or volunteering")
     job_type: str | None = Field(description="null for leisure and volunteering offers")
     hours_per_week: float | None
+    min_age: int
+    max_age: int | None
+    cost_dkk: int | None = Field(description="Leisure: what it costs (0 = free)")
+    cost_note: str | None
     walk_in: bool
     lat: float
     lon: float

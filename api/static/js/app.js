@@ -8,6 +8,7 @@ import { JobMap, AARHUS } from "./map.js";
 import { PushClient, resetPushState } from "./push.js";
 import { Onboarding } from "./onboarding.js";
 import { matchCard, haversine } from "./cards.js";
+import { kindIcon, kindOf, newOfferTitle, optInSection } from "./offers.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
 const LOCAL_KEY = "jotr.seeker.local";
@@ -280,7 +281,7 @@ function onPushedMatch(frame) {
   if (state.pos && state.map.follow) state.map.fit([[state.pos.lat, state.pos.lon], [v.lat, v.lon]]);
   const body = t("notify.body", { title: v.title, d: formatDistance(m.distance_m) });
   matchToast(v, body);
-  systemNotification(t("notify.title"), body, v.id);
+  systemNotification(newOfferTitle(v) || t("notify.title"), body, v.id);
 }
 
 // One in-app notice for a burst of matches (the first location of a walk can
@@ -288,10 +289,11 @@ function onPushedMatch(frame) {
 function matchToast(v, body) {
   const live = state.toast && state.toast.isConnected ? state.toast : null;
   const count = live ? Number(live.dataset.count) + 1 : 1;
-  const text = count === 1 ? `${t("notify.title")}: ${body}` : `${t("notify.many", { n: count })}: ${body}`;
+  const title = newOfferTitle(v) || t("notify.title");
+  const text = count === 1 ? `${title}: ${body}` : `${t("notify.many", { n: count })}: ${body}`;
   live?.remove();
   state.toast = toast(text, {
-    symbol: v.walk_in ? "🚪" : "🔔",
+    symbol: v.walk_in ? "🚪" : kindOf(v) === "job" ? "🔔" : kindIcon(kindOf(v)),
     kind: "match",
     timeout: 12_000,
     action: { label: t("notify.show"), run: () => focusJob(v.id) },
@@ -622,6 +624,7 @@ function renderSettings() {
       h("label", { for: "radius" }, icon("📍"), " ", t("settings.radius")), range, out),
     h("section", { class: "card stack" },
       h("p", { role: "status" }, t(paused ? "settings.pause.on" : "settings.pause.off")), pause),
+    optInSection(state.me?.preferences?.offer_kinds, setOfferKinds),
     h("section", { class: "card stack" },
       notif === "granted"
         ? h("p", {}, icon("🔔"), " ", t("notify.enabled"))
@@ -662,6 +665,20 @@ function renderSettings() {
         },
       }, icon("🗑"), t("settings.delete"))),
   );
+}
+
+async function setOfferKinds(kinds) {
+  try {
+    state.me = await api.patch("/v1/jobseekers/me", { preferences: { offer_kinds: kinds } });
+  } catch {
+    return toast(t("error.generic"), { symbol: "⚠️" });
+  }
+  toast(t("offer.optin.saved"), { symbol: "✓" });
+  // A settings frame makes the push server read the seeker afresh (push/hub.py
+  // on_settings), so the new kinds are pushed from the next position on.
+  if (state.push?.state === "open") state.push.sendSettings({ radius_m: state.settings.radius_m });
+  state.fetchedAt = 0;
+  fetchMatches();
 }
 
 async function setRadius(radius) {
