@@ -299,9 +299,13 @@ def exclusions(cols: EligibilityColumns, seeker: SeekerRules) -> dict[str, np.nd
 
 
 def _exclusions(cols: EligibilityColumns, seeker: SeekerRules) -> list[tuple[str, np.ndarray]]:
-    wanted = [offers.OFFER_KIND_CODE[k] for k in seeker.offer_kinds if k in offers.OFFER_KIND_CODE]
+    # A lookup table, not np.isin: this runs for every candidate batch.
+    wanted = np.zeros(len(offers.OFFER_KINDS), dtype=bool)
+    wanted[
+        [offers.OFFER_KIND_CODE[k] for k in seeker.offer_kinds if k in offers.OFFER_KIND_CODE]
+    ] = True
     out = [
-        (OFFER_KIND_RULE, ~np.isin(cols.offer_kind, wanted or [0])),
+        (OFFER_KIND_RULE, ~wanted[cols.offer_kind]),
         (MIN_AGE_RULE, cols.min_age > seeker.age),
         (MAX_AGE_RULE, cols.max_age < seeker.age),
         (CERTIFICATES_RULE, ~cols.certificates_ok),
@@ -347,6 +351,9 @@ class _Week:
         self.start, self.end = cols.day_start, cols.day_end
         self.works = ~np.isnan(self.start)
         self.length = np.where(self.works, self.end - self.start, 0.0)
+        # Rows the youth work rules bind (offers.youth_rules_apply); None when all do,
+        # the usual batch of jobs, which then costs nothing more.
+        self.work: np.ndarray | None = None if cols.youth_work.all() else cols.youth_work
 
 
 def rule_mask(rule: Rule, cols: EligibilityColumns, week: _Week | None = None) -> np.ndarray:
@@ -356,9 +363,9 @@ def rule_mask(rule: Rule, cols: EligibilityColumns, week: _Week | None = None) -
     w = week or _Week(cols)
     p = rule.params
     n = len(cols)
-    applies = cols.youth_work.copy()
+    applies = np.ones(n, dtype=bool)
     if rule.workplace_kinds is not None:
-        applies &= np.isin(cols.kind, [KIND_CODE[k] for k in rule.workplace_kinds])
+        applies = np.isin(cols.kind, [KIND_CODE[k] for k in rule.workplace_kinds])
     timed = cols.timed
     with np.errstate(invalid="ignore"):
         match rule.check:
@@ -400,7 +407,8 @@ def rule_mask(rule: Rule, cols: EligibilityColumns, week: _Week | None = None) -
             case "hazards":
                 bits = sum(HAZARD_BIT[h] for h in p["forbidden"])
                 bad = (cols.hazards & bits) != 0
-    return applies & bad  # type: ignore[no-any-return]
+    out = applies & bad
+    return out if w.work is None else out & w.work  # type: ignore[no-any-return]
 
 
 def implied_min_age(cols: EligibilityColumns, day: dt.date) -> np.ndarray:
