@@ -453,7 +453,7 @@ function renderList() {
     list.append(matchCard(m, { saved: !!state.local.saved[id], applied: state.local.applied.includes(id) }, actions));
     state.map.upsert(id, m.vacancy.lat, m.vacancy.lon, {
       label: `${m.vacancy.title} – ${m.vacancy.employer_name}`,
-      symbol: m.vacancy.walk_in ? "🚪" : "💼",
+      symbol: m.vacancy.walk_in ? "🚪" : kindIcon(kindOf(m.vacancy)),
       kind: m.isNew ? "is-new" : m.vacancy.walk_in ? "walk-in" : "",
       onOpen: focusJob,
     });
@@ -674,9 +674,13 @@ async function setOfferKinds(kinds) {
     return toast(t("error.generic"), { symbol: "⚠️" });
   }
   toast(t("offer.optin.saved"), { symbol: "✓" });
-  // A settings frame makes the push server read the seeker afresh (push/hub.py
-  // on_settings), so the new kinds are pushed from the next position on.
-  if (state.push?.state === "open") state.push.sendSettings({ radius_m: state.settings.radius_m });
+  // A settings frame makes the push server read the seeker afresh at the next
+  // position (push/hub.py on_settings), which we send at once: the new kinds are
+  // pushed from now on, also when nothing moves.
+  if (state.push?.state === "open") {
+    state.push.sendSettings({ radius_m: state.settings.radius_m });
+    if (state.sentPos) state.push.sendLocation(state.sentPos.lat, state.sentPos.lon);
+  }
   state.fetchedAt = 0;
   fetchMatches();
 }
