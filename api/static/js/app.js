@@ -480,7 +480,8 @@ async function loadShared() {
     state.shared.vacancy = {
       id: v.id, title: v.title, employer_name: v.employer_name, job_type: v.job_type,
       hours_per_week: v.hours_per_week, walk_in: v.walk_in, lat: v.location.lat, lon: v.location.lon,
-      address: v.address,
+      address: v.address, kind: v.kind, min_age: v.min_age, max_age: v.max_age,
+      cost_dkk: v.cost_dkk, cost_note: v.cost_note,
     };
     renderList();
     state.map?.focus(v.location.lat, v.location.lon, 15);
