@@ -68,8 +68,13 @@ def vacancy_public(
         required_skills=_required(v, taxonomy, lang),
         optional_skills=_skills(taxonomy, v.optional_skill_ids, lang),
         required_certificates=list(v.required_certificates),
+        kind=v.kind,
         job_type=v.job_type,
         hours_per_week=v.hours_per_week,
+        max_age=v.max_age,
+        cost_dkk=v.cost_dkk,
+        cost_note=v.cost_note,
+        volunteering_is_work=v.volunteering_is_work,
         shift=Shift(start=v.shift_start, end=v.shift_end)
         if v.shift_start and v.shift_end
         else None,

@@ -51,10 +51,16 @@ async def rotate_secret(session: AsyncSession, who: Employer | Jobseeker | Consu
 
 
 async def create_employer(
-    session: AsyncSession, name: str, cvr: str | None, contact_email: str | None
+    session: AsyncSession,
+    name: str,
+    cvr: str | None,
+    contact_email: str | None,
+    org_kind: str = "business",
 ) -> tuple[Employer, str]:
     key, key_hash = new_secret(Principal.EMPLOYER)
-    employer = Employer(name=name, cvr=cvr, contact_email=contact_email, api_key_hash=key_hash)
+    employer = Employer(
+        name=name, cvr=cvr, contact_email=contact_email, api_key_hash=key_hash, org_kind=org_kind
+    )
     session.add(employer)
     await session.flush()
     return employer, key

@@ -25,6 +25,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import make_url
 
+from matcher import demo_offers
 from matcher.certificates import CERTIFICATES
 from matcher.demo_catalogue import (
     AARHUS_POSTCODES,
@@ -67,10 +68,12 @@ class SeedReport:
     missing_occupations: list[str] = field(default_factory=list)
     by_job_type: dict[str, int] = field(default_factory=dict)
     replaced: int = 0
+    offers: int = 0  # leisure and volunteering (matcher/demo_offers.py)
 
     def lines(self) -> Iterator[str]:
         yield f"employers: {self.employers}"
         yield f"vacancies: {self.vacancies}"
+        yield f"leisure and volunteering offers: {self.offers}"
         yield f"occupations used: {self.occupations}"
         yield "by job type: " + ", ".join(f"{k} {v}" for k, v in sorted(self.by_job_type.items()))
         if self.missing_occupations:
@@ -145,6 +148,7 @@ def seed_into(
             (DEMO_REF + "%",),
         )
         report.replaced = existing
+    demo_offers.delete_offers(conn)
     employers = _employers(rng, occs, places)
     weights = np.array([len(e["sites"]) * e["category"].size for e in employers])
     rows: list[dict[str, Any]] = []
@@ -156,6 +160,9 @@ def seed_into(
         if progress and (i + 1) % 50 == 0:
             progress("vacancies", i + 1, n_vacancies)
     _insert(conn, [e for e in employers if e["id"] in used], rows)
+    report.offers = demo_offers.insert_offers(
+        conn, rng, places, now, lambda: new_secret(Principal.EMPLOYER)[1]
+    )
     if progress:
         progress("vacancies", n_vacancies, n_vacancies)
     report.employers = len(used)

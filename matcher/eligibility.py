@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from matcher import youth_rules
+from matcher import offers, youth_rules
 from matcher.youth_rules import HAZARDS, WORKPLACE_KINDS, Rule
 
 MIN_WORKING_AGE = 13
@@ -57,6 +57,11 @@ SUBSIDY_RULE = "subsidy.not_marked_eligible"
 # mask is the one place that rule lives; every path that judges a vacancy for a
 # person (matches, push, reach, guidance, the consultant's view) runs it here.
 UNVERIFIED_EMPLOYER_RULE = "employer.unverified"
+# Offer kinds (matcher/offers.py): the seeker has not opted in to this kind;
+# the offer's upper age is below the seeker's age.
+OFFER_KIND_RULE = "seeker.offer_kinds"
+MAX_AGE_RULE = "vacancy.max_age"
+NO_MAX_AGE = 999
 
 
 class SeekerRules(Protocol):
@@ -70,6 +75,8 @@ class SeekerRules(Protocol):
     def today(self) -> dt.date: ...
     @property
     def subsidy_types(self) -> frozenset[str]: ...
+    @property
+    def offer_kinds(self) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,7 @@ class Seeker:
     in_school: bool = True
     today: dt.date = dt.date(2026, 1, 1)
     subsidy_types: frozenset[str] = frozenset()
+    offer_kinds: frozenset[str] = frozenset(offers.DEFAULT_OFFER_KINDS)
 
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:
@@ -112,6 +120,9 @@ class EligibilityColumns:
     subsidy: np.ndarray  # int8: SUBSIDY_CODE of the job type, 0 if not subsidised
     certificates_ok: np.ndarray  # bool: required certificates held by the seeker
     employer_verified: np.ndarray  # bool: the employer is verified (employer trust)
+    offer_kind: np.ndarray  # int8: index into offers.OFFER_KINDS
+    youth_work: np.ndarray  # bool: the youth work rules bind the row (offers.youth_rules_apply)
+    max_age: np.ndarray  # int16: the offer's upper age, NO_MAX_AGE if none
 
     def __len__(self) -> int:
         return len(self.min_age)
@@ -180,7 +191,7 @@ def _hazard_bits(hazards: list[str]) -> int:
 def build_columns(
     *,
     min_age: list[int],
-    hours_per_week: list[float],
+    hours_per_week: Sequence[float | None],
     schedules: Sequence[list[dict[str, Any]] | None],
     shift_start_min: Sequence[float | None],
     shift_end_min: Sequence[float | None],
@@ -189,16 +200,27 @@ def build_columns(
     alone: list[bool],
     hazards: list[list[str] | None],
     light_work: list[bool],
-    job_types: list[str],
+    job_types: Sequence[str | None],
     certificates_ok: list[bool],
     employer_verified: Sequence[bool],
+    offer_kinds: Sequence[str | None] | None = None,
+    volunteering_is_work: Sequence[bool | None] | None = None,
+    max_age: Sequence[int | None] | None = None,
 ) -> EligibilityColumns:
-    """Columns from per-row values (the candidate query, an ORM row, a test)."""
+    """Columns from per-row values (the candidate query, an ORM row, a test).
+    Without offer kinds every row is a job (what rows from before 0017 are)."""
     other = KIND_CODE["other"]
+    n = len(min_age)
     start, end, timed, days_known = _weeks(schedules, shift_start_min, shift_end_min)
+    kinds_of = [k or offers.JOB for k in offer_kinds] if offer_kinds is not None else None
+    offer_kind = kinds_of or [offers.JOB] * n
+    is_work = volunteering_is_work if volunteering_is_work is not None else [False] * n
     return EligibilityColumns(
         min_age=np.asarray(min_age, dtype=np.int16),
-        hours_per_week=np.asarray(hours_per_week, dtype=np.float32),
+        # No hours (a leisure or volunteering offer) is NaN: no weekly limit breaks.
+        hours_per_week=np.asarray(
+            [np.nan if h is None else h for h in hours_per_week], dtype=np.float32
+        ),
         day_start=start,
         day_end=end,
         timed=timed,
@@ -211,9 +233,20 @@ def build_columns(
             dtype=np.int32,
         ),
         light_work=np.asarray(light_work, dtype=bool),
-        subsidy=np.asarray([SUBSIDY_CODE.get(t, 0) for t in job_types], dtype=np.int8),
+        subsidy=np.asarray([SUBSIDY_CODE.get(t or "", 0) for t in job_types], dtype=np.int8),
         certificates_ok=np.asarray(certificates_ok, dtype=bool),
         employer_verified=np.asarray(employer_verified, dtype=bool),
+        offer_kind=np.asarray([offers.OFFER_KIND_CODE.get(k, 0) for k in offer_kind], np.int8),
+        youth_work=np.asarray(
+            [
+                offers.youth_rules_apply(k, bool(w))
+                for k, w in zip(offer_kind, is_work, strict=True)
+            ],
+            dtype=bool,
+        ),
+        max_age=np.asarray(
+            [NO_MAX_AGE if a is None else a for a in (max_age or [None] * n)], dtype=np.int16
+        ),
     )
 
 
@@ -221,7 +254,7 @@ class VacancyLike(Protocol):
     """A vacancy's own fields the rules read (the ORM row has them)."""
 
     min_age: int
-    hours_per_week: float
+    hours_per_week: float | None
     schedule: list[dict[str, Any]] | None
     shift_start: dt.time | None
     shift_end: dt.time | None
@@ -232,7 +265,7 @@ class VacancyLike(Protocol):
     light_work: bool
 
     @property
-    def job_type(self) -> str: ...
+    def job_type(self) -> str | None: ...
 
 
 def columns_of(
@@ -258,10 +291,13 @@ def columns_of(
         alone=[v.may_work_alone for v in vacancies],
         hazards=[list(v.hazards) for v in vacancies],
         light_work=[v.light_work for v in vacancies],
-        job_types=[str(v.job_type) for v in vacancies],
+        job_types=[None if v.job_type is None else str(v.job_type) for v in vacancies],
         certificates_ok=[True] * len(vacancies),
         employer_verified=[True] * len(vacancies) if employer_verified is None
         else employer_verified,
+        offer_kinds=[getattr(v, "kind", None) for v in vacancies],
+        volunteering_is_work=[getattr(v, "volunteering_is_work", False) for v in vacancies],
+        max_age=[getattr(v, "max_age", None) for v in vacancies],
     )  # fmt: skip
 
 
@@ -279,8 +315,15 @@ def exclusions(cols: EligibilityColumns, seeker: SeekerRules) -> dict[str, np.nd
 
 
 def _exclusions(cols: EligibilityColumns, seeker: SeekerRules) -> list[tuple[str, np.ndarray]]:
+    # A lookup table, not np.isin: this runs for every candidate batch.
+    wanted = np.zeros(len(offers.OFFER_KINDS), dtype=bool)
+    wanted[
+        [offers.OFFER_KIND_CODE[k] for k in seeker.offer_kinds if k in offers.OFFER_KIND_CODE]
+    ] = True
     out = [
+        (OFFER_KIND_RULE, ~wanted[cols.offer_kind]),
         (MIN_AGE_RULE, cols.min_age > seeker.age),
+        (MAX_AGE_RULE, cols.max_age < seeker.age),
         (CERTIFICATES_RULE, ~cols.certificates_ok),
     ]
     allowed = [SUBSIDY_CODE[t] for t in seeker.subsidy_types if t in SUBSIDY_CODE]
@@ -295,6 +338,11 @@ def _exclusions(cols: EligibilityColumns, seeker: SeekerRules) -> list[tuple[str
 
 
 _OTHER_RULES = {
+    OFFER_KIND_RULE: (
+        "A kind of offer the person has not asked for (leisure, volunteering)",
+        "the person's own settings",
+    ),
+    MAX_AGE_RULE: ("Older than the offer's upper age", "the poster's max_age"),
     MIN_AGE_RULE: ("Younger than the vacancy's own minimum age", "the employer's min_age"),
     CERTIFICATES_RULE: ("A required certificate is missing", "the vacancy's certificates"),
     SUBSIDY_RULE: (
@@ -325,11 +373,15 @@ class _Week:
         self.start, self.end = cols.day_start, cols.day_end
         self.works = ~np.isnan(self.start)
         self.length = np.where(self.works, self.end - self.start, 0.0)
+        # Rows the youth work rules bind (offers.youth_rules_apply); None when all do,
+        # the usual batch of jobs, which then costs nothing more.
+        self.work: np.ndarray | None = None if cols.youth_work.all() else cols.youth_work
 
 
 def rule_mask(rule: Rule, cols: EligibilityColumns, week: _Week | None = None) -> np.ndarray:
     """True where `rule` excludes the row. Comparisons with NaN (a day off) are
-    False, so days off never break a time rule."""
+    False, so days off never break a time rule. Rows the youth work rules do not
+    bind (leisure, volunteering that is not work) are never excluded."""
     w = week or _Week(cols)
     p = rule.params
     n = len(cols)
@@ -377,7 +429,8 @@ def rule_mask(rule: Rule, cols: EligibilityColumns, week: _Week | None = None) -
             case "hazards":
                 bits = sum(HAZARD_BIT[h] for h in p["forbidden"])
                 bad = (cols.hazards & bits) != 0
-    return applies & bad  # type: ignore[no-any-return]
+    out = applies & bad
+    return out if w.work is None else out & w.work  # type: ignore[no-any-return]
 
 
 def implied_min_age(cols: EligibilityColumns, day: dt.date) -> np.ndarray:

@@ -121,6 +121,7 @@ async def sign_up(
     cvr: str | None,
     contact_email: str | None,
     register: CvrRegister | None,
+    org_kind: str = "business",
 ) -> tuple[Employer, str]:
     """A new employer with a checked CVR number, verified at once when the
     register (if configured) has the CVR active under the same name. The
@@ -133,7 +134,9 @@ async def sign_up(
         except RegisterUnavailable as exc:
             metrics.CVR_REGISTER_LOOKUPS.labels("unavailable").inc()
             log.warning("CVR register unavailable", extra={"error": str(exc)})
-    employer, key = await accounts.create_employer(session, name, cvr, contact_email)
+    employer, key = await accounts.create_employer(
+        session, name, cvr, contact_email, org_kind=org_kind
+    )
     if (
         company is not None
         and company.active

@@ -52,12 +52,12 @@ _SANE_START = SANE_START_SQL
 _SANE_EXPIRY = SANE_EXPIRY_SQL
 
 _VACANCY_CARD = f"""
-SELECT v.id, v.title, v.job_type::text AS job_type, v.hours_per_week, {_WALK_IN} AS walk_in,
+SELECT v.id, v.title, v.kind, v.job_type::text AS job_type, v.hours_per_week, {_WALK_IN} AS walk_in,
        v.opening_hours, v.min_age, {_SANE_START} AS start_date,
        {_SANE_EXPIRY} AS expires_at, v.openings, v.address,
        (v.start_date IS NOT NULL AND {_SANE_START} IS NULL) AS start_date_clamped,
        (v.expires_at IS NOT NULL AND {_SANE_EXPIRY} IS NULL) AS expires_at_clamped,
-       v.location_precision,
+       v.location_precision, v.max_age, v.cost_dkk, v.cost_note, e.org_kind,
        o.preferred_label AS occupation_label, e.name AS employer_name,
        ST_X(v.location::geometry) AS lon, ST_Y(v.location::geometry) AS lat,
        ST_Distance(v.location, {_POINT}, false) AS distance_m
@@ -67,7 +67,7 @@ LEFT JOIN occupations o ON o.id = v.occupation_id
 """
 
 NEARBY_SQL = f"""{_VACANCY_CARD}
-WHERE {_OPEN} AND ST_DWithin(v.location, {_POINT}, $3, false)
+WHERE {_OPEN} AND ST_DWithin(v.location, {_POINT}, $3, false) AND v.kind = ANY($5::varchar[])
 ORDER BY v.location <-> {_POINT}
 LIMIT $4
 """
@@ -86,7 +86,7 @@ _CANDIDATE_SELECT = f"""
 SELECT v.id,
        ST_Distance(v.location, {_POINT}, false) AS distance_m,
        v.required_skill_ids, v.required_skill_weights, v.optional_skill_ids,
-       v.work_profile, v.job_type::text AS job_type, v.hours_per_week,
+       v.work_profile, COALESCE(v.job_type::text, '') AS job_type, v.hours_per_week,
        -- An infinite date cannot be subtracted; it reads as absurdly far away
        -- and batch_from_rows treats it as unknown.
        (CASE WHEN NOT isfinite(v.start_date) THEN 2000000000
@@ -95,12 +95,12 @@ SELECT v.id,
        (EXTRACT(EPOCH FROM v.shift_start) / 60)::float8 AS shift_start_min,
        (EXTRACT(EPOCH FROM v.shift_end) / 60)::float8 AS shift_end_min,
        v.light_work, v.schedule::text AS schedule, v.workplace_kind, v.alcohol_served,
-       v.may_work_alone, v.hazards,
+       v.may_work_alone, v.hazards, v.kind, v.volunteering_is_work, v.max_age,
        v.required_certificates <@ $3::varchar[] AS certificates_ok,
        -- A copy on the row (kept by triggers, migration 0011) rather than a join
        -- to employers: the candidate query stays one scan of vacancies.
        v.employer_verified"""
-_N_CANDIDATE_COLUMNS = 21
+_N_CANDIDATE_COLUMNS = 24
 # Where each candidate is: the push layer re-ranks its cached candidates as the
 # phone moves, without asking the database again (push/candidates.py).
 _POINT_COLUMNS = ", ST_Y(v.location::geometry) AS lat, ST_X(v.location::geometry) AS lon"
@@ -134,8 +134,9 @@ WHERE v.id = $4 AND {_OPEN}
 class NearbyVacancy:
     id: uuid.UUID
     title: str
-    job_type: str
-    hours_per_week: float
+    kind: str  # job | leisure | volunteering (matcher/offers.py)
+    job_type: str | None
+    hours_per_week: float | None
     walk_in: bool
     opening_hours: dict[str, list[list[str]]] | None
     min_age: int
@@ -144,6 +145,10 @@ class NearbyVacancy:
     openings: int
     address: str | None
     location_precision: str
+    max_age: int | None
+    cost_dkk: int | None
+    cost_note: str | None
+    org_kind: str
     occupation_label: str | None
     employer_name: str
     lon: float
@@ -167,10 +172,16 @@ async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
 
 
 async def nearby_open_vacancies(
-    session: AsyncSession, lat: float, lon: float, radius_m: float, limit: int
+    session: AsyncSession,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    limit: int,
+    kinds: tuple[str, ...] = ("job",),
 ) -> list[NearbyVacancy]:
+    """Open offers of the given kinds (jobs unless asked) near a point, nearest first."""
     conn = await raw_connection(session)
-    rows = await conn.fetch(NEARBY_SQL, lon, lat, radius_m, limit)
+    rows = await conn.fetch(NEARBY_SQL, lon, lat, radius_m, limit, list(kinds))
     return [_card(r) for r in rows]
 
 
@@ -363,7 +374,8 @@ def _unbuildable(row: asyncpg.Record) -> str | None:
     wp = row["work_profile"]
     if wp is not None and (len(wp) != profile.SIZE or None in wp):
         return "work_profile"
-    for column in ("distance_m", "hours_per_week", "min_age", "job_type"):
+    # hours_per_week may be NULL: a leisure or volunteering offer (NaN in the batch).
+    for column in ("distance_m", "min_age", "job_type"):
         if row[column] is None:
             return column
     return None
@@ -389,7 +401,7 @@ def _row_flags(batch: CandidateBatch) -> dict[str, np.ndarray]:
         "optional_skill_ids": per_row(batch.opt_ids < 0, batch.opt_offsets),
         "work_profile": prof_bad,
         "distance_m": ~np.isfinite(batch.distance_m) | (batch.distance_m < 0),
-        "hours_per_week": ~np.isfinite(hours) | (hours <= 0) | (hours > 80),
+        "hours_per_week": np.isinf(hours) | (hours <= 0) | (hours > 80),
     }
 
 
@@ -405,7 +417,7 @@ def _unsound(batch: CandidateBatch) -> np.ndarray | None:
             or not bool(np.isfinite(w).all() and (w > 0).all())
             or bool(np.isinf(prof).any() or (prof < 0).any() or (prof > 1).any())
             or not bool(np.isfinite(dist).all() and (dist >= 0).all())
-            or not bool(np.isfinite(hours).all() and (hours > 0).all() and (hours <= 80).all())
+            or not bool((np.isnan(hours) | ((hours > 0) & (hours <= 80))).all())
         )
     if not suspect:
         return None
@@ -419,10 +431,10 @@ def _unsound_reason(batch: CandidateBatch, row: int) -> str:
 
 def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
     n = len(rows)
-    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 21
+    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 24
     (ids, dist, req, req_w, opt, profiles, job_types, hours, start_days, walk_in, min_age,
-     s_start, s_end, light, schedules, kinds, alcohol, alone, hazards, certs_ok,
-     verified) = cols  # fmt: skip
+     s_start, s_end, light, schedules, kinds, alcohol, alone, hazards, offer_kinds, is_work,
+     max_age, certs_ok, verified) = cols  # fmt: skip
     req_ids, req_off = _flatten(list(req), np.int32)
     req_weights, _ = _flatten(list(req_w), np.float32)
     if len(req_weights) != len(req_ids):
@@ -456,9 +468,12 @@ def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
             job_types=list(job_types),
             certificates_ok=list(certs_ok),
             employer_verified=list(verified),
+            offer_kinds=list(offer_kinds),
+            volunteering_is_work=list(is_work),
+            max_age=list(max_age),
         ),
         job_types=np.asarray(job_types, dtype=object),
-        hours_per_week=np.asarray(hours, dtype=np.float32),
+        hours_per_week=_nan_if_none(list(hours)),
         start_in_days=_nan_if_none(list(start_days)),
         walk_in=np.asarray(walk_in, dtype=bool),
     )

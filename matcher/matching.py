@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import metrics, profile, ranking
+from matcher import metrics, offers, profile, ranking
 from matcher.eligibility import age_on, eligible_mask, exclusions, in_school
 from matcher.geo import fetch_candidates, fetch_candidates_by_id
 from matcher.scoring import PARTS, WEIGHTS, CandidateBatch, Scores, SeekerContext, score_batch
@@ -108,6 +108,8 @@ def seeker_context(
         lang=getattr(seeker, "language", None) or "en",
         in_school=in_school(age, seeker.finished_compulsory_school),
         subsidy_types=frozenset(t for t in seeker.subsidy_eligibility or () if t is not None),
+        # Seekers without the column (benchmarks, old callers) want jobs only.
+        offer_kinds=offers.wanted_kinds(getattr(seeker, "offer_kinds", None)),
     )
 
 
@@ -163,12 +165,17 @@ def explain(
         "required_skills": _skill_split(taxonomy, ctx, batch.req_ids[req]),
         "optional_skills": _skill_split(taxonomy, ctx, batch.opt_ids[opt]),
         "practical": {
-            "hours_per_week": round(float(batch.hours_per_week[row]), 1),
-            "job_type": str(batch.job_types[row]),
+            # None for an offer without hours or job type (leisure, volunteering).
+            "hours_per_week": _round_or_none(float(batch.hours_per_week[row])),
+            "job_type": str(batch.job_types[row]) or None,
             "starts_in_days": _int_or_none(batch.start_in_days[row]),
         },
         "walk_in": bool(batch.walk_in[row]),
     }
+
+
+def _round_or_none(x: float) -> float | None:
+    return None if np.isnan(x) else round(x, 1)
 
 
 def _int_or_none(x: float) -> int | None:

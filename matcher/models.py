@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from matcher.offers import OFFER_KINDS, ORG_KINDS
 from matcher.sane_dates import SaneDate, SaneTimestamp
 from matcher.youth_rules import WORKPLACE_KINDS
 
@@ -207,6 +208,8 @@ class Employer(Base):
     # Set only for employers that an importer created for an external ad's
     # hiring organisation ("jobnet:<cvr>:<folded name>"); they have no usable key.
     import_key: Mapped[str | None] = mapped_column(String(240), unique=True)
+    # What kind of organisation posts (migration 0017): the pages' words for it.
+    org_kind: Mapped[str] = mapped_column(String(20), nullable=False, server_default="business")
     created_at: Mapped[dt.datetime] = _now()
     # Employer trust (matcher/employer_trust.py, migration 0011): who verified
     # the employer ('consultant', 'operator', 'cvr_register', 'jobnet') and when.
@@ -222,6 +225,10 @@ class Employer(Base):
             "verification_status IN ('unverified', 'verified', 'rejected')",
             name="verification_status",
         ),
+    )
+
+    __table_args__ = (
+        CheckConstraint(f"org_kind IN ({', '.join(repr(k) for k in ORG_KINDS)})", name="org_kind"),
     )
 
 
@@ -267,8 +274,18 @@ class Vacancy(Base):
     )
     # Desired work profile, same layout as Jobseeker.work_profile (matcher/profile.py).
     work_profile: Mapped[list[float] | None] = mapped_column(ARRAY(REAL))
-    job_type: Mapped[JobType] = mapped_column(_pg_enum(JobType, "job_type"), nullable=False)
-    hours_per_week: Mapped[float] = mapped_column(Float, nullable=False)
+    # Offer kinds (matcher/offers.py, migration 0017): a job has a job type and hours;
+    # leisure and volunteering offers have neither (CHECK job_fields).
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="job")
+    job_type: Mapped[JobType | None] = mapped_column(_pg_enum(JobType, "job_type"))
+    hours_per_week: Mapped[float | None] = mapped_column(Float)
+    max_age: Mapped[int | None] = mapped_column(SmallInteger)
+    cost_dkk: Mapped[int | None] = mapped_column(Integer)
+    cost_note: Mapped[str | None] = mapped_column(String(100))
+    # Volunteering that is work for an employer: the youth work rules apply to it.
+    volunteering_is_work: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
     # Working hours of the day, if fixed; used by the youth rules (no night work).
     shift_start: Mapped[dt.time | None] = mapped_column(Time)
     shift_end: Mapped[dt.time | None] = mapped_column(Time)
@@ -339,6 +356,20 @@ class Vacancy(Base):
         # The few hidden pending review (matcher/reports.py, the moderation list).
         Index("ix_vacancies_hidden", "hidden_at", postgresql_where=text("hidden_at IS NOT NULL")),
         CheckConstraint("hours_per_week > 0 AND hours_per_week <= 80", name="hours"),
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in OFFER_KINDS)})", name="kind"),
+        CheckConstraint(
+            "(kind = 'job') = (job_type IS NOT NULL) "
+            "AND (kind <> 'job' OR hours_per_week IS NOT NULL)",
+            name="job_fields",
+        ),
+        CheckConstraint(
+            "max_age IS NULL OR (max_age BETWEEN 13 AND 99 AND max_age >= min_age)",
+            name="max_age",
+        ),
+        CheckConstraint("cost_dkk IS NULL OR cost_dkk BETWEEN 0 AND 100000", name="cost"),
+        CheckConstraint(
+            "NOT volunteering_is_work OR kind = 'volunteering'", name="volunteering_is_work"
+        ),
         CheckConstraint("min_age BETWEEN 13 AND 99", name="min_age"),
         CheckConstraint("openings >= 1", name="openings"),
         CheckConstraint(f"workplace_kind IN ({_WORKPLACE_KINDS_SQL})", name="workplace_kind"),
@@ -421,10 +452,19 @@ class Jobseeker(Base):
     subsidy_eligibility: Mapped[list[str]] = mapped_column(
         ARRAY(String(32)), nullable=False, server_default="{}"
     )
+    # The kinds of offer the person wants (matcher/offers.py); jobs unless they opt in.
+    offer_kinds: Mapped[list[str]] = mapped_column(
+        ARRAY(String(16)), nullable=False, server_default="{job}"
+    )
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
 
     __table_args__ = (
+        CheckConstraint(
+            "cardinality(offer_kinds) > 0 AND "
+            "offer_kinds <@ ARRAY['job', 'leisure', 'volunteering']::varchar[]",
+            name="offer_kinds",
+        ),
         Index(
             "ix_jobseekers_last_position",
             "last_position",

@@ -64,6 +64,8 @@ class SeekerContext:
     # person's consultant marked them eligible for.
     in_school: bool = True
     subsidy_types: frozenset[str] = frozenset()
+    # The kinds of offer the person opted in to (matcher/offers.py); a hard rule.
+    offer_kinds: frozenset[str] = frozenset({"job"})
 
 
 @dataclass(slots=True)
@@ -208,10 +210,14 @@ def score_for_seekers(
     lo = np.array([s.hours_min if s.hours_min is not None else 0.0 for s in seekers])
     hi = np.array([s.hours_max if s.hours_max is not None else 80.0 for s in seekers])
     outside = np.maximum(lo - h, 0.0) + np.maximum(h - hi, 0.0)
-    hours = np.clip(1.0 - outside / HOURS_TOLERANCE, 0.0, 1.0)
+    # An offer without hours or job type (leisure, volunteering) loses nothing for them.
+    hours = np.nan_to_num(np.clip(1.0 - outside / HOURS_TOLERANCE, 0.0, 1.0), nan=1.0)
     job_type = str(batch.job_types[0])
     wished = np.array(
-        [1.0 if not s.job_types or job_type in s.job_types else UNWISHED_JOB_TYPE for s in seekers]
+        [
+            1.0 if not s.job_types or not job_type or job_type in s.job_types else UNWISHED_JOB_TYPE
+            for s in seekers
+        ]
     )
     days = float(np.nan_to_num(batch.start_in_days[0], nan=0.0))
     start = 1.0 - 0.5 * min(
@@ -257,10 +263,11 @@ def _practical(seeker: SeekerContext, batch: CandidateBatch) -> np.ndarray:
     lo = seeker.hours_min if seeker.hours_min is not None else 0.0
     hi = seeker.hours_max if seeker.hours_max is not None else 80.0
     outside = np.maximum(lo - h, 0.0) + np.maximum(h - hi, 0.0)
-    hours = np.clip(1.0 - outside / HOURS_TOLERANCE, 0.0, 1.0)
+    # An offer without hours or job type (leisure, volunteering) loses nothing for them.
+    hours = np.nan_to_num(np.clip(1.0 - outside / HOURS_TOLERANCE, 0.0, 1.0), nan=1.0)
 
     if seeker.job_types:
-        wished = np.isin(batch.job_types, list(seeker.job_types))
+        wished = np.isin(batch.job_types, list(seeker.job_types)) | (batch.job_types == "")
         job_type = np.where(wished, 1.0, UNWISHED_JOB_TYPE)
     else:
         job_type = np.ones(len(batch))

@@ -15,7 +15,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import events
+from matcher import events, offers
 from matcher.errors import Conflict, NotFound
 from matcher.events import VacancyEvent
 from matcher.models import Employer, Vacancy, VacancySource, VacancyStatus
@@ -116,6 +116,7 @@ def to_columns(taxonomy: ConceptResolver, fields: dict[str, Any]) -> dict[str, A
 
 
 async def create(session: AsyncSession, employer_id: uuid.UUID, columns: dict[str, Any]) -> Vacancy:
+    columns = offers.settle(columns)  # what the offer's kind needs (422 if missing)
     vacancy = Vacancy(employer_id=employer_id, source=VacancySource.API, **columns)
     session.add(vacancy)
     await session.flush()
@@ -145,6 +146,7 @@ async def get_owned(
 async def update(session: AsyncSession, vacancy: Vacancy, columns: dict[str, Any]) -> Vacancy:
     if vacancy.status != VacancyStatus.OPEN:
         raise Conflict(f"vacancy is {vacancy.status.value}; a closed vacancy cannot be changed")
+    columns = offers.settle(columns, vacancy)  # judged on the row as it will be
     for key, value in columns.items():
         setattr(vacancy, key, value)
     vacancy.updated_at = dt.datetime.now(dt.UTC)

@@ -13,6 +13,8 @@ def vacancy_card(card: geo.NearbyVacancy) -> dict[str, Any]:
         "id": str(card.id),
         "title": card.title,
         "employer_name": card.employer_name,
+        # job | leisure | volunteering: the app shows each with its own icon and words.
+        "kind": card.kind,
         "job_type": card.job_type,
         "hours_per_week": card.hours_per_week,
         "walk_in": card.walk_in,
@@ -20,6 +22,10 @@ def vacancy_card(card: geo.NearbyVacancy) -> dict[str, Any]:
         "lat": card.lat,
         "lon": card.lon,
         "address": card.address,
+        "min_age": card.min_age,
+        "max_age": card.max_age,
+        "cost_dkk": card.cost_dkk,
+        "cost_note": card.cost_note,
     }
 
 

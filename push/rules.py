@@ -151,10 +151,13 @@ def score_states(
     cols = dataclasses.replace(batch.eligibility, certificates_ok=np.ones(1, dtype=bool))
     # The hard rules depend on the seeker only through these, so seekers
     # alike share one evaluation.
-    by_kind: dict[tuple[int, bool, frozenset[str], dt.date], bool] = {}
+    by_kind: dict[tuple[int, bool, frozenset[str], dt.date, frozenset[str]], bool] = {}
     eligible = np.zeros(len(states), dtype=bool)
     for i, st in enumerate(states):
-        key = (st.ctx.age, st.ctx.in_school, st.ctx.subsidy_types, st.ctx.today)
+        key = (
+            st.ctx.age, st.ctx.in_school, st.ctx.subsidy_types, st.ctx.today,
+            st.ctx.offer_kinds,
+        )  # fmt: skip
         if key not in by_kind:
             by_kind[key] = bool(eligible_mask(cols, st.ctx)[0])
         eligible[i] = by_kind[key] and required_certificates <= st.certificates

@@ -152,3 +152,25 @@ def test_same_seed_same_data_and_no_double_seeding(conn: psycopg.Connection[Any]
         assert replaced.replaced == 20
         count = conn.execute("SELECT count(*) FROM vacancies WHERE source_ref LIKE 'demo-%'")
         assert count.fetchone() == (30,)
+
+
+def test_the_demo_has_a_few_leisure_and_volunteering_offers(conn: psycopg.Connection[Any]) -> None:
+    """Offers beyond jobs (matcher/demo_offers.py): in Aarhus, posted by foreninger,
+    clubs and a volunteer centre, and replaced with the rest of the demo."""
+    with conn.transaction(force_rollback=True):
+        report = seed_into(conn, 20, 5, now=NOW)
+        rows = conn.execute(
+            f"""
+            SELECT v.kind, v.job_type, e.org_kind, ST_Distance(v.location, {CITY_HALL}),
+                   v.min_age, v.max_age, v.volunteering_is_work
+              FROM vacancies v JOIN employers e ON e.id = v.employer_id
+             WHERE v.source_ref LIKE 'demo:offer-%'
+            """
+        ).fetchall()
+        assert report.offers == len(rows) >= 5
+        assert {r[0] for r in rows} == {"leisure", "volunteering"}
+        assert all(r[1] is None and r[2] != "business" and r[3] < 25_000 for r in rows)
+        assert any(r[6] for r in rows) and not all(r[6] for r in rows if r[0] == "volunteering")
+        seed_into(conn, 20, 6, now=NOW, replace=True)
+        again = conn.execute("SELECT count(*) FROM vacancies WHERE source_ref LIKE 'demo:offer-%'")
+        assert again.fetchone() == (len(rows),)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
@@ -23,6 +24,9 @@ _NOT_SPACE = NOT_BLANK.replace("[^", "[^@")
 EMAIL = rf"^{_NOT_SPACE}+@{_NOT_SPACE}+\.{_NOT_SPACE}+$"
 
 
+OrgKind = Literal["business", "association", "volunteer_centre", "club"]  # offers.ORG_KINDS
+
+
 class EmployerCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     cvr: str | None = Field(
@@ -32,11 +36,17 @@ class EmployerCreate(Strict):
         "`invalid_cvr`). Checked against the CVR register where one is configured.",
     )
     contact_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
+    org_kind: OrgKind = Field(
+        default="business",
+        description="Who posts: a business, or a forening, club or volunteer centre "
+        "posting leisure and volunteering offers (the pages' words for the poster)",
+    )
 
 
 class EmployerCreated(BaseModel):
     id: uuid.UUID
     name: str
+    org_kind: str
     api_key: str = Field(description="Shown once. Send as `Authorization: Bearer <api_key>`.")
 
 
@@ -51,9 +61,11 @@ async def create_employer(
 ) -> EmployerCreated:
     register = from_url(request.app.state.settings.cvr_register_url)
     employer, key = await employer_trust.sign_up(
-        session, body.name, body.cvr, body.contact_email, register
+        session, body.name, body.cvr, body.contact_email, register, org_kind=body.org_kind
     )
-    return EmployerCreated(id=employer.id, name=employer.name, api_key=key)
+    return EmployerCreated(
+        id=employer.id, name=employer.name, org_kind=employer.org_kind, api_key=key
+    )
 
 
 class ApiKeyOut(BaseModel):

@@ -13,8 +13,14 @@ from api.presenters import vacancy_owner, vacancy_public
 from api.responses import JSON, GeoJSON
 from api.schemas.common import LatQuery, LonQuery
 from api.schemas.geojson import VacancyFeatureCollection
-from api.schemas.vacancies import VacancyCreate, VacancyOwner, VacancyPublic, VacancyUpdate
-from matcher import employer_trust, geo, idempotency
+from api.schemas.vacancies import (
+    OfferKind,
+    VacancyCreate,
+    VacancyOwner,
+    VacancyPublic,
+    VacancyUpdate,
+)
+from matcher import employer_trust, geo, idempotency, offers
 from matcher import vacancies as service
 from matcher.eligibility import implied_min_age
 from matcher.errors import Invalid, NotFound
@@ -123,9 +129,17 @@ async def search_nearby(
         float, Query(gt=0, allow_inf_nan=False, description="Search radius in metres")
     ] = 5000.0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    kind: Annotated[
+        list[OfferKind] | None,
+        Query(
+            description="Kinds of offer to show, repeatable (`kind=leisure&kind=job`); "
+            "jobs only when left out"
+        ),
+    ] = None,
 ) -> GeoJSON:
     check_radius(request, radius_m)
-    rows = await geo.nearby_open_vacancies(session, lat, lon, radius_m, limit)
+    kinds = tuple(dict.fromkeys(kind)) if kind else offers.DEFAULT_OFFER_KINDS
+    rows = await geo.nearby_open_vacancies(session, lat, lon, radius_m, limit, kinds)
     limits = await age_limits(session, [r.id for r in rows])
     features = [
         {
@@ -136,6 +150,7 @@ async def search_nearby(
                 "title": r.title,
                 "employer_name": r.employer_name,
                 "occupation": r.occupation_label,
+                "kind": r.kind,
                 "job_type": r.job_type,
                 "hours_per_week": r.hours_per_week,
                 "walk_in": r.walk_in,
@@ -148,6 +163,10 @@ async def search_nearby(
                 "address": r.address,
                 "location_precision": r.location_precision,
                 "distance_m": round(r.distance_m, 1),
+                "max_age": r.max_age,
+                "cost_dkk": r.cost_dkk,
+                "cost_note": r.cost_note,
+                "org_kind": r.org_kind,
             },
         }
         for r in rows

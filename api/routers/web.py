@@ -16,7 +16,7 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 from string import Template
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
@@ -27,7 +27,7 @@ from api.deps import SessionDep, TaxonomyDep
 from matcher import places
 from matcher import vacancies as service
 from matcher.errors import NotFound
-from matcher.models import VacancyStatus
+from matcher.models import Vacancy, VacancyStatus
 from matcher.settings import Settings
 
 router = APIRouter()
@@ -52,6 +52,15 @@ JOB_TYPES = {
            "virksomhedspraktik": "Work placement", "loentilskud": "Wage-subsidised job",
            "elev_laerling": "Apprenticeship", "igu": "IGU", "fleksjob": "Flex job"},
 }  # fmt: skip
+# Offers beyond jobs (matcher/offers.py): each kind with its own icon and words.
+KIND_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "da": {"leisure": ("⚽", "Fritidsaktivitet"), "volunteering": ("🤝", "Frivilligt arbejde")},
+    "en": {"leisure": ("⚽", "Leisure activity"), "volunteering": ("🤝", "Volunteering")},
+}
+OFFER_TERMS = {
+    "da": {"free": "Gratis", "cost": "{n} kr.", "ages": "{lo}-{hi} år"},
+    "en": {"free": "Free", "cost": "DKK {n}", "ages": "Ages {lo}-{hi}"},
+}
 SHARE_SKILLS = 3  # required skills listed on a share page
 SHARE_TEXT = {
     "da": {"hours": "timer/uge", "walk_in": "Stik hovedet ind", "open": "Åbn i appen",
@@ -167,13 +176,30 @@ def _absolute(request: Request, path: str) -> str:
     return str(request.base_url).rstrip("/") + path
 
 
-def _share_description(lang: str, parts: dict[str, str | float | bool | None]) -> str:
+def _kind_facts(lang: str, v: Vacancy) -> list[tuple[str, str]]:
+    """What kind of offer, and its terms: job type and hours for a job; the kind,
+    hours if given, price and age range for leisure and volunteering."""
+    text, words, terms = SHARE_TEXT[lang], KIND_WORDS[lang], OFFER_TERMS[lang]
+    hours = [("⏱", f"{v.hours_per_week:g} {text['hours']}")] if v.hours_per_week else []
+    if v.kind == "job" or v.kind not in words:
+        job_type = v.job_type.value if v.job_type is not None else "ordinary"
+        return [("💼", JOB_TYPES[lang].get(job_type, job_type)), *hours]
+    out = [words[v.kind], *hours]
+    if v.cost_dkk is not None:
+        cost = terms["free"] if v.cost_dkk == 0 else terms["cost"].format(n=v.cost_dkk)
+        out.append(("💰", f"{cost} {v.cost_note}" if v.cost_note and v.cost_dkk else cost))
+    return out
+
+
+def _age_fact(lang: str, v: Vacancy) -> tuple[str, str]:
+    if v.max_age is not None:
+        return ("🎂", OFFER_TERMS[lang]["ages"].format(lo=v.min_age, hi=v.max_age))
+    return ("🎂", SHARE_TEXT[lang]["age"].format(age=v.min_age))
+
+
+def _share_description(lang: str, parts: dict[str, Any]) -> str:
     text = SHARE_TEXT[lang]
-    bits = [
-        JOB_TYPES[lang].get(str(parts["job_type"]), str(parts["job_type"])),
-        f"{float(parts['hours_per_week'] or 0):g} {text['hours']}",
-        str(parts["employer_name"]),
-    ]
+    bits = [label for _, label in parts["kind_facts"]] + [str(parts["employer_name"])]
     if parts["address"]:
         bits.append(str(parts["address"]))
     if parts["walk_in"]:
@@ -220,19 +246,14 @@ async def share_page(
     description = _share_description(
         lang,
         {
-            "job_type": vacancy.job_type.value,
-            "hours_per_week": vacancy.hours_per_week,
+            "kind_facts": _kind_facts(lang, vacancy),
             "employer_name": employer,
             "address": vacancy.address,
             "walk_in": vacancy.walk_in and vacancy.employer_verified,  # employer trust
             "description": vacancy.description,
         },
     )
-    facts = [
-        ("💼", JOB_TYPES[lang].get(vacancy.job_type.value, vacancy.job_type.value)),
-        ("⏱", f"{vacancy.hours_per_week:g} {text['hours']}"),
-        ("🎂", text["age"].format(age=vacancy.min_age)),
-    ]
+    facts = [*_kind_facts(lang, vacancy), _age_fact(lang, vacancy)]
     if vacancy.address:
         facts.append(("📍", vacancy.address))
     if vacancy.walk_in and vacancy.employer_verified:  # employer trust (matcher/geo.py)

@@ -25,8 +25,9 @@ class VacancyProperties(BaseModel):
     title: str
     employer_name: str
     occupation: str | None = Field(description="The ESCO occupation's label, if any")
-    job_type: JobType
-    hours_per_week: float
+    kind: Literal["job", "leisure", "volunteering"] = Field(description="The offer's kind")
+    job_type: JobType | None = Field(description="null for leisure and volunteering offers")
+    hours_per_week: float | None
     walk_in: bool
     opening_hours: dict[str, list[list[str]]] | None
     min_age: int
@@ -35,6 +36,10 @@ class VacancyProperties(BaseModel):
     address: str | None
     location_precision: str = Field(description="given, address, street or postcode")
     distance_m: float = Field(ge=0, description="Metres from the searched point")
+    max_age: int | None = Field(description="The oldest who may join, if the offer says")
+    cost_dkk: int | None = Field(description="Leisure: what it costs (0 = free)")
+    cost_note: str | None
+    org_kind: str = Field(description="business, association, volunteer_centre or club")
 
 
 class VacancyFeature(BaseModel):

@@ -27,7 +27,9 @@ MIN_AGE, MAX_AGE = 13, 29
 
 
 class Preferences(Strict):
-    NOT_NULL: ClassVar[frozenset[str]] = frozenset({"radius_m", "job_types", "walk_in_interest"})
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset(
+        {"radius_m", "job_types", "walk_in_interest", "offer_kinds"}
+    )
     radius_m: Number | None = Field(
         default=None,
         gt=0,
@@ -37,6 +39,18 @@ class Preferences(Strict):
     hours_min: Number | None = Field(default=None, ge=0, le=80)
     hours_max: Number | None = Field(default=None, gt=0, le=80)
     walk_in_interest: bool | None = None
+    offer_kinds: list[Literal["job", "leisure", "volunteering"]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=3,
+        description='The kinds of offer to hear about (matches, push); default ["job"]. '
+        "Add leisure and volunteering to see those offers too",
+    )
+
+    @field_validator("offer_kinds")
+    @classmethod
+    def _kinds_unique(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else unique_list(v, "offer_kinds")
 
     @field_validator("radius_m")
     @classmethod
@@ -130,6 +144,7 @@ class PreferencesOut(BaseModel):
     hours_min: float | None
     hours_max: float | None
     walk_in_interest: bool
+    offer_kinds: list[str]
 
 
 class SeekerOut(BaseModel):
@@ -151,8 +166,13 @@ class MatchVacancy(BaseModel):
     id: uuid.UUID
     title: str
     employer_name: str
-    job_type: str
-    hours_per_week: float
+    kind: str = Field(description="job, leisure or volunteering")
+    job_type: str | None = Field(description="null for leisure and volunteering offers")
+    hours_per_week: float | None
+    min_age: int
+    max_age: int | None
+    cost_dkk: int | None = Field(description="Leisure: what it costs (0 = free)")
+    cost_note: str | None
     walk_in: bool
     lat: float
     lon: float

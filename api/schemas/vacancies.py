@@ -148,6 +148,7 @@ Hazard = Literal[
     "radiation", "biological", "violence_risk", "confined_spaces", "animals", "other",
 ]  # fmt: skip
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+OfferKind = Literal["job", "leisure", "volunteering"]  # matcher.offers.OFFER_KINDS
 
 
 class ScheduleEntry(Strict):
@@ -222,11 +223,15 @@ class VacancyFields(WorkplaceFields):
     NOT_NULL: ClassVar[frozenset[str]] = frozenset(
         {
             "title", "description", "location", "required_skills", "optional_skills",
-            "required_certificates", "job_type", "hours_per_week", "hazardous",
-            "light_work", "min_age", "walk_in", "openings",
+            "required_certificates", "hazardous", "light_work", "min_age", "walk_in",
+            "openings", "kind", "volunteering_is_work",
         }
     ) | WORKPLACE_NOT_NULL  # fmt: skip
 
+    kind: OfferKind | None = Field(
+        default=None,
+        description="job (the default), leisure or volunteering (docs/api.md, Offer kinds)",
+    )
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
     occupation_uri: SkillUri | None = None
@@ -236,8 +241,26 @@ class VacancyFields(WorkplaceFields):
     optional_skills: list[SkillUri] | None = Field(default=None, max_length=30)
     required_certificates: list[str] | None = Field(default=None, max_length=10)
     work_profile: WorkProfile | None = None
-    job_type: JobType | None = None
-    hours_per_week: Number | None = Field(default=None, gt=0, le=80)
+    job_type: JobType | None = Field(
+        default=None, description="Required for a job; leisure and volunteering have none"
+    )
+    hours_per_week: Number | None = Field(
+        default=None, gt=0, le=80, description="Required for a job; optional for other kinds"
+    )
+    max_age: Integer | None = Field(
+        default=None, ge=13, le=99, description="The oldest who may join, e.g. 17 for a youth club"
+    )
+    cost_dkk: Integer | None = Field(
+        default=None, ge=0, le=100_000, description="Leisure only: what it costs, 0 = free"
+    )
+    cost_note: str | None = Field(
+        default=None, max_length=100, description='Leisure only: per what, e.g. "per sæson"'
+    )
+    volunteering_is_work: bool | None = Field(
+        default=None,
+        description="Volunteering only: the rules on young people's work apply (default "
+        "true; false for a club activity the young person may leave at will)",
+    )
     shift: Shift | None = None
     hazardous: bool | None = None
     light_work: bool | None = Field(
@@ -296,10 +319,11 @@ class VacancyFields(WorkplaceFields):
 
 
 class VacancyCreate(VacancyFields):
+    """A new offer. A job (the default kind) needs `job_type` and `hours_per_week`;
+    matcher/offers.py checks what each kind needs and answers 422 otherwise."""
+
     title: str = Field(min_length=1, max_length=200)
     location: Point
-    job_type: JobType
-    hours_per_week: Number = Field(gt=0, le=80)
 
 
 class VacancyUpdate(VacancyFields):
@@ -331,8 +355,13 @@ class VacancyPublic(BaseModel):
     required_skills: list[WeightedSkillOut]
     optional_skills: list[SkillRef]
     required_certificates: list[str]
-    job_type: JobType
-    hours_per_week: float
+    kind: OfferKind
+    job_type: JobType | None = Field(description="null for leisure and volunteering offers")
+    hours_per_week: float | None = Field(description="null when a non-job offer gives none")
+    max_age: int | None
+    cost_dkk: int | None
+    cost_note: str | None
+    volunteering_is_work: bool
     shift: Shift | None
     min_age: int
     walk_in: bool

@@ -11,6 +11,8 @@ const SHELL = [
   "/static/js/cards.js",
   "/static/js/i18n.js",
   "/static/js/map.js",
+  "/static/js/offers.js",
+  "/static/js/strings/offers.js",
   "/static/js/onboarding.js",
   "/static/js/push.js",
   "/static/js/ui.js",

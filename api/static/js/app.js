@@ -9,6 +9,7 @@ import { PushClient, resetPushState } from "./push.js";
 import { Onboarding } from "./onboarding.js";
 import { matchCard, haversine } from "./cards.js";
 import { webpushSection } from "./webpush.js";
+import { kindIcon, kindOf, newOfferTitle, optInSection } from "./offers.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
 const LOCAL_KEY = "jotr.seeker.local";
@@ -281,7 +282,7 @@ function onPushedMatch(frame) {
   if (state.pos && state.map.follow) state.map.fit([[state.pos.lat, state.pos.lon], [v.lat, v.lon]]);
   const body = t("notify.body", { title: v.title, d: formatDistance(m.distance_m) });
   matchToast(v, body);
-  systemNotification(t("notify.title"), body, v.id);
+  systemNotification(newOfferTitle(v) || t("notify.title"), body, v.id);
 }
 
 // One in-app notice for a burst of matches (the first location of a walk can
@@ -289,10 +290,11 @@ function onPushedMatch(frame) {
 function matchToast(v, body) {
   const live = state.toast && state.toast.isConnected ? state.toast : null;
   const count = live ? Number(live.dataset.count) + 1 : 1;
-  const text = count === 1 ? `${t("notify.title")}: ${body}` : `${t("notify.many", { n: count })}: ${body}`;
+  const title = newOfferTitle(v) || t("notify.title");
+  const text = count === 1 ? `${title}: ${body}` : `${t("notify.many", { n: count })}: ${body}`;
   live?.remove();
   state.toast = toast(text, {
-    symbol: v.walk_in ? "🚪" : "🔔",
+    symbol: v.walk_in ? "🚪" : kindOf(v) === "job" ? "🔔" : kindIcon(kindOf(v)),
     kind: "match",
     timeout: 12_000,
     action: { label: t("notify.show"), run: () => focusJob(v.id) },
@@ -454,7 +456,7 @@ function renderList() {
     list.append(matchCard(m, { saved: !!state.local.saved[id], applied: state.local.applied.includes(id) }, actions));
     state.map.upsert(id, m.vacancy.lat, m.vacancy.lon, {
       label: `${m.vacancy.title} – ${m.vacancy.employer_name}`,
-      symbol: m.vacancy.walk_in ? "🚪" : "💼",
+      symbol: m.vacancy.walk_in ? "🚪" : kindIcon(kindOf(m.vacancy)),
       kind: m.isNew ? "is-new" : m.vacancy.walk_in ? "walk-in" : "",
       onOpen: focusJob,
     });
@@ -481,7 +483,8 @@ async function loadShared() {
     state.shared.vacancy = {
       id: v.id, title: v.title, employer_name: v.employer_name, job_type: v.job_type,
       hours_per_week: v.hours_per_week, walk_in: v.walk_in, lat: v.location.lat, lon: v.location.lon,
-      address: v.address,
+      address: v.address, kind: v.kind, min_age: v.min_age, max_age: v.max_age,
+      cost_dkk: v.cost_dkk, cost_note: v.cost_note,
     };
     renderList();
     state.map?.focus(v.location.lat, v.location.lon, 15);
@@ -625,6 +628,7 @@ function renderSettings() {
       h("label", { for: "radius" }, icon("📍"), " ", t("settings.radius")), range, out),
     h("section", { class: "card stack" },
       h("p", { role: "status" }, t(paused ? "settings.pause.on" : "settings.pause.off")), pause),
+    optInSection(state.me?.preferences?.offer_kinds, setOfferKinds),
     h("section", { class: "card stack" },
       notif === "granted"
         ? h("p", {}, icon("🔔"), " ", t("notify.enabled"))
@@ -666,6 +670,24 @@ function renderSettings() {
         },
       }, icon("🗑"), t("settings.delete"))),
   );
+}
+
+async function setOfferKinds(kinds) {
+  try {
+    state.me = await api.patch("/v1/jobseekers/me", { preferences: { offer_kinds: kinds } });
+  } catch {
+    return toast(t("error.generic"), { symbol: "⚠️" });
+  }
+  toast(t("offer.optin.saved"), { symbol: "✓" });
+  // A settings frame makes the push server read the seeker afresh at the next
+  // position (push/hub.py on_settings), which we send at once: the new kinds are
+  // pushed from now on, also when nothing moves.
+  if (state.push?.state === "open") {
+    state.push.sendSettings({ radius_m: state.settings.radius_m });
+    if (state.sentPos) state.push.sendLocation(state.sentPos.lat, state.sentPos.lon);
+  }
+  state.fetchedAt = 0;
+  fetchMatches();
 }
 
 async function setRadius(radius) {

@@ -3,6 +3,7 @@
 import { t, formatDistance, formatHours, jobTypeLabel } from "./i18n.js";
 import { h, icon } from "./ui.js";
 import { reportControl } from "./trust.js";
+import { kindBadge, kindOf, offerFacts } from "./offers.js";
 
 /**
  * @param {object} m  {vacancy, score, distance_m, explanation, walk_in_now, isNew}
@@ -28,8 +29,10 @@ export function matchCard(m, state, on) {
     facts.push(h("li", {}, h("span", { class: "ok", "aria-hidden": "true" }, "✓"), t("match.skills.none")));
   }
   if (m.distance_m != null) facts.push(h("li", {}, icon("📍"), t("match.distance", { d: formatDistance(m.distance_m) })));
-  facts.push(h("li", {}, icon("⏱"), formatHours(v.hours_per_week)));
-  facts.push(h("li", {}, icon("💼"), jobTypeLabel(v.job_type)));
+  // Leisure and volunteering: their kind, price and ages instead of a job type.
+  if (kindOf(v) !== "job") facts.push(h("li", {}, kindBadge(v)), ...offerFacts(v));
+  if (v.hours_per_week != null) facts.push(h("li", {}, icon("⏱"), formatHours(v.hours_per_week)));
+  if (v.job_type) facts.push(h("li", {}, icon("💼"), jobTypeLabel(v.job_type)));
   if (v.walk_in) facts.push(h("li", {}, icon("🚪"), m.walk_in_now ? t("match.walkin.now") : t("match.walkin")));
 
   const why = !m.explanation ? null : h("details", { class: "why" },

@@ -7,6 +7,7 @@ import { t, applyI18n, bindLangButton, onLangChange, getLang, formatDistance, fo
 import { h, icon, clear, combobox, toast } from "./ui.js";
 import { histogram, lines, verdictBar } from "./charts.js";
 import { renderEmployers, renderModeration } from "./trust.js";
+import { kindOf } from "./offers.js";
 
 const KEY = "jotr.consultant.token";
 const $ = (sel) => document.querySelector(sel);
@@ -316,7 +317,11 @@ function matchRow(m) {
       h("h3", { id: `mt-${v.id}` }, v.title),
       h("p", { class: "muted" }, v.employer_name, v.address ? ` · ${v.address}` : ""),
       h("p", {}, h("span", { class: "score" }, `${t("con.score")} ${pct}%`), ` · ${formatDistance(m.distance_m)}`),
-      h("p", { class: "muted" }, t("con.practical", { type: jobTypeLabel(pr.job_type || v.job_type), hours: formatHours(pr.hours_per_week ?? v.hours_per_week), start }),
+      h("p", { class: "muted" }, t("con.practical", {
+        // Leisure and volunteering: the kind's word; hours only if the offer gives them.
+        type: kindOf(v) === "job" ? jobTypeLabel(pr.job_type || v.job_type) : t(`kind.${kindOf(v)}.long`),
+        hours: (pr.hours_per_week ?? v.hours_per_week) != null ? formatHours(pr.hours_per_week ?? v.hours_per_week) : "–",
+        start }),
         ex.walk_in ? [" · ", icon("🚪"), " ", t("match.walkin")] : ""),
       h("div", { class: "verdict stack" },
         h("p", { class: "label", id: `vl-${v.id}` }, t("con.verdict")),

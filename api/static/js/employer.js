@@ -6,6 +6,7 @@ import { t, applyI18n, bindLangButton, onLangChange, getLang, jobTypeLabel, form
 import { h, icon, clear, combobox, toast, copyText } from "./ui.js";
 import { JobMap, AARHUS } from "./map.js";
 import { renderEmployerStatus } from "./trust.js";
+import { currentKind, fillOfferFields, mountOfferFields, offerBody, orgKind, postedFacts } from "./offers_employer.js";
 
 const KEY = "jotr.employer.key";
 const JOB_TYPES = ["fritidsjob", "smaajob", "ordinary", "elev_laerling", "virksomhedspraktik",
@@ -39,6 +40,7 @@ function show(id) {
 }
 
 async function boot() {
+  mountOfferFields();
   applyI18n(document);
   bindLangButton($("#lang"));
   onLangChange(() => {
@@ -84,7 +86,8 @@ async function signUp(e) {
     return $("#emp-name").focus();
   }
   try {
-    const res = await api.post("/v1/employers", cvr ? { name, cvr } : { name });
+    const org = orgKind();
+    const res = await api.post("/v1/employers", cvr ? { name, cvr, org_kind: org } : { name, org_kind: org });
     localStorage.setItem(KEY, res.api_key);
     $("#new-key-value").textContent = res.api_key;
     $("#new-key").hidden = false;
@@ -160,8 +163,9 @@ function renderJobs(highlight) {
       h("div", { class: "title-row" }, h("h3", {}, v.title),
         h("span", { class: `badge${open ? "" : " closed"}` }, open ? t("emp.open") : t("emp.closed"))),
       h("ul", { class: "facts" },
-        h("li", {}, icon("💼"), jobTypeLabel(v.job_type)),
-        h("li", {}, icon("⏱"), formatHours(v.hours_per_week)),
+        postedFacts(v),
+        v.job_type ? h("li", {}, icon("💼"), jobTypeLabel(v.job_type)) : null,
+        v.hours_per_week != null ? h("li", {}, icon("⏱"), formatHours(v.hours_per_week)) : null,
         h("li", {}, icon("🎂"), `${v.min_age}+`),
         v.walk_in ? h("li", {}, icon("🚪"), t("match.walkin")) : null,
         v.address ? h("li", {}, icon("📍"), v.address) : null),
@@ -397,6 +401,7 @@ function openEditor(v) {
   $("#f-hours-box").hidden = !v?.walk_in;
   $("#f-desc").value = v?.description || "";
   fillYouth(v);
+  fillOfferFields(v);
   $("#f-place").value = "";
   $("#form-error").hidden = true;
   if (v?.opening_hours) {
@@ -426,7 +431,7 @@ function openEditor(v) {
 
 function formBody() {
   const walkIn = $("#f-walkin").checked;
-  const body = {
+  let body = {
     title: $("#f-title").value.trim(),
     location: form.pin,
     address: $("#f-address").value.trim() || null,
@@ -441,6 +446,7 @@ function formBody() {
     description: $("#f-desc").value.trim(),
     ...youthBody(),
   };
+  body = offerBody(body); // the kind and what it needs (offers_employer.js)
   if (walkIn) {
     const span = [$("#f-open").value, $("#f-close").value];
     const days = [...document.querySelectorAll("#f-days input:checked")].map((i) => i.value);
@@ -463,7 +469,8 @@ async function submit(e) {
   const body = formBody();
   if (!body.title) return fail(t("emp.title.missing"), "#f-title");
   if (!body.location) return fail(t("emp.place.missing"), "#f-place");
-  if (!(body.hours_per_week >= 1 && body.hours_per_week <= 80)) return fail(t("emp.hours.bad"), "#f-hours");
+  const hoursOptional = currentKind() !== "job" && body.hours_per_week == null;
+  if (!hoursOptional && !(body.hours_per_week >= 1 && body.hours_per_week <= 80)) return fail(t("emp.hours.bad"), "#f-hours");
   $("#form-error").hidden = true;
   const button = $("#f-submit");
   button.disabled = true;
