@@ -126,6 +126,8 @@ OPERATION_IDS = {
     "my_fairness": "getMyFairness",
     "set_eligibility": "setSubsidyEligibility",
     "why_not": "explainWhyNot",
+    "my_integration": "getMyIntegration",
+    "my_consultant": "getMyConsultant",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,
@@ -137,7 +139,12 @@ RUNTIME_BODY_MAXIMA: dict[tuple[str, str], Callable[[Settings], float]] = {
     ("Preferences", "radius_m"): lambda s: s.max_radius_m,
 }
 
-_REQUIRED_AUTH = {deps.current_employer, deps.current_seeker, deps.current_consultant}
+_REQUIRED_AUTH = {
+    deps.current_employer,
+    deps.current_seeker,
+    deps.current_consultant,
+    deps.current_integration,
+}
 _OPTIONAL_AUTH = {deps.optional_employer}
 
 

@@ -27,6 +27,10 @@ OPERATIONS = {
     "listMyFeedback", "createOutcome", "getMyGuidance", "getMyOutcomes", "getMyFairness",
     "suggestPlaces", "rotateMyToken", "rotateMyKey", "reissueSeekerToken",
     "setSubsidyEligibility", "explainWhyNot",
+    # integrations and caseload links (docs/integrations.md)
+    "getMyIntegration", "createWebhook", "listWebhooks", "deleteWebhook", "listDeliveries",
+    "replayDelivery", "replayEvent", "listEvents", "linkCaseload", "createInvite",
+    "unlinkJobseeker", "getMyConsultant", "linkConsultant", "unlinkConsultant",
 }  # fmt: skip
 
 
