@@ -16,8 +16,8 @@ Who may see an event (docs/privacy.md):
 Payloads carry ids and facts, never positions.
 
 Feed order: `txid` is the writing transaction's id. An event is shown only once
-every transaction with a smaller id has ended (`txid < xmin` of the reader's
-snapshot), in (txid, id) order, so once a reader has passed a cursor, no event
+every transaction of this database with a smaller id has ended (the horizon,
+`_HORIZON_SQL`), in (txid, id) order, so once a reader has passed a cursor, no event
 can later commit behind it. A sequence number alone (like `vacancies.change_no`)
 does not have that property: numbers are handed out in start order, not commit
 order, and a slow transaction would land behind a reader's cursor.
@@ -245,11 +245,35 @@ def decode_cursor(cursor: str | None) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+# The feed's horizon: below it, every transaction of this database that could
+# write an event has ended. It is the smallest id among this database's running
+# (or prepared) transactions, or the next id to be handed out if none runs.
+# Transaction ids are cluster-wide, but pg_snapshot_xmin() would let a long
+# transaction in any other database of the cluster stall the feed, so the
+# snapshot's in-progress list is narrowed to our database's backends (visible
+# to the role that writes events, which is the service's own). Read in its own
+# statement *before* the events are (READ COMMITTED: a newer snapshot), so
+# everything below the horizon has committed or aborted by the time they are.
+_HORIZON_SQL = """
+WITH s AS (SELECT pg_current_snapshot() AS snap),
+ours AS (
+    SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity
+    WHERE datname = current_database() AND backend_xid IS NOT NULL
+    UNION ALL
+    SELECT transaction::text::bigint FROM pg_prepared_xacts WHERE database = current_database()
+)
+SELECT LEAST(
+    (SELECT pg_snapshot_xmax(snap)::text::bigint FROM s),
+    (SELECT min(x::text::bigint) FROM s, pg_snapshot_xip(s.snap) AS x
+     WHERE (x::text::bigint & 4294967295) IN (SELECT xid FROM ours))
+)
+"""
+
 _FEED_SQL = """
 SELECT id, txid, type, subject, data, occurred_at
 FROM integration_events
 WHERE (txid, id) > ($1, $2)
-  AND txid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+  AND txid < $5
   AND (municipalities IS NULL OR $3 = ANY(municipalities))
 ORDER BY txid, id
 LIMIT $4
@@ -275,7 +299,8 @@ async def feed(
     cursor to continue from (the same one if there was nothing new)."""
     txid, event_id = decode_cursor(after)
     conn = await geo.raw_connection(session)
-    rows = await conn.fetch(_FEED_SQL, txid, event_id, municipality, limit)
+    horizon = int(await conn.fetchval(_HORIZON_SQL))
+    rows = await conn.fetch(_FEED_SQL, txid, event_id, municipality, limit, horizon)
     events = [_event(r) for r in rows]
     return events, events[-1].cursor if events else encode_cursor(txid, event_id)
 
