@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,15 +24,14 @@ import psycopg
 import pytest
 import standardwebhooks
 
-from matcher.tokens import Principal, new_secret
 from tests.builders import (
     auth,
     new_consultant,
     new_employer,
+    new_integration,
     new_seeker,
     new_vacancy,
     next_spot,
-    remember,
 )
 from tests.conftest import ServerProcess, _free_port, _libpq
 
@@ -134,18 +132,6 @@ async def until(check: Callable[[], Any], within: float = 20.0, what: str = "") 
         await asyncio.sleep(0.1)
 
 
-def new_integration(database_url: str, municipality: str = "0751") -> dict[str, Any]:
-    token, token_hash = new_secret(Principal.INTEGRATION)
-    iid = uuid.uuid4()
-    remember(token)
-    with psycopg.connect(_libpq(database_url)) as conn:
-        conn.execute(
-            "INSERT INTO integrations (id, name, municipality, token_hash) VALUES (%s, %s, %s, %s)",
-            (iid, "Test sagssystem", municipality, token_hash),
-        )
-    return {"id": str(iid), "token": token}
-
-
 async def subscribe(
     api: httpx.AsyncClient, token: str, receiver: Receiver, types: list[str] | None = None
 ) -> dict[str, Any]:
@@ -167,7 +153,7 @@ def about(vacancy_id: str) -> Callable[[dict[str, Any]], bool]:
 @pytest.fixture(scope="module")
 def hooks_server(database_url: str, esco_loaded: object) -> Iterator[ServerProcess]:
     srv = ServerProcess(database_url, env=ENV)
-    srv.start()
+    srv.start(timeout=300)
     yield srv
     srv.stop()
 
@@ -503,7 +489,7 @@ async def test_the_feed_is_complete_and_in_one_order_across_two_workers(
     database_url: str, esco_loaded: object
 ) -> None:
     srv = ServerProcess(database_url, workers=2, env=ENV)
-    srv.start()
+    srv.start(timeout=300)  # two workers loading ESCO on a shared, busy machine
     integration = new_integration(database_url)
     rec = Receiver().start()
     try:

@@ -8,6 +8,7 @@ import { JobMap, AARHUS } from "./map.js";
 import { PushClient, resetPushState } from "./push.js";
 import { Onboarding } from "./onboarding.js";
 import { matchCard, haversine } from "./cards.js";
+import { consultantCard } from "./consultant_link.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
 const LOCAL_KEY = "jotr.seeker.local";
@@ -643,6 +644,7 @@ function renderSettings() {
           onclick: async () => toast((await copyText(key)) ? t("copied") : key, { symbol: "🔑" }),
         }, t("copy"))),
       keyBox),
+    consultantCard(api),
     h("section", { class: "card stack" },
       h("button", {
         type: "button", class: "btn bad", id: "erase",

@@ -6,6 +6,7 @@ import { Api, ApiError } from "./api.js";
 import { t, applyI18n, bindLangButton, onLangChange, getLang, formatDistance, formatHours, jobTypeLabel } from "./i18n.js";
 import { h, icon, clear, combobox, toast } from "./ui.js";
 import { histogram, lines, verdictBar } from "./charts.js";
+import { inviteButton } from "./consultant_link.js";
 
 const KEY = "jotr.consultant.token";
 const $ = (sel) => document.querySelector(sel);
@@ -86,6 +87,7 @@ function showDesk() {
   $("#login").hidden = true;
   $("#desk").hidden = false;
   $("#logout").hidden = false;
+  if (!$("#invite")) $("#caseload-h").after(inviteButton(api));
   renderCaseload();
   loadPlots();
 }
