@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -549,3 +550,60 @@ async def test_the_feed_is_complete_and_in_one_order_across_two_workers(
     finally:
         rec.stop()
         srv.stop()
+
+
+# --- match.pushed: written with the push deliveries, in their transaction ------------
+
+
+async def test_pushed_matches_become_events_only_for_people_who_share(
+    api: httpx.AsyncClient, database_url: str
+) -> None:
+    import asyncpg
+
+    from push import delivery
+
+    consultant = new_consultant(database_url)
+    employer = await new_employer(api)
+    vacancy = await new_vacancy(api, employer["api_key"], *next_spot())
+    sharing, other = await new_seeker(api), await new_seeker(api)
+    code = (await api.post("/v1/consultants/me/invites", headers=auth(consultant["token"]))).json()
+    r = await api.post(
+        "/v1/jobseekers/me/consultant",
+        json={"code": code["code"], "consent": True},
+        headers=auth(sharing["token"]),
+    )
+    assert r.status_code == 201, r.text
+    # On a caseload, but without the person's yes (linked by a case system).
+    aarhus = new_integration(database_url)
+    r = await api.post(
+        "/v1/integrations/me/caseload",
+        json={"consultant_id": consultant["id"], "jobseeker_id": other["id"]},
+        headers=auth(aarhus["token"]),
+    )
+    assert r.status_code == 204, r.text
+    payload = {"type": "match", "vacancy": {"id": vacancy["id"]}, "score": 0.8123456}
+    conn = await asyncpg.connect(_libpq(database_url))
+    try:
+        for seeker in (sharing, other):
+            async with conn.transaction():
+                sent = await delivery.record(
+                    conn, uuid.UUID(seeker["id"]), delivery.MATCH,
+                    [(uuid.UUID(vacancy["id"]), payload, 0.8123456)],
+                )  # fmt: skip
+                assert len(sent) == 1
+        rows = await conn.fetch(
+            "SELECT jobseeker_id, data, municipalities FROM integration_events"
+            " WHERE type = 'match.pushed' AND data->>'vacancy_id' = $1",
+            vacancy["id"],
+        )
+    finally:
+        await conn.close()
+    assert [(str(r["jobseeker_id"]), r["municipalities"]) for r in rows] == [
+        (sharing["id"], ["0751"])
+    ]
+    assert orjson.loads(rows[0]["data"]) == {
+        "jobseeker_id": sharing["id"], "vacancy_id": vacancy["id"], "score": 0.8123,
+    }  # fmt: skip
+    feed = await read_feed(api, aarhus["token"])
+    assert [e["data"]["jobseeker_id"] for e in feed if e["type"] == "match.pushed"
+            and e["data"]["vacancy_id"] == vacancy["id"]] == [sharing["id"]]  # fmt: skip
