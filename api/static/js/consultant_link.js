@@ -63,7 +63,11 @@ export function consultantCard(api) {
     card.append(form);
   };
   render(null);
-  api.get("/v1/jobseekers/me/consultant").then(render).catch(() => {});
+  // Re-rendered only when linked, so a code being typed meanwhile is kept.
+  api.get("/v1/jobseekers/me/consultant")
+    .then((mine) => { if (mine.consultants.length) render(mine); })
+    .catch(() => {})
+    .finally(() => { card.dataset.loaded = "1"; });
   return card;
 }
 
