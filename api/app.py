@@ -15,12 +15,14 @@ from api import contract, errors, ratelimit, readiness
 from api.cors import PublicCORS, parse_origins
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.routers import (
+    caseload_links,
     consultants,
     employers,
     extract,
     feedback,
     health,
     insights,
+    integrations,
     jobseekers,
     push,
     taxonomy,
@@ -30,7 +32,7 @@ from api.routers import (
     webpush,
 )
 from api.timeouts import BodyTimeoutMiddleware
-from matcher import ranking, youth_vocab
+from matcher import ranking, webhooks, youth_vocab
 from matcher.db import make_engine, make_sessionmaker, resolve_database_url
 from matcher.settings import Settings, get_settings
 from ml.serving import load_active_ranker, models_dir
@@ -51,6 +53,8 @@ Job On the Run matches young jobseekers with nearby vacancies.
 * **Employers** register with `POST /v1/employers` and send `Authorization: Bearer <api_key>`.
 * **Jobseekers** register with `POST /v1/jobseekers` and send `Authorization: Bearer <token>`.
 * **Consultants** are created by an operator (`jotr consultant create`).
+* **Integrations** (a municipality's case system) are created by an operator
+  (`jotr integration create`); they read `GET /v1/events` and subscribe webhooks.
 
 Coordinates are WGS84; requests take `{{"lat": …, "lon": …}}`, GeoJSON responses use
 `[lon, lat]` (RFC 7946). Distances are metres on the WGS84 ellipsoid. Errors are
@@ -125,6 +129,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     presence = asyncio.create_task(app.state.hub.keep_presence())
     # A `jotr esco load` into this database is picked up without a restart.
     vocabulary = asyncio.create_task(readiness.watch_vocabulary(app.state, settings.esco_check_s))
+    # Webhooks from the outbox; every worker runs one, they share via SKIP LOCKED.
+    dispatcher = webhooks.Dispatcher(
+        app.state.sessionmaker,
+        settings.events_source,
+        webhooks.parse_schedule(settings.webhook_backoff_s),
+        settings.webhook_timeout_s,
+        settings.webhook_batch,
+        settings.webhook_poll_s,
+    )
+    dispatching = asyncio.create_task(dispatcher.run_forever())
     log.info("started", extra={"skills": app.state.taxonomy.n_slots, "bus": settings.push_bus})
     try:
         yield
@@ -136,6 +150,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         catch_up.cancel()
         vocabulary.cancel()
         await app.state.offline.sender.stop()
+        dispatching.cancel()
+        await dispatcher.close()
         await app.state.hub.flush_positions()
         await app.state.bus.close()
         await engine.dispose()
@@ -176,6 +192,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback,
         insights,
         trust,
+        integrations,
+        caseload_links,
         web,
         webpush,
     ):

@@ -20,6 +20,7 @@ import typer
 
 from api.cli_common import CliError, database_url, friendly, redacted
 from api.cli_courses import courses_app, load_sample
+from api.cli_integrations import integration_app
 from api.cli_ml import ml_app
 from matcher.embedded_pg import EmbeddedCluster
 from matcher.settings import get_settings
@@ -43,6 +44,7 @@ app.add_typer(employer_app, name="employer", no_args_is_help=True)
 import_app = typer.Typer(help="Import job ads from external feeds.")
 app.add_typer(import_app, name="import", no_args_is_help=True)
 app.add_typer(courses_app, name="courses", no_args_is_help=True)
+app.add_typer(integration_app, name="integration", no_args_is_help=True)
 app.add_typer(ml_app, name="ml", no_args_is_help=True)
 
 
@@ -258,7 +260,9 @@ def seed(
 # --- consultants ---------------------------------------------------------------
 
 
-async def _create_consultant(url: str, name: str, email: str | None) -> tuple[uuid.UUID, str]:
+async def _create_consultant(
+    url: str, name: str, email: str | None, municipality: str | None = None
+) -> tuple[uuid.UUID, str]:
     from sqlalchemy.exc import IntegrityError
 
     from matcher import accounts
@@ -268,7 +272,9 @@ async def _create_consultant(url: str, name: str, email: str | None) -> tuple[uu
     try:
         async with make_sessionmaker(engine)() as session:
             try:
-                consultant, token = await accounts.create_consultant(session, name, email)
+                consultant, token = await accounts.create_consultant(
+                    session, name, email, municipality=municipality or get_settings().municipality
+                )
                 await session.commit()
             except IntegrityError:
                 raise CliError(f"a consultant with email {email} already exists") from None
@@ -290,6 +296,10 @@ async def _assign(url: str, consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -
             if await session.get(Jobseeker, jobseeker_id) is None:
                 raise CliError(f"no jobseeker with id {jobseeker_id}")
             await caseload.assign(session, consultant_id, jobseeker_id)
+            await caseload.audit(
+                session, "operator", OPERATOR_ID, "caseload.link", jobseeker_id,
+                {"consultant_id": str(consultant_id), "via": "cli"},
+            )  # fmt: skip
             await session.commit()
     finally:
         await engine.dispose()
@@ -300,9 +310,14 @@ async def _assign(url: str, consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -
 def consultant_create(
     name: str = typer.Option(..., help="The consultant's full name."),
     email: str | None = typer.Option(None, help="Work email (unique)."),
+    municipality: str | None = typer.Option(
+        None, help="Kommunekode of their jobcenter (default JOTR_MUNICIPALITY, 0751 Aarhus)."
+    ),
 ) -> None:
     """Create a consultant and print their token (shown only this once)."""
-    consultant_id, token = asyncio.run(_create_consultant(database_url(), name, email))
+    consultant_id, token = asyncio.run(
+        _create_consultant(database_url(), name, email, municipality)
+    )
     typer.echo(f"consultant id: {consultant_id}")
     typer.echo(f"token:         {token}")
     typer.secho("Store the token now: it is not shown again.", err=True, fg=typer.colors.YELLOW)

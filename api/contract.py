@@ -136,6 +136,8 @@ OPERATION_IDS = {
     "verify_employer": "verifyEmployer",
     "moderation_list": "listModeration",
     "moderate_vacancy": "moderateVacancy",
+    "my_integration": "getMyIntegration",
+    "my_consultant": "getMyConsultant",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,
@@ -147,7 +149,12 @@ RUNTIME_BODY_MAXIMA: dict[tuple[str, str], Callable[[Settings], float]] = {
     ("Preferences", "radius_m"): lambda s: s.max_radius_m,
 }
 
-_REQUIRED_AUTH = {deps.current_employer, deps.current_seeker, deps.current_consultant}
+_REQUIRED_AUTH = {
+    deps.current_employer,
+    deps.current_seeker,
+    deps.current_consultant,
+    deps.current_integration,
+}
 _OPTIONAL_AUTH = {deps.optional_employer}
 
 

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
 from matcher import accounts, events
+from matcher.accounts import Account
 from matcher.errors import DomainError, Forbidden
-from matcher.models import Consultant, Employer, Jobseeker
+from matcher.models import Consultant, Employer, Integration, Jobseeker
 from matcher.taxonomy import Taxonomy
 from matcher.tokens import Principal
 
@@ -63,7 +64,7 @@ TaxonomyDep = Annotated[Taxonomy, Depends(get_taxonomy)]
 
 async def _authenticate(
     request: Request, session: AsyncSession, secret: str
-) -> tuple[Principal, Employer | Jobseeker | Consultant]:
+) -> tuple[Principal, Account]:
     """Who holds `secret`; 401 if no one, 429 while this IP is locked out for
     guessing (api/ratelimit.py)."""
     await ratelimit.check_auth_lockout(request)
@@ -79,7 +80,7 @@ async def _principal(
     session: SessionDep,
     creds: HTTPAuthorizationCredentials | None,
     want: Principal,
-) -> Employer | Jobseeker | Consultant:
+) -> Account:
     if creds is None or not creds.credentials:
         raise Unauthorized(f"missing bearer credentials ({want.value} secret)")
     kind, who = await _authenticate(request, session, creds.credentials)
@@ -113,6 +114,14 @@ async def current_consultant(
     return await _principal(request, session, creds, Principal.CONSULTANT)  # type: ignore[return-value]
 
 
+async def current_integration(
+    request: Request,
+    session: SessionDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Integration:
+    return await _principal(request, session, creds, Principal.INTEGRATION)  # type: ignore[return-value]
+
+
 async def optional_employer(
     request: Request,
     session: SessionDep,
@@ -137,6 +146,7 @@ async def vacancy_writer(request: Request, employer: CurrentEmployer) -> Employe
 VacancyWriter = Annotated[Employer, Depends(vacancy_writer)]
 CurrentSeeker = Annotated[Jobseeker, Depends(current_seeker)]
 CurrentConsultant = Annotated[Consultant, Depends(current_consultant)]
+CurrentIntegration = Annotated[Integration, Depends(current_integration)]
 MaybeEmployer = Annotated[Employer | None, Depends(optional_employer)]
 
 

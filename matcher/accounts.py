@@ -11,33 +11,43 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher.eligibility import ADULT_AGE, age_on
 from matcher.errors import Invalid
-from matcher.models import AuditEntry, Consultant, Employer, IdempotencyKey, Jobseeker
+from matcher.models import (
+    AuditEntry,
+    Consultant,
+    Employer,
+    IdempotencyKey,
+    Integration,
+    Jobseeker,
+)
 from matcher.tokens import Principal, hash_secret, kind_of, new_secret
 
-_MODELS: dict[Principal, type[Employer] | type[Jobseeker] | type[Consultant]] = {
+Account = Employer | Jobseeker | Consultant | Integration
+_MODELS: dict[
+    Principal, type[Employer] | type[Jobseeker] | type[Consultant] | type[Integration]
+] = {
     Principal.EMPLOYER: Employer,
     Principal.JOBSEEKER: Jobseeker,
     Principal.CONSULTANT: Consultant,
+    Principal.INTEGRATION: Integration,
 }
 _HASH_COLUMN = {
     Principal.EMPLOYER: Employer.api_key_hash,
     Principal.JOBSEEKER: Jobseeker.token_hash,
     Principal.CONSULTANT: Consultant.token_hash,
+    Principal.INTEGRATION: Integration.token_hash,
 }
 
 
-async def authenticate(
-    session: AsyncSession, secret: str
-) -> tuple[Principal, Employer | Jobseeker | Consultant] | None:
+async def authenticate(session: AsyncSession, secret: str) -> tuple[Principal, Account] | None:
     kind = kind_of(secret)
     if kind is None:
         return None
     model = _MODELS[kind]
     row = await session.scalar(select(model).where(_HASH_COLUMN[kind] == hash_secret(secret)))
-    return (kind, cast(Employer | Jobseeker | Consultant, row)) if row is not None else None
+    return (kind, cast(Account, row)) if row is not None else None
 
 
-async def rotate_secret(session: AsyncSession, who: Employer | Jobseeker | Consultant) -> str:
+async def rotate_secret(session: AsyncSession, who: Account) -> str:
     """Give `who` a new secret and return it; the old one stops working as soon
     as this commits (only the hash is kept, so there is nothing else to revoke)."""
     kind = next(k for k, model in _MODELS.items() if isinstance(who, model))
@@ -112,12 +122,31 @@ async def erase_jobseeker(session: AsyncSession, seeker: Jobseeker) -> None:
 
 
 async def create_consultant(
-    session: AsyncSession, name: str, email: str | None, role: str = "jobkonsulent"
+    session: AsyncSession,
+    name: str,
+    email: str | None,
+    role: str = "jobkonsulent",
+    municipality: str | None = None,
 ) -> tuple[Consultant, str]:
     token, token_hash = new_secret(Principal.CONSULTANT)
     consultant = Consultant(
         id=uuid.uuid4(), name=name, email=email, role=role, token_hash=token_hash
     )
+    if municipality is not None:  # else the column's default (migration 0016)
+        consultant.municipality = municipality
     session.add(consultant)
     await session.flush()
     return consultant, token
+
+
+async def create_integration(
+    session: AsyncSession, name: str, municipality: str
+) -> tuple[Integration, str]:
+    """A municipality's case system; its token is shown once."""
+    token, token_hash = new_secret(Principal.INTEGRATION)
+    integration = Integration(
+        id=uuid.uuid4(), name=name, municipality=municipality, token_hash=token_hash
+    )
+    session.add(integration)
+    await session.flush()
+    return integration, token

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from matcher import integration_events
 from matcher.errors import NotFound
 from matcher.models import AuditEntry, CaseloadEntry, Jobseeker, MatchReview, Verdict
 
@@ -87,6 +88,9 @@ async def add_review(
     session.add(review)
     await session.flush()
     await session.refresh(review)
+    await integration_events.emit_verdict(
+        session, review.id, consultant_id, jobseeker_id, vacancy_id, verdict.value
+    )
     return review
 
 

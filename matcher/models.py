@@ -456,6 +456,13 @@ class Jobseeker(Base):
     offer_kinds: Mapped[list[str]] = mapped_column(
         ARRAY(String(16)), nullable=False, server_default="{job}"
     )
+    # The person's own yes to events about them reaching their consultant's
+    # municipality (matcher/integration_events.py); given in the app, withdrawable.
+    share_with_municipality: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
+    share_given_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    share_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
 
@@ -482,6 +489,9 @@ class Consultant(Base):
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     role: Mapped[str] = mapped_column(String(32), nullable=False, server_default="jobkonsulent")
     token_hash: Mapped[bytes] = mapped_column(nullable=False, unique=True)
+    # The municipality (kommunekode) whose jobcenter this consultant works for;
+    # person events go only to that municipality's integrations (migration 0016).
+    municipality: Mapped[str] = mapped_column(String(4), nullable=False, server_default="0751")
     created_at: Mapped[dt.datetime] = _now()
 
 
@@ -794,3 +804,100 @@ class CourseSkill(Base):
         ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
     )
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True, index=True)
+
+
+# --- Integrations: case systems, webhooks, the event outbox (migration 0016) ---------
+
+
+class Integration(Base):
+    """A municipality's case system: reads the event feed, subscribes webhooks."""
+
+    __tablename__ = "integrations"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    municipality: Mapped[str] = mapped_column(String(4), nullable=False)
+    token_hash: Mapped[bytes] = mapped_column(nullable=False, unique=True)
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class WebhookSubscription(Base):
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    # `whsec_<base64>`; kept because every signature needs it (docs/integrations.md).
+    secret: Mapped[str] = mapped_column(Text, nullable=False)
+    types: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False, server_default="{}")
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class IntegrationEvent(Base):
+    """One event, written in the transaction of what it tells about.
+
+    `txid` is that transaction's id; the feed shows an event only once every
+    transaction with a smaller id has ended, in (txid, id) order, so a reader's
+    cursor never passes an event that commits later. `municipalities` NULL: for
+    every integration (vacancies); else only those municipalities'.
+    """
+
+    __tablename__ = "integration_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    txid: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("(pg_current_xact_id()::text)::bigint")
+    )
+    type: Mapped[str] = mapped_column(String(40), nullable=False)
+    subject: Mapped[str] = mapped_column(String(80), nullable=False)
+    jobseeker_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), index=True
+    )
+    municipalities: Mapped[list[str] | None] = mapped_column(ARRAY(String(4)))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    occurred_at: Mapped[dt.datetime] = _now()
+
+    __table_args__ = (Index("ix_integration_events_txid_id", "txid", "id"),)
+
+
+class WebhookDelivery(Base):
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("integration_events.id", ondelete="CASCADE"), nullable=False
+    )
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    attempts: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
+    next_attempt_at: Mapped[dt.datetime] = _now()
+    last_status: Mapped[int | None] = mapped_column(SmallInteger)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    dead_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscription_id", name="uq_webhook_deliveries_event_id"),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("delivered_at IS NULL AND dead_at IS NULL"),
+        ),
+    )
+
+
+class ConsultantInvite(Base):
+    """A short code a consultant hands a young person; only its hash is kept."""
+
+    __tablename__ = "consultant_invites"
+
+    code_hash: Mapped[bytes] = mapped_column(primary_key=True)
+    consultant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("consultants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[dt.datetime] = _now()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -121,6 +121,20 @@ class Settings(BaseSettings):
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_tile_attribution: str = "© OpenStreetMap contributors"
 
+    # Integrations: case systems' events (docs/integrations.md).
+    municipality: str = Field(default="0751", pattern=r"^\d{4}$")  # new consultants' kommunekode
+    events_source: str = "urn:jotr"  # CloudEvents `source` of every event
+    # Seconds to wait after each failed webhook attempt; after the last, dead-lettered
+    # (the default adds up to about 34 h of retrying).
+    webhook_backoff_s: str = "5,30,120,600,3600,10800,21600,43200,43200"
+    webhook_timeout_s: float = 10.0  # one webhook request, connect included
+    webhook_poll_s: float = 1.0  # each worker looks for due deliveries this often
+    webhook_batch: int = 50  # deliveries claimed and sent at once per worker
+    # URL prefixes that may be plain http (comma-separated), e.g. http://127.0.0.1:
+    # for local receivers in tests and development. Never in production.
+    webhook_http_allow: str = ""
+    invite_days: int = 14  # a consultant's invite code works this long, once
+
     # Test only: adds /_test/fault, a route that raises (api/errors.py). Never set in production.
     test_faults: bool = False
 

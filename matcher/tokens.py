@@ -1,4 +1,4 @@
-"""Bearer secrets for employers, jobseekers and consultants.
+"""Bearer secrets for employers, jobseekers, consultants and integrations.
 
 A secret is shown once at creation; only its SHA-256 is stored. The prefix says
 which kind of principal it belongs to, so a lookup touches one table only and a
@@ -16,12 +16,14 @@ class Principal(StrEnum):
     EMPLOYER = "employer"
     JOBSEEKER = "jobseeker"
     CONSULTANT = "consultant"
+    INTEGRATION = "integration"  # a municipality's case system (docs/integrations.md)
 
 
 PREFIXES: dict[Principal, str] = {
     Principal.EMPLOYER: "jotr_emp_",
     Principal.JOBSEEKER: "jotr_js_",
     Principal.CONSULTANT: "jotr_con_",
+    Principal.INTEGRATION: "jotr_int_",
 }
 
 

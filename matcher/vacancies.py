@@ -15,7 +15,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import events, offers
+from matcher import events, integration_events, offers
 from matcher.errors import Conflict, NotFound
 from matcher.events import VacancyEvent
 from matcher.models import Employer, Vacancy, VacancySource, VacancyStatus
@@ -122,6 +122,9 @@ async def create(session: AsyncSession, employer_id: uuid.UUID, columns: dict[st
     await session.flush()
     await session.refresh(vacancy)
     events.emit(session, VacancyEvent(vacancy.id, "created"))
+    await integration_events.emit(
+        session, "vacancy.created", f"vacancies/{vacancy.id}", vacancy_facts(vacancy)
+    )
     return vacancy
 
 
@@ -162,7 +165,29 @@ async def close(session: AsyncSession, vacancy: Vacancy) -> Vacancy:
         vacancy.updated_at = dt.datetime.now(dt.UTC)
         await session.flush()
         events.emit(session, VacancyEvent(vacancy.id, "closed"))
+        await integration_events.emit(
+            session,
+            "vacancy.closed",
+            f"vacancies/{vacancy.id}",
+            {"vacancy_id": str(vacancy.id), "status": "closed"},
+        )
     return vacancy
+
+
+def vacancy_facts(vacancy: Vacancy) -> dict[str, Any]:
+    """What a case system hears of a new vacancy: ids and facts; where it is
+    stays in the API (`GET /v1/vacancies/{id}`)."""
+    return {
+        "vacancy_id": str(vacancy.id),
+        "employer_id": str(vacancy.employer_id),
+        "source": vacancy.source.value,
+        "title": vacancy.title,
+        "kind": vacancy.kind,
+        "job_type": vacancy.job_type.value if vacancy.job_type is not None else None,
+        "hours_per_week": vacancy.hours_per_week,
+        "min_age": vacancy.min_age,
+        "start_date": vacancy.start_date.isoformat() if vacancy.start_date else None,
+    }
 
 
 async def employer_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

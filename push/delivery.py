@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from matcher import feedback
+from matcher import feedback, integration_events
 
 MATCH = "match"
 WITHDRAWN = "withdrawn"
@@ -73,6 +73,9 @@ async def record(
     if kind == MATCH:  # each new match is also a `pushed` feedback event, in this transaction
         pushed = [(r["vacancy_id"], d.payload) for r, d in zip(rows, out, strict=True)]
         await feedback.record_pushed(conn, jobseeker_id, pushed)
+        # For the municipality's case system, if the person shares (one statement).
+        scores = [(v, float(p.get("score") or 0.0)) for v, p in pushed]
+        await integration_events.emit_pushed(conn, jobseeker_id, scores)
     return sorted(out, key=lambda d: d.seq)
 
 

@@ -168,6 +168,19 @@ def new_consultant(database_url: str, caseload: list[str] = ()) -> dict[str, Any
     return {"id": str(cid), "token": token}
 
 
+def new_integration(database_url: str, municipality: str = "0751") -> dict[str, Any]:
+    """Integrations are made by operators (`jotr integration create`): insert directly."""
+    token, token_hash = new_secret(Principal.INTEGRATION)
+    iid = uuid.uuid4()
+    remember(token)
+    with psycopg.connect(_libpq(database_url)) as conn:
+        conn.execute(
+            "INSERT INTO integrations (id, name, municipality, token_hash) VALUES (%s, %s, %s, %s)",
+            (iid, "Test sagssystem", municipality, token_hash),
+        )
+    return {"id": str(iid), "token": token}
+
+
 def count_rows(database_url: str, table: str) -> int:
     with psycopg.connect(_libpq(database_url)) as conn:
         row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()

@@ -38,6 +38,10 @@ OPERATIONS = {
     "deleteWebPushSubscription", "getMyHomeArea", "setMyHomeArea", "deleteMyHomeArea",
     "getMyEmployer", "createVacancyReport",
     "listEmployers", "verifyEmployer", "listModeration", "moderateVacancy",
+    # integrations and caseload links (docs/integrations.md)
+    "getMyIntegration", "createWebhook", "listWebhooks", "deleteWebhook", "listDeliveries",
+    "replayDelivery", "replayEvent", "listEvents", "linkCaseload", "createInvite",
+    "unlinkJobseeker", "getMyConsultant", "linkConsultant", "unlinkConsultant",
 }  # fmt: skip
 
 

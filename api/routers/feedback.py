@@ -23,7 +23,7 @@ from api.schemas.feedback import (
     OutcomeCreate,
     SeekerAction,
 )
-from matcher import caseload, feedback, guidance, matching
+from matcher import caseload, feedback, guidance, integration_events, matching
 from matcher.errors import Conflict, Invalid, NotFound
 
 router = APIRouter(tags=["feedback"])
@@ -121,6 +121,9 @@ async def report_outcome(
         "outcome.create",
         seeker.id,
         {"event_id": event.id},  # the outcome itself is the event's, erased with the person
+    )
+    await integration_events.emit_outcome(
+        session, consultant.id, seeker.id, body.vacancy_id, body.outcome
     )
     return event_out(event)
 

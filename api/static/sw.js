@@ -9,6 +9,8 @@ const SHELL = [
   "/static/js/app.js",
   "/static/js/api.js",
   "/static/js/cards.js",
+  "/static/js/consultant_link.js",
+  "/static/js/strings/consultant_link.js",
   "/static/js/i18n.js",
   "/static/js/map.js",
   "/static/js/offers.js",

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from matcher import integration_events
 from matcher.events import VacancyEvent
 from matcher.geocode import Geocoder
 from matcher.ingest import store
@@ -330,6 +331,7 @@ class Importer:
             tally["closed"] += len(withdrawn)
             closed += withdrawn
             await self.hooks.in_transaction(session, closed)
+            await _emit_for_case_systems(conn, events, closed)
             await store.save_cursor(conn, name, cursor)
         events += [VacancyEvent(vid, "closed") for vid in closed]
         return events, tally
@@ -401,3 +403,42 @@ def sane_expiry(expires_at: dt.datetime | None, now: dt.datetime) -> dt.datetime
         return None
     latest = now + (years_from(now.date(), EXPIRY_FUTURE_YEARS) - now.date())
     return min(expires_at, latest)
+
+
+async def _emit_for_case_systems(
+    conn: asyncpg.Connection, events: Sequence[VacancyEvent], closed: Sequence[uuid.UUID]
+) -> None:
+    """`vacancy.created` / `vacancy.closed` in the import's transaction, as for ads
+    posted through the API (matcher/integration_events.py)."""
+    created = [e.vacancy_id for e in events if e.kind == "created"]
+    if created:
+        rows = await conn.fetch(
+            "SELECT id, employer_id, title, job_type::text AS job_type, hours_per_week,"
+            " min_age, start_date FROM vacancies WHERE id = ANY($1::uuid[]) ORDER BY id",
+            created,
+        )
+        await integration_events.emit_many(
+            conn,
+            "vacancy.created",
+            [
+                (
+                    f"vacancies/{r['id']}",
+                    {
+                        "vacancy_id": str(r["id"]),
+                        "employer_id": str(r["employer_id"]),
+                        "source": "import",
+                        "title": r["title"],
+                        "job_type": r["job_type"],
+                        "hours_per_week": r["hours_per_week"],
+                        "min_age": r["min_age"],
+                        "start_date": r["start_date"].isoformat() if r["start_date"] else None,
+                    },
+                )
+                for r in rows
+            ],
+        )
+    await integration_events.emit_many(
+        conn,
+        "vacancy.closed",
+        [(f"vacancies/{v}", {"vacancy_id": str(v), "status": "closed"}) for v in closed],
+    )

@@ -10,6 +10,7 @@ import { Onboarding } from "./onboarding.js";
 import { matchCard, haversine } from "./cards.js";
 import { webpushSection } from "./webpush.js";
 import { kindIcon, kindOf, newOfferTitle, optInSection } from "./offers.js";
+import { consultantCard } from "./consultant_link.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
 const LOCAL_KEY = "jotr.seeker.local";
@@ -651,6 +652,7 @@ function renderSettings() {
           onclick: async () => toast((await copyText(key)) ? t("copied") : key, { symbol: "🔑" }),
         }, t("copy"))),
       keyBox),
+    consultantCard(api),
     h("section", { class: "card stack" },
       h("button", {
         type: "button", class: "btn bad", id: "erase",

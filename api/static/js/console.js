@@ -8,6 +8,7 @@ import { h, icon, clear, combobox, toast } from "./ui.js";
 import { histogram, lines, verdictBar } from "./charts.js";
 import { renderEmployers, renderModeration } from "./trust.js";
 import { kindOf } from "./offers.js";
+import { inviteButton } from "./consultant_link.js";
 
 const KEY = "jotr.consultant.token";
 const $ = (sel) => document.querySelector(sel);
@@ -88,6 +89,7 @@ function showDesk() {
   $("#login").hidden = true;
   $("#desk").hidden = false;
   $("#logout").hidden = false;
+  if (!$("#invite")) $("#caseload-h").after(inviteButton(api));
   renderCaseload();
   loadPlots();
   renderEmployers(api, $("#trust-employers"));
