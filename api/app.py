@@ -21,6 +21,7 @@ from api.routers import (
     feedback,
     health,
     insights,
+    interest,
     jobseekers,
     push,
     taxonomy,
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extract,
         feedback,
         insights,
+        interest,
         web,
     ):
         app.include_router(module.router)

@@ -53,7 +53,7 @@ _SANE_EXPIRY = (
 _VACANCY_CARD = f"""
 SELECT v.id, v.title, v.job_type::text AS job_type, v.hours_per_week, v.walk_in,
        v.opening_hours, v.min_age, {_SANE_START} AS start_date,
-       {_SANE_EXPIRY} AS expires_at, v.openings, v.address,
+       {_SANE_EXPIRY} AS expires_at, v.openings, v.address, v.pay,
        (v.start_date IS NOT NULL AND {_SANE_START} IS NULL) AS start_date_clamped,
        (v.expires_at IS NOT NULL AND {_SANE_EXPIRY} IS NULL) AS expires_at_clamped,
        v.location_precision,
@@ -139,6 +139,7 @@ class NearbyVacancy:
     expires_at: dt.datetime | None
     openings: int
     address: str | None
+    pay: dict[str, Any] | None
     location_precision: str
     occupation_label: str | None
     employer_name: str

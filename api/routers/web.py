@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
 from api.deps import SessionDep, TaxonomyDep
+from matcher import pay as pay_rules
 from matcher import places
 from matcher import vacancies as service
 from matcher.errors import NotFound
@@ -233,6 +234,9 @@ async def share_page(
         ("⏱", f"{vacancy.hours_per_week:g} {text['hours']}"),
         ("🎂", text["age"].format(age=vacancy.min_age)),
     ]
+    pay_text = pay_rules.label(vacancy.pay, lang)
+    if pay_text:
+        facts.append(("💰", pay_text))
     if vacancy.address:
         facts.append(("📍", vacancy.address))
     if vacancy.walk_in:
@@ -250,7 +254,7 @@ async def share_page(
         description=esc(description, quote=True), url=esc(url, quote=True),
         image=esc(image, quote=True), heading=esc(vacancy.title), employer=esc(employer),
         facts=facts_html, body=esc(vacancy.description or ""),
-        app_link=esc(f"/app#vacancy={vacancy.id}", quote=True), open_label=esc(text["open"]),
+        app_link=esc(f"/app#job-{vacancy.id}", quote=True), open_label=esc(text["open"]),
         robots="index",
     )  # fmt: skip
     return HTMLResponse(body, headers=headers)
