@@ -126,6 +126,11 @@ OPERATION_IDS = {
     "my_fairness": "getMyFairness",
     "set_eligibility": "setSubsidyEligibility",
     "why_not": "explainWhyNot",
+    "my_interest": "listMyInterest",
+    "my_interest_counts": "countMyInterest",
+    "vacancy_interest": "listMyVacancyInterest",
+    "reply_interest": "replyToInterest",
+    "seeker_interest": "listJobseekerInterest",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,

@@ -26,7 +26,8 @@ OPERATIONS = {
     "suggestOccupations", "getOccupationSkills", "extractFromAd", "createFeedback",
     "listMyFeedback", "createOutcome", "getMyGuidance", "getMyOutcomes", "getMyFairness",
     "suggestPlaces", "rotateMyToken", "rotateMyKey", "reissueSeekerToken",
-    "setSubsidyEligibility", "explainWhyNot",
+    "setSubsidyEligibility", "explainWhyNot", "sendInterest", "listMyInterest",
+    "countMyInterest", "listMyVacancyInterest", "replyToInterest", "listJobseekerInterest",
 }  # fmt: skip
 
 

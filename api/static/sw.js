@@ -1,7 +1,7 @@
 // The jobseeker app's service worker: the app shell works offline (and the app
 // is installable), notifications open the job. API answers and anything
 // personal are never cached: requests to /v1/ always go to the network.
-const CACHE = "jotr-shell-v1";
+const CACHE = "jotr-shell-v2";
 const SHELL = [
   "/app",
   "/manifest.webmanifest",
@@ -9,6 +9,9 @@ const SHELL = [
   "/static/js/app.js",
   "/static/js/api.js",
   "/static/js/cards.js",
+  "/static/js/jobview.js",
+  "/static/js/strings/jobview.js",
+  "/static/css/jobview.css",
   "/static/js/i18n.js",
   "/static/js/map.js",
   "/static/js/onboarding.js",

@@ -5,6 +5,7 @@ import { Api, ApiError, newIdempotencyKey } from "./api.js";
 import { t, applyI18n, bindLangButton, onLangChange, getLang, jobTypeLabel, formatHours } from "./i18n.js";
 import { h, icon, clear, combobox, toast, copyText } from "./ui.js";
 import { JobMap, AARHUS } from "./map.js";
+import { loadInterestCounts, interestBlock } from "./employer-interest.js";
 
 const KEY = "jotr.employer.key";
 const JOB_TYPES = ["fritidsjob", "smaajob", "ordinary", "elev_laerling", "virksomhedspraktik",
@@ -122,6 +123,7 @@ async function showDashboard(highlight) {
     }
     vacancies = [];
   }
+  await loadInterestCounts(api);
   renderJobs(highlight);
   for (const v of vacancies) if (v.status === "open") loadReach(v.id);
 }
@@ -164,6 +166,7 @@ function renderJobs(highlight) {
         v.walk_in ? h("li", {}, icon("🚪"), t("match.walkin")) : null,
         v.address ? h("li", {}, icon("📍"), v.address) : null),
       open ? h("p", { class: "reach", dataset: { reach: v.id }, hidden: true, title: t("emp.reach.hint") }) : null,
+      interestBlock(v),
       open
         ? h("div", { class: "row" },
           h("button", { type: "button", class: "btn small", onclick: () => openEditor(v) }, icon("✏️"), t("emp.edit")),
