@@ -141,6 +141,7 @@ async def test_interest_reaches_the_employer_and_the_answer_comes_back(
     await sheet.locator("#interest-phone").fill("20 30 40 50")
     await sheet.locator("#interest-message").fill("Jeg kan starte på lørdag!")
     await close_toasts(phone)
+    await sheet.evaluate("e => e.scrollIntoView({block: 'start'})")
     await screenshot(phone, "app-interest")
     await sheet.locator("#interest-send").click()
     await view.locator("#jobview-reply").wait_for()
@@ -161,12 +162,27 @@ async def test_interest_reaches_the_employer_and_the_answer_comes_back(
     person = shop.locator(f'[data-interest-list="{v["id"]}"] li').first
     await person.wait_for()
     who = await person.inner_text()
-    assert "Sofie" in who and "17 år" in who and "+4520304050" in who
+    assert "Sofie" in who and "17 år" in who and "+45 20 30 40 50" in who
     assert "Jeg kan starte på lørdag!" in who
     await person.locator("input").fill("Kom forbi lørdag kl. 10")
     await screenshot(shop, "employer-interest")
     await person.locator('[data-reply="come_by"]').click()
     await shop.locator(f'[data-interest-list="{v["id"]}"] li [role="status"]').wait_for()
+    # The editor sets pay too: a range now.
+    await (
+        shop.locator(f'#jobs [data-vacancy-id="{v["id"]}"]')
+        .get_by_role("button", name="Ret", exact=True)
+        .click()
+    )
+    assert await shop.input_value("#f-pay-kind") == "hourly"
+    assert await shop.input_value("#f-pay-dkk") == "130"
+    await shop.select_option("#f-pay-kind", "range")
+    await shop.fill("#f-pay-min", "120")
+    await shop.fill("#f-pay-max", "150")
+    await shop.click("#job-form button[type=submit]")
+    await shop.wait_for_selector("#dashboard:not([hidden])")
+    stored = (await client.get(f"/v1/vacancies/{v['id']}")).json()
+    assert stored["pay"] == {"kind": "range", "min_dkk": 120, "max_dkk": 150}
 
     # The answer reaches the phone as a push: a notice and the open job view.
     reply = view.locator("#jobview-reply.come_by")

@@ -34,9 +34,14 @@ export function interestBlock(v) {
       button.setAttribute("aria-expanded", String(open));
       if (open) await fill(v, list);
     },
-  }, icon("🙋"), t("emp.interest", { n: c.total }),
-  c.unanswered ? [" ", h("span", { class: "badge new-interest" }, t("emp.interest.new", { n: c.unanswered }))] : null);
+  });
+  label(button, c);
   return h("div", { class: "stack" }, button, list);
+}
+
+function label(button, c) {
+  clear(button).append(icon("🙋"), t("emp.interest", { n: c.total }),
+    c.unanswered ? " " : "", c.unanswered ? h("span", { class: "badge new-interest" }, t("emp.interest.new", { n: c.unanswered })) : "");
 }
 
 async function fill(v, list) {
@@ -56,12 +61,18 @@ function person(v, i) {
   const who = [s.first_name, s.age != null ? t("con.age", { n: s.age }) : null].filter(Boolean).join(", ");
   return h("li", { dataset: { interestId: i.id } },
     h("p", { class: "jv-big" }, icon("🙋"), " ", who || "–"),
-    s.phone ? h("p", {}, h("a", { href: `tel:${s.phone}` }, icon("📞"), " ", s.phone)) : null,
+    s.phone ? h("p", {}, h("a", { href: `tel:${s.phone}` }, icon("📞"), " ", spaced(s.phone))) : null,
     s.email ? h("p", {}, h("a", { href: `mailto:${s.email}` }, icon("✉️"), " ", s.email)) : null,
     s.skills?.length ? h("p", {}, icon("✅"), " ", s.skills.map((x) => x.label).join(", ")) : null,
     i.message ? h("p", {}, icon("💬"), " ", `“${i.message}”`) : null,
     i.reply ? h("p", { class: "muted", role: "status" }, icon(REPLY_ICONS[i.reply]), " ",
       t("emp.interest.answered", { reply: t(`reply.${i.reply}`) })) : replyForm(v, i));
+}
+
+// "+4520304050" as people write it: "+45 20 30 40 50".
+function spaced(phone) {
+  const m = /^\+45(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(phone);
+  return m ? `+45 ${m.slice(1).join(" ")}` : phone;
 }
 
 function replyForm(v, i) {
@@ -77,6 +88,8 @@ function replyForm(v, i) {
     toast(t("emp.interest.sent"), { symbol: "✅" });
     const c = counts.get(v.id);
     if (c && c.unanswered) c.unanswered -= 1;
+    const counter = document.querySelector(`[data-interest="${v.id}"]`);
+    if (c && counter) label(counter, c);
     const li = button.closest("li");
     li.replaceWith(person(v, { ...i, reply, reply_message: msg.value.trim() || null }));
   };

@@ -6,6 +6,7 @@ import { t, applyI18n, bindLangButton, onLangChange, getLang, jobTypeLabel, form
 import { h, icon, clear, combobox, toast, copyText } from "./ui.js";
 import { JobMap, AARHUS } from "./map.js";
 import { loadInterestCounts, interestBlock } from "./employer-interest.js";
+import { mountPay, fillPay, payBody } from "./employer-pay.js";
 
 const KEY = "jotr.employer.key";
 const JOB_TYPES = ["fritidsjob", "smaajob", "ordinary", "elev_laerling", "virksomhedspraktik",
@@ -52,6 +53,7 @@ async function boot() {
   renderTypes();
   renderDays();
   renderYouth();
+  mountPay($("#f-hours").closest(".grid2"));
   $("#signup-form").addEventListener("submit", signUp);
   $("#key-form").addEventListener("submit", logIn);
   $("#new-job").addEventListener("click", () => openEditor(null));
@@ -398,6 +400,7 @@ function openEditor(v) {
   $("#f-hours-box").hidden = !v?.walk_in;
   $("#f-desc").value = v?.description || "";
   fillYouth(v);
+  fillPay(v);
   $("#f-place").value = "";
   $("#form-error").hidden = true;
   if (v?.opening_hours) {
@@ -440,6 +443,7 @@ function formBody() {
     walk_in: walkIn,
     opening_hours: null,
     description: $("#f-desc").value.trim(),
+    pay: payBody(),
     ...youthBody(),
   };
   if (walkIn) {

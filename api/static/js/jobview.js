@@ -13,6 +13,7 @@ import { haversine } from "./cards.js";
 const ID = /^#job-([0-9a-f-]{36})$/i;
 const SHARED = /vacancy=([0-9a-f-]{36})/i;
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const MAX_SKILLS = 6;
 
 let ctx = null; // {api, state, onInterest(id), notify(title, body, id)}
 let root = null;
@@ -241,6 +242,8 @@ function sheet(v) {
   const first = (me.display_name || "").trim().split(/\s+/)[0];
   const match = ctx.state.matches.get(v.id);
   const matched = new Set((match?.explanation?.required_skills?.matched || []).map((x) => x.uri));
+  // The skills this job asks for first, and only a few: a short list is read.
+  const skills = [...(me.skills || [])].sort((a, b) => matched.has(b.uri) - matched.has(a.uri)).slice(0, MAX_SKILLS);
   const check = (id, label, checked) => h("label", { class: "check" },
     h("input", { type: "checkbox", id, checked: checked ? "" : null }), label);
   const error = h("p", { class: "error", role: "alert", hidden: true });
@@ -253,9 +256,9 @@ function sheet(v) {
     h("input", { id: "interest-phone", type: "tel", inputmode: "tel", autocomplete: "tel", maxlength: 40 }),
     h("label", { for: "interest-email" }, icon("✉️"), " ", t("interest.email")),
     h("input", { id: "interest-email", type: "email", autocomplete: "email", maxlength: 254 }),
-    (me.skills || []).length
+    skills.length
       ? h("fieldset", {}, h("legend", {}, icon("✅"), " ", t("interest.skills")),
-        me.skills.slice(0, 12).map((x) => {
+        skills.map((x) => {
           const box = check(`interest-skill-${x.uri}`, x.label, matched.has(x.uri));
           box.querySelector("input").dataset.uri = x.uri;
           return box;

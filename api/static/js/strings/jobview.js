@@ -58,6 +58,11 @@ addStrings({
     "emp.interest.sent": "Dit svar er sendt.",
     "emp.pay": "Løn (kr. i timen)",
     "emp.pay.none": "Ikke oplyst",
+    "emp.pay.hourly": "Timeløn",
+    "emp.pay.range": "Fra–til",
+    "emp.pay.agreement": "Efter overenskomst",
+    "emp.pay.from": "Fra kr.",
+    "emp.pay.to": "Til kr.",
   },
   en: {
     "act.interest": "I'm interested",
@@ -115,6 +120,11 @@ addStrings({
     "emp.interest.sent": "Your answer is sent.",
     "emp.pay": "Pay (DKK an hour)",
     "emp.pay.none": "Not stated",
+    "emp.pay.hourly": "Hourly rate",
+    "emp.pay.range": "From–to",
+    "emp.pay.agreement": "By collective agreement",
+    "emp.pay.from": "From DKK",
+    "emp.pay.to": "To DKK",
   },
 });
 
