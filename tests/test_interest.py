@@ -280,3 +280,16 @@ async def test_the_answer_arrives_live_and_replays_to_a_device_that_was_away(
     again = await phone.reconnect(server.base_url)  # acked: not again
     assert [m for m in again.replayed if m["type"] == "interest_reply"] == []
     await again.close()
+
+
+async def test_interest_is_rate_limited_per_person(client: httpx.AsyncClient) -> None:
+    lat, lon = next_spot()
+    emp = await new_employer(client)
+    seeker = await new_seeker(client, display_name="Ali")
+    statuses = []
+    for _ in range(11):  # JOTR_RATE_LIMIT_INTEREST: 10 a minute
+        v = await new_vacancy(client, emp["api_key"], lat, lon)
+        statuses.append((await _interest(client, seeker, v["id"])).status_code)
+    assert statuses == [201] * 10 + [429]
+    other = await new_seeker(client)  # per person, not per address
+    assert (await _interest(client, other, v["id"])).status_code == 201
