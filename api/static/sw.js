@@ -1,7 +1,7 @@
 // The jobseeker app's service worker: the app shell works offline (and the app
 // is installable), notifications open the job. API answers and anything
 // personal are never cached: requests to /v1/ always go to the network.
-const CACHE = "jotr-shell-v2";
+const CACHE = "jotr-shell-v1";
 const SHELL = [
   "/app",
   "/manifest.webmanifest",
