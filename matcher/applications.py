@@ -1,4 +1,4 @@
-""" "Jeg er interesseret": a young person's interest in a vacancy, sent to its employer.
+"""Interest ("Jeg er interesseret"): a young person's interest in a vacancy, sent to its employer.
 
 An application holds only what the person chose to share (first name, age, phone,
 e-mail, some of their skills, a short message), one per person and vacancy. The

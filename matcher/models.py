@@ -458,7 +458,7 @@ class PushDelivery(Base):
 
 
 class Application(Base):
-    """"Jeg er interesseret": what a young person chose to share with the employer
+    """Interest ("Jeg er interesseret"): what a young person chose to share with the employer
     of one vacancy, and the employer's one answer (matcher/applications.py).
     Personal data: gone with the person (cascade), read by consultants audited."""
 

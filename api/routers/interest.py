@@ -1,4 +1,4 @@
-""" "Jeg er interesseret": a young person's interest, the employer's list and answer.
+"""Interest ("Jeg er interesseret"): a young person's interest, the employer's list and answer.
 
 Thin: the rules live in matcher/applications.py, the durable answer in
 push/messages.py. Every read checks who may see it: the seeker their own, the

@@ -1,4 +1,4 @@
-""" "Jeg er interesseret": requests and responses (matcher/applications.py)."""
+"""Interest ("Jeg er interesseret"): requests and responses (matcher/applications.py)."""
 
 from __future__ import annotations
 

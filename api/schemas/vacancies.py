@@ -156,7 +156,7 @@ class PayRange(Strict):
 
 
 class PayAgreement(Strict):
-    """ "Efter overenskomst": by the collective agreement."""
+    """Pay by the collective agreement ("efter overenskomst")."""
 
     kind: Literal["agreement"]
 
