@@ -23,6 +23,7 @@ from api.routers import (
     health,
     insights,
     integrations,
+    interest,
     jobseekers,
     push,
     taxonomy,
@@ -194,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trust,
         integrations,
         caseload_links,
+        interest,
         web,
         webpush,
     ):

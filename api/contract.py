@@ -138,6 +138,11 @@ OPERATION_IDS = {
     "moderate_vacancy": "moderateVacancy",
     "my_integration": "getMyIntegration",
     "my_consultant": "getMyConsultant",
+    "my_interest": "listMyInterest",
+    "my_interest_counts": "countMyInterest",
+    "vacancy_interest": "listMyVacancyInterest",
+    "reply_interest": "replyToInterest",
+    "seeker_interest": "listJobseekerInterest",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,

@@ -84,6 +84,7 @@ def vacancy_public(
         start_date=v.start_date,
         expires_at=v.expires_at,
         apply=v.apply,
+        pay=v.pay,
         age_limit=age_limit(v),
         workplace_kind=v.workplace_kind,
         schedule=v.schedule,

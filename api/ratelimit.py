@@ -54,6 +54,7 @@ LIMITS: dict[str, tuple[str, str]] = {
     ),
     "extract": ("rate_limit_extract", "too many extraction requests from this address"),
     "vacancy_writes": ("rate_limit_vacancy_writes", "too many vacancy changes for this employer"),
+    "interest": ("rate_limit_interest", "too many interest messages from this person"),
     "auth_failures": (
         "rate_limit_auth_failures",
         "too many failed authentications from this address; wait before trying again",

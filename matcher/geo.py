@@ -54,7 +54,7 @@ _SANE_EXPIRY = SANE_EXPIRY_SQL
 _VACANCY_CARD = f"""
 SELECT v.id, v.title, v.kind, v.job_type::text AS job_type, v.hours_per_week, {_WALK_IN} AS walk_in,
        v.opening_hours, v.min_age, {_SANE_START} AS start_date,
-       {_SANE_EXPIRY} AS expires_at, v.openings, v.address,
+       {_SANE_EXPIRY} AS expires_at, v.openings, v.address, v.pay,
        (v.start_date IS NOT NULL AND {_SANE_START} IS NULL) AS start_date_clamped,
        (v.expires_at IS NOT NULL AND {_SANE_EXPIRY} IS NULL) AS expires_at_clamped,
        v.location_precision, v.max_age, v.cost_dkk, v.cost_note, e.org_kind,
@@ -144,6 +144,7 @@ class NearbyVacancy:
     expires_at: dt.datetime | None
     openings: int
     address: str | None
+    pay: dict[str, Any] | None
     location_precision: str
     max_age: int | None
     cost_dkk: int | None

@@ -316,6 +316,9 @@ class Vacancy(Base):
     # How to apply: {"url"?, "email"?, "phone"?, "how"?, "walk_in"?, "contacts"?}, checked by
     # matcher/apply_info.py wherever it enters (the API, the Jobnet import).
     apply: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Pay: {"kind": "hourly", "dkk"} | {"kind": "range", "min_dkk", "max_dkk"} |
+    # {"kind": "agreement"} ("efter overenskomst"); matcher/pay.py, migration 0013.
+    pay: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[VacancyStatus] = mapped_column(
         _pg_enum(VacancyStatus, "vacancy_status"), nullable=False, server_default="open"
     )
@@ -541,7 +544,8 @@ class PushDelivery(Base):
         ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True
     )
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # match | withdrawn
+    # match | withdrawn | interest_reply (an employer's answer, push/messages.py)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
     vacancy_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("vacancies.id", ondelete="CASCADE"), nullable=False, index=True
     )
@@ -552,7 +556,35 @@ class PushDelivery(Base):
 
     __table_args__ = (
         UniqueConstraint("jobseeker_id", "vacancy_id", "kind", name="uq_push_deliveries_once"),
-        CheckConstraint("kind IN ('match', 'withdrawn')", name="kind"),
+        CheckConstraint("kind IN ('match', 'withdrawn', 'interest_reply')", name="kind"),
+    )
+
+
+class Application(Base):
+    """Interest ("Jeg er interesseret"): what a young person chose to share with the employer
+    of one vacancy, and the employer's one answer (matcher/applications.py).
+    Personal data: gone with the person (cascade), read by consultants audited."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    vacancy_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vacancies.id", ondelete="CASCADE"), nullable=False
+    )
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # {"first_name"?, "age"?, "phone"?, "email"?, "skills"?: [{"uri", "label"}]}
+    shared: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    reply: Mapped[str | None] = mapped_column(String(16))
+    reply_message: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = _now()
+
+    __table_args__ = (
+        UniqueConstraint("vacancy_id", "jobseeker_id", name="uq_applications_once"),
+        CheckConstraint("reply IN ('come_by', 'call_me', 'no_thanks')", name="reply"),
     )
 
 

@@ -149,6 +149,7 @@ class Settings(BaseSettings):
     rate_limit_employer_signup: str = "10/minute;100/hour"  # POST /v1/employers
     rate_limit_extract: str = "60/minute;1000/hour"  # POST /v1/extract
     rate_limit_vacancy_writes: str = "120/minute;2000/hour"  # per employer: POST/PATCH/DELETE
+    rate_limit_interest: str = "10/minute;30/day"  # per jobseeker: "Jeg er interesseret"
     # Failed bearer authentications: past any of these the IP's authentications get
     # 429 until the oldest failure ages out, so the lockout grows with persistence.
     rate_limit_auth_failures: str = "10/10 minutes;30/hour;100/day"

@@ -42,6 +42,8 @@ OPERATIONS = {
     "getMyIntegration", "createWebhook", "listWebhooks", "deleteWebhook", "listDeliveries",
     "replayDelivery", "replayEvent", "listEvents", "linkCaseload", "createInvite",
     "unlinkJobseeker", "getMyConsultant", "linkConsultant", "unlinkConsultant",
+    "sendInterest", "listMyInterest",
+    "countMyInterest", "listMyVacancyInterest", "replyToInterest", "listJobseekerInterest",
 }  # fmt: skip
 
 

@@ -393,7 +393,13 @@ async def test_person_events_go_to_the_consultants_municipality_only_while_share
                   "reason": "Tæt på skolen", "lat": lat, "lon": lon}  # fmt: skip
         r = await api.post("/v1/reviews", json=review, headers=auth(consultant["token"]))
         assert r.status_code == 201, r.text
-        await until(lambda: len(receiver.events(person)) >= 2, what="linked + verdict")
+        r = await api.post(
+            f"/v1/vacancies/{vacancy['id']}/interest",
+            json={"share": {"first_name": True, "phone": "20 30 40 50"}},
+            headers=auth(seeker["token"]),
+        )
+        assert r.status_code == 201, r.text
+        await until(lambda: len(receiver.events(person)) >= 3, what="linked, verdict, interest")
 
         # Withdrawn: one last event, then nothing about the person, even when a
         # case system links them again (that is no consent).
@@ -418,7 +424,11 @@ async def test_person_events_go_to_the_consultants_municipality_only_while_share
         await until(lambda: receiver.events(about(later["id"])), what="a later vacancy")
 
         types = [e["body"]["type"] for e in receiver.events(person)]
-        assert types == ["jobseeker.linked", "verdict.recorded", "jobseeker.consent_withdrawn"]
+        assert types == [
+            "jobseeker.linked", "verdict.recorded", "interest.sent", "jobseeker.consent_withdrawn"
+        ]  # fmt: skip
+        interest = receiver.events(person)[2]["body"]["data"]
+        assert set(interest) == {"application_id", "jobseeker_id", "vacancy_id"}
         verdict = receiver.events(person)[1]["body"]
         assert verdict["data"]["verdict"] == "good" and "reason" not in verdict["data"]
         assert verdict["subject"] == f"jobseekers/{sid}"

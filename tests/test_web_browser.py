@@ -431,7 +431,7 @@ async def test_consultant_reviews_a_match_and_the_verdict_is_stored(
     assert errors == [] and phone_errors == []
 
 
-async def test_seeker_actions_dismiss_save_applied(
+async def test_seeker_actions_dismiss_save_settings(
     browser: Browser,
     server: ServerProcess,
     client: httpx.AsyncClient,
@@ -457,9 +457,10 @@ async def test_seeker_actions_dismiss_save_applied(
     await page.wait_for_timeout(500)  # the pushes that follow the first position
     await close_toasts(page)
     await card.get_by_role("button", name="Gem").click()
-    await card.get_by_role("button", name="Jeg har søgt").click()
     assert await card.locator('[data-action="save"]').get_attribute("aria-pressed") == "true"
-    assert await card.locator('[data-action="applied"]').get_attribute("aria-pressed") == "true"
+    # "Jeg har søgt" became "Jeg er interesseret", which opens the job view
+    # (tests/test_web_jobview.py follows it to the employer and back).
+    assert await card.locator('[data-action="interest"]').get_attribute("aria-pressed") == "false"
     other = page.locator(f"#job-{drop['id']}")
     await other.get_by_role("button", name="Nej tak").click()
     await other.wait_for(state="detached")

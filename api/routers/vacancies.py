@@ -21,6 +21,7 @@ from api.schemas.vacancies import (
     VacancyUpdate,
 )
 from matcher import employer_trust, geo, idempotency, offers
+from matcher import pay as pay_rules
 from matcher import vacancies as service
 from matcher.eligibility import implied_min_age
 from matcher.errors import Invalid, NotFound
@@ -48,6 +49,8 @@ def _columns(body: VacancyCreate | VacancyUpdate, taxonomy: Any) -> dict[str, An
         fields["work_profile"] = wp.as_vector() if wp is not None else None
     if "apply" in fields:
         fields["apply"] = body.apply.stored() if body.apply is not None else None
+    if "pay" in fields:
+        fields["pay"] = pay_rules.check(fields["pay"])
     return service.to_columns(taxonomy, fields)
 
 
@@ -161,6 +164,7 @@ async def search_nearby(
                 "start_date": r.start_date.isoformat() if r.start_date else None,
                 "expires_at": r.expires_at.isoformat() if r.expires_at else None,
                 "address": r.address,
+                "pay": r.pay,
                 "location_precision": r.location_precision,
                 "distance_m": round(r.distance_m, 1),
                 "max_age": r.max_age,

@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
 from api.deps import SessionDep, TaxonomyDep
+from matcher import pay as pay_rules
 from matcher import places
 from matcher import vacancies as service
 from matcher.errors import NotFound
@@ -254,6 +255,9 @@ async def share_page(
         },
     )
     facts = [*_kind_facts(lang, vacancy), _age_fact(lang, vacancy)]
+    pay_text = pay_rules.label(vacancy.pay, lang)
+    if pay_text:
+        facts.append(("💰", pay_text))
     if vacancy.address:
         facts.append(("📍", vacancy.address))
     if vacancy.walk_in and vacancy.employer_verified:  # employer trust (matcher/geo.py)
@@ -272,7 +276,7 @@ async def share_page(
         description=esc(description, quote=True), url=esc(url, quote=True),
         image=esc(image, quote=True), heading=esc(vacancy.title), employer=esc(employer),
         facts=facts_html, body=esc(vacancy.description or ""),
-        app_link=esc(f"/app#vacancy={vacancy.id}", quote=True), open_label=esc(text["open"]),
+        app_link=esc(f"/app#job-{vacancy.id}", quote=True), open_label=esc(text["open"]),
         robots="index",
     )  # fmt: skip
     return HTMLResponse(body, headers=headers)

@@ -34,6 +34,9 @@ class VacancyProperties(BaseModel):
     start_date: dt.date | None
     expires_at: dt.datetime | None
     address: str | None
+    pay: dict[str, object] | None = Field(
+        default=None, description="Hourly pay in DKK, as on the vacancy (`pay`)"
+    )
     location_precision: str = Field(description="given, address, street or postcode")
     distance_m: float = Field(ge=0, description="Metres from the searched point")
     max_age: int | None = Field(description="The oldest who may join, if the offer says")

@@ -28,6 +28,7 @@ from api.schemas.common import (
     unique_list,
 )
 from matcher import apply_info
+from matcher import pay as pay_rules
 from matcher import vacancies as vacancy_rules
 from matcher.matching import today_in_denmark
 from matcher.models import JobType, VacancySource, VacancyStatus
@@ -135,6 +136,32 @@ class Apply(Strict):
     def stored(self) -> dict[str, object] | None:
         """The normalised JSON kept on the vacancy (phones as +45 and 8 digits)."""
         return apply_info.check(self.model_dump(exclude_none=True))
+
+
+class PayHourly(Strict):
+    kind: Literal["hourly"]
+    dkk: Number = Field(ge=pay_rules.MIN_DKK, le=pay_rules.MAX_DKK, description="Kroner an hour")
+
+
+class PayRange(Strict):
+    kind: Literal["range"]
+    min_dkk: Number = Field(ge=pay_rules.MIN_DKK, le=pay_rules.MAX_DKK)
+    max_dkk: Number = Field(ge=pay_rules.MIN_DKK, le=pay_rules.MAX_DKK)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PayRange:
+        if self.min_dkk > self.max_dkk:
+            raise ValueError("pay.min_dkk must not be above pay.max_dkk")
+        return self
+
+
+class PayAgreement(Strict):
+    """Pay by the collective agreement ("efter overenskomst")."""
+
+    kind: Literal["agreement"]
+
+
+Pay = Annotated[PayHourly | PayRange | PayAgreement, Field(discriminator="kind")]
 
 
 # --- What the youth rules need (matcher/youth_rules.py, docs/matching.md) -----------
@@ -273,6 +300,7 @@ class VacancyFields(WorkplaceFields):
     expires_at: dt.datetime | None = None
     openings: Integer | None = Field(default=None, ge=1, le=1000)
     apply: Apply | None = Field(default=None, description="How to apply; null clears it")
+    pay: Pay | None = Field(default=None, description="Hourly pay in DKK; null clears it")
 
     @field_validator("required_certificates")
     @classmethod
@@ -371,6 +399,11 @@ class VacancyPublic(BaseModel):
     apply: dict[str, object] | None = Field(
         default=None,
         description='How to apply: {"url"?, "email"?, "phone"?, "how"?, "walk_in"?, "contacts"?}',
+    )
+    pay: dict[str, object] | None = Field(
+        default=None,
+        description='{"kind": "hourly", "dkk"} | {"kind": "range", "min_dkk", "max_dkk"} | '
+        '{"kind": "agreement"} (efter overenskomst); kroner an hour',
     )
     # The youth rules' view (public: a seeker may see why a job is not for them).
     age_limit: int = Field(

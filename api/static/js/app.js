@@ -11,6 +11,7 @@ import { matchCard, haversine } from "./cards.js";
 import { webpushSection } from "./webpush.js";
 import { kindIcon, kindOf, newOfferTitle, optInSection } from "./offers.js";
 import { consultantCard } from "./consultant_link.js";
+import { initJobView, showJob, onReply } from "./jobview.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
 const LOCAL_KEY = "jotr.seeker.local";
@@ -147,6 +148,8 @@ function startHome() {
     });
   }
   bindTabs();
+  // The job view (#job-<id>) and "Jeg er interesseret": js/jobview.js.
+  initJobView({ api, state, onInterest: markInterest, notify: systemNotification });
   connectPush();
   watchPosition();
   loadShared();
@@ -189,6 +192,7 @@ function connectPush() {
     if (state.view === "settings") renderSettings();
   });
   push.addEventListener("match", (e) => onPushedMatch(e.detail));
+  push.addEventListener("interest_reply", (e) => onReply(e.detail));
   push.addEventListener("withdrawn", (e) => {
     state.matches.delete(e.detail.vacancy_id);
     state.map?.remove(e.detail.vacancy_id);
@@ -405,8 +409,17 @@ const actions = {
     saveLocal();
     feedback(id, "opened");
   },
-  focus: (id) => focusJob(id),
+  focus: (id) => showJob(id),
+  interest: (id) => showJob(id),
 };
+
+// Interest was sent from the job view: the card shows it (the server recorded
+// the "applied" feedback event with it).
+function markInterest(id) {
+  if (!state.local.applied.includes(id)) state.local.applied.push(id);
+  saveLocal();
+  renderList();
+}
 
 function savedMatch(id) {
   return state.local.saved[id] || null;
@@ -459,7 +472,7 @@ function renderList() {
       label: `${m.vacancy.title} – ${m.vacancy.employer_name}`,
       symbol: m.vacancy.walk_in ? "🚪" : kindIcon(kindOf(m.vacancy)),
       kind: m.isNew ? "is-new" : m.vacancy.walk_in ? "walk-in" : "",
-      onOpen: focusJob,
+      onOpen: showJob,
     });
   }
   if (state.shared?.vacancy) {

@@ -4,11 +4,12 @@ import { t, formatDistance, formatHours, jobTypeLabel } from "./i18n.js";
 import { h, icon } from "./ui.js";
 import { reportControl } from "./trust.js";
 import { kindBadge, kindOf, offerFacts } from "./offers.js";
+import "./strings/jobview.js";
 
 /**
  * @param {object} m  {vacancy, score, distance_m, explanation, walk_in_now, isNew}
  * @param {object} state {saved: bool, applied: bool}
- * @param {object} on {dismiss, save, applied, share, opened, focus}
+ * @param {object} on {dismiss, save, interest, share, opened, focus}
  */
 export function matchCard(m, state, on) {
   const v = m.vacancy;
@@ -76,7 +77,8 @@ export function matchCard(m, state, on) {
   h("div", { class: "actions" },
     on.dismiss ? act("dismiss", "✕", () => on.dismiss(v.id)) : null,
     act("save", "💾", () => on.save(v.id), !!state.saved),
-    act("applied", "✅", () => on.applied(v.id), !!state.applied),
+    // "Jeg er interesseret" opens the job view's sheet (js/jobview.js); pressed once sent.
+    act("interest", "🙋", () => (on.interest || on.focus)?.(v.id), !!state.applied),
     act("share", "↗", () => on.share(v)),
   ),
   on.report ? reportControl(v.id, (body) => on.report(v.id, body)) : null);

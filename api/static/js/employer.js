@@ -7,6 +7,8 @@ import { h, icon, clear, combobox, toast, copyText } from "./ui.js";
 import { JobMap, AARHUS } from "./map.js";
 import { renderEmployerStatus } from "./trust.js";
 import { currentKind, fillOfferFields, mountOfferFields, offerBody, orgKind, postedFacts } from "./offers_employer.js";
+import { loadInterestCounts, interestBlock } from "./employer-interest.js";
+import { mountPay, fillPay, payBody } from "./employer-pay.js";
 
 const KEY = "jotr.employer.key";
 const JOB_TYPES = ["fritidsjob", "smaajob", "ordinary", "elev_laerling", "virksomhedspraktik",
@@ -54,6 +56,7 @@ async function boot() {
   renderTypes();
   renderDays();
   renderYouth();
+  mountPay($("#f-hours").closest(".grid2"));
   $("#signup-form").addEventListener("submit", signUp);
   $("#key-form").addEventListener("submit", logIn);
   $("#new-job").addEventListener("click", () => openEditor(null));
@@ -126,6 +129,7 @@ async function showDashboard(highlight) {
     }
     vacancies = [];
   }
+  await loadInterestCounts(api);
   renderJobs(highlight);
   for (const v of vacancies) if (v.status === "open") loadReach(v.id);
   await renderEmployerStatus(api, $("#trust-status"), $("#f-walkin"));
@@ -170,6 +174,7 @@ function renderJobs(highlight) {
         v.walk_in ? h("li", {}, icon("🚪"), t("match.walkin")) : null,
         v.address ? h("li", {}, icon("📍"), v.address) : null),
       open ? h("p", { class: "reach", dataset: { reach: v.id }, hidden: true, title: t("emp.reach.hint") }) : null,
+      interestBlock(v),
       open
         ? h("div", { class: "row" },
           h("button", { type: "button", class: "btn small", onclick: () => openEditor(v) }, icon("✏️"), t("emp.edit")),
@@ -402,6 +407,7 @@ function openEditor(v) {
   $("#f-desc").value = v?.description || "";
   fillYouth(v);
   fillOfferFields(v);
+  fillPay(v);
   $("#f-place").value = "";
   $("#form-error").hidden = true;
   if (v?.opening_hours) {
@@ -444,6 +450,7 @@ function formBody() {
     walk_in: walkIn,
     opening_hours: null,
     description: $("#f-desc").value.trim(),
+    pay: payBody(),
     ...youthBody(),
   };
   body = offerBody(body); // the kind and what it needs (offers_employer.js)

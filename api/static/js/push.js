@@ -4,7 +4,7 @@
 // not acked, ack what was handled, reconnect with backoff, and re-send the last
 // position and settings after every reconnect.
 //
-// Events (EventTarget): "status" {state}, "match" {frame}, "withdrawn" {frame},
+// Events (EventTarget): "status" {state}, "match" {frame}, "withdrawn" {frame}, "interest_reply" {frame},
 // "settings" {settings}, "hello" {hello}.
 
 const SEQ_KEY = "jotr.push.seq";
@@ -143,6 +143,7 @@ export class PushClient extends EventTarget {
         break;
       case "match":
       case "withdrawn":
+      case "interest_reply": // an employer's answer (js/jobview.js)
         // Delivery is at-least-once: a seq already handled is only acked again.
         if (msg.seq > this.processed) this.dispatchEvent(new CustomEvent(msg.type, { detail: msg }));
         this._markProcessed(msg.seq);
