@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from api import contract, errors, ratelimit, readiness
+from api import contract, errors, ratelimit, readiness, retention
 from api.cors import PublicCORS, parse_origins
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.routers import (
@@ -23,6 +23,7 @@ from api.routers import (
     insights,
     jobseekers,
     push,
+    rights,
     taxonomy,
     vacancies,
     web,
@@ -118,6 +119,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sweeper = asyncio.create_task(_expire_positions(app.state.hub, settings.position_ttl_s / 6))
     positions = asyncio.create_task(app.state.hub.write_positions())
     presence = asyncio.create_task(app.state.hub.keep_presence())
+    # Accounts unused for JOTR_INACTIVE_DELETE_AFTER_DAYS go (docs/privacy.md).
+    inactive = asyncio.create_task(
+        retention.sweep_forever(
+            app.state.sessionmaker,
+            settings.inactive_delete_after_days,
+            settings.inactive_sweep_every_s,
+        )
+    )
     # A `jotr esco load` into this database is picked up without a restart.
     vocabulary = asyncio.create_task(readiness.watch_vocabulary(app.state, settings.esco_check_s))
     log.info("started", extra={"skills": app.state.taxonomy.n_slots, "bus": settings.push_bus})
@@ -127,6 +136,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper.cancel()
         positions.cancel()
         presence.cancel()
+        inactive.cancel()
         consumer.cancel()
         catch_up.cancel()
         vocabulary.cancel()
@@ -169,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extract,
         feedback,
         insights,
+        rights,
         web,
     ):
         app.include_router(module.router)

@@ -126,6 +126,10 @@ OPERATION_IDS = {
     "my_fairness": "getMyFairness",
     "set_eligibility": "setSubsidyEligibility",
     "why_not": "explainWhyNot",
+    "privacy_notice": "getPrivacyNotice",
+    "my_consents": "getMyConsents",
+    "set_location_consent": "setLocationConsent",
+    "export_me": "exportMe",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,

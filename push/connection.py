@@ -62,6 +62,8 @@ class Connection:
     # Where and when (monotonic) the position was last written to the database.
     written_point: tuple[float, float] | None = None
     written_at: float = 0.0
+    # A live location consent (matcher/consent.py): without it location frames are refused.
+    location_consent: bool = False
 
     def forget_cache(self) -> None:
         """Settings changed: the next update reads the seeker and rebuilds."""

@@ -15,7 +15,15 @@ import pytest
 from api.schemas.common import Strict
 from api.schemas.jobseekers import Preferences, SeekerFields
 from api.schemas.vacancies import VacancyFields
-from tests.builders import auth, new_employer, new_seeker, new_vacancy, next_spot, vacancy_body
+from tests.builders import (
+    auth,
+    new_employer,
+    new_seeker,
+    new_vacancy,
+    next_spot,
+    signup_consent,
+    vacancy_body,
+)
 from tests.conftest import ServerProcess
 
 OPERATIONS = {
@@ -27,6 +35,7 @@ OPERATIONS = {
     "listMyFeedback", "createOutcome", "getMyGuidance", "getMyOutcomes", "getMyFairness",
     "suggestPlaces", "rotateMyToken", "rotateMyKey", "reissueSeekerToken",
     "setSubsidyEligibility", "explainWhyNot",
+    "getPrivacyNotice", "getMyConsents", "setLocationConsent", "exportMe",
 }  # fmt: skip
 
 
@@ -224,7 +233,9 @@ def test_public_reads_allow_the_configured_origins(cors_server: ServerProcess) -
             r = c.get(path, headers={"Origin": "https://evil.example"})
             assert "access-control-allow-origin" not in r.headers
         # Private endpoints and writes: no CORS at all, preflight included.
-        seeker = c.post("/v1/jobseekers", json={"birth_date": "2005-05-05"}).json()
+        seeker = c.post(
+            "/v1/jobseekers", json={"birth_date": "2005-05-05", "consent": signup_consent()}
+        ).json()
         r = c.get("/v1/jobseekers/me", headers={**auth(seeker["token"]), "Origin": MAP})
         assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
         for path, method in [("/v1/vacancies", "POST"), ("/v1/jobseekers/me", "GET"),

@@ -32,7 +32,14 @@ from tests.browser import (
     screenshot,
     watch_errors,
 )
-from tests.builders import auth, birth_date_for_age, new_consultant, new_employer, new_vacancy
+from tests.builders import (
+    auth,
+    birth_date_for_age,
+    new_consultant,
+    new_employer,
+    new_vacancy,
+    signup_consent,
+)
 from tests.conftest import ServerProcess, _libpq
 
 # A walk from Park Allé up Søndergade towards the cathedral, Aarhus C.
@@ -89,10 +96,17 @@ async def new_seeker(client: httpx.AsyncClient, skills: list[str], **over: Any) 
         "birth_date": birth_date_for_age(19),
         "skills": skills,
         "preferences": {"radius_m": 2000},
+        "consent": signup_consent(),
         **over,
     }
     r = await client.post("/v1/jobseekers", json=body)
     assert r.status_code == 201, r.text
+    # The app asks for location consent before the first position (push needs it).
+    token = r.json()["token"]
+    c = await client.put(
+        "/v1/jobseekers/me/consents/location", json={"granted": True}, headers=auth(token)
+    )
+    assert c.status_code == 200, c.text
     return dict(r.json())
 
 

@@ -22,7 +22,7 @@ import uuid
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import JSONResponse
 
-from matcher import accounts
+from matcher import accounts, rights
 from matcher.tokens import Principal
 from push import metrics
 from push import protocol as p
@@ -58,8 +58,11 @@ async def _close(ws: WebSocket, code: str, reason: str) -> None:
 async def _seeker(ws: WebSocket, secret: str) -> uuid.UUID | None:
     async with ws.app.state.sessionmaker() as session:
         found = await accounts.authenticate(session, secret)
-    if found is not None and found[0] == Principal.JOBSEEKER:
-        return found[1].id
+        if found is not None and found[0] == Principal.JOBSEEKER:
+            # A connect is a use of the service (the inactive sweep; matcher/rights.py).
+            if await rights.touch_active(session, found[1]):  # type: ignore[arg-type]
+                await session.commit()
+            return found[1].id
     return None
 
 
