@@ -56,6 +56,8 @@ MATCHES_PER_UPDATE = 50
 POSITION_FLUSH_S = 0.2
 # Device acks unseen for JOTR_PUSH_DEVICE_DAYS are forgotten about this often.
 DEVICE_SWEEP_S = 3600.0
+# A connection without location consent re-reads it at most this often.
+CONSENT_RECHECK_S = 5.0
 # Bus messages handled together (vacancy events share one lookup).
 INBOX_BATCH = 32
 
@@ -217,6 +219,7 @@ class PushHub:
                 return False
             view = settings_view(seeker)
             conn.location_consent = await consent.has_location_consent(session, conn.seeker_id)
+            conn.consent_checked_at = time.monotonic()
             last_seq, acked = await delivery.start_device(
                 await geo.raw_connection(session), conn.seeker_id, conn.device_id
             )
@@ -304,7 +307,7 @@ class PushHub:
         asked when the cache must be rebuilt, when the stored position is due
         for a rewrite, and to record what is pushed.
         """
-        if not conn.location_consent:
+        if not conn.location_consent and not await self._consent_given_since(conn):
             # No consent, no position: not used, not kept (docs/privacy.md).
             conn.offer(p.error_message(
                 "location_consent_required",
@@ -511,6 +514,18 @@ class PushHub:
         resume only acknowledges what the client says it has."""
         await self.on_ack(conn, p.Ack(msg.after_seq))
         conn.offer(p.encode({"type": "resumed", "count": 0}))
+
+    async def _consent_given_since(self, conn: Connection) -> bool:
+        """Consent given on another worker since this connection read it? Asked
+        at most every CONSENT_RECHECK_S per connection (this worker's own grants
+        arrive at once through `set_location_consent`)."""
+        now_m = time.monotonic()
+        if now_m - conn.consent_checked_at < CONSENT_RECHECK_S:
+            return False
+        conn.consent_checked_at = now_m
+        async with self.sessionmaker() as session:
+            conn.location_consent = await consent.has_location_consent(session, conn.seeker_id)
+        return conn.location_consent
 
     def set_location_consent(self, seeker_id: uuid.UUID, granted: bool) -> None:
         """Location consent given or withdrawn: this worker's connections of the

@@ -161,6 +161,9 @@ async def test_seeker_signs_up_walks_and_a_match_appears_on_the_map(
     await page.goto("/app")
     await screenshot(page, "app-welcome")
     await page.click("#ob-start")
+    await page.locator("#privacy-notice li").first.wait_for()
+    await page.check("#ob-consent")
+    await page.click("#ob-next-privacy")
     await page.fill("#ob-birth", birth_date_for_age(19))
     await page.fill("#ob-name", "Maja")
     await page.click("#ob-next")
@@ -189,6 +192,7 @@ async def test_seeker_signs_up_walks_and_a_match_appears_on_the_map(
     await page.get_by_role("button", name="Næste").click()
     await page.get_by_role("button", name="1 km").click()
     await page.click("#ob-finish")
+    await page.click("#loc-yes")  # location consent, right before the browser's prompt
 
     await page.wait_for_selector("#home:not([hidden])")
     await page.wait_for_selector('#conn[data-state="open"]')

@@ -12,6 +12,8 @@ const SHELL = [
   "/static/js/i18n.js",
   "/static/js/map.js",
   "/static/js/onboarding.js",
+  "/static/js/consent.js",
+  "/static/js/strings/consent.js",
   "/static/js/push.js",
   "/static/js/ui.js",
   "/static/vendor/leaflet/leaflet.js",

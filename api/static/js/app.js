@@ -7,6 +7,7 @@ import { h, icon, clear, toast, copyText, storage, store } from "./ui.js";
 import { JobMap, AARHUS } from "./map.js";
 import { PushClient, resetPushState } from "./push.js";
 import { Onboarding } from "./onboarding.js";
+import { askLocation } from "./consent.js";
 import { matchCard, haversine } from "./cards.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
@@ -145,7 +146,8 @@ function startHome() {
   }
   bindTabs();
   connectPush();
-  watchPosition();
+  // Location consent is asked on its own, right before the browser's prompt.
+  askLocation(api).then((ok) => (ok ? watchPosition() : ((state.locError = true), renderBanner())));
   loadShared();
   checkGuidance();
   renderAll();

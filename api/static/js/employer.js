@@ -5,6 +5,7 @@ import { Api, ApiError, newIdempotencyKey } from "./api.js";
 import { t, applyI18n, bindLangButton, onLangChange, getLang, jobTypeLabel, formatHours } from "./i18n.js";
 import { h, icon, clear, combobox, toast, copyText } from "./ui.js";
 import { JobMap, AARHUS } from "./map.js";
+import { updateParentsNotice } from "./employer_parents.js";
 
 const KEY = "jotr.employer.key";
 const JOB_TYPES = ["fritidsjob", "smaajob", "ordinary", "elev_laerling", "virksomhedspraktik",
@@ -244,6 +245,7 @@ function renderYouth() {
 function fillYouth(v) {
   $("#f-kind").value = v?.workplace_kind || "other";
   $("#f-light").checked = !!v?.light_work;
+  updateParentsNotice();
   $("#f-alcohol").checked = !!v?.alcohol_served;
   $("#f-alone").checked = !!v?.may_work_alone;
   const hazards = new Set(v?.hazards || []);
@@ -391,6 +393,7 @@ function openEditor(v) {
   $("#f-type").value = v?.job_type || "fritidsjob";
   $("#f-hours").value = v?.hours_per_week ?? 10;
   $("#f-age").value = String(v?.min_age ?? 15);
+  updateParentsNotice();
   $("#f-walkin").checked = !!v?.walk_in;
   $("#f-hours-box").hidden = !v?.walk_in;
   $("#f-desc").value = v?.description || "";
