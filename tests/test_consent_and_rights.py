@@ -218,9 +218,9 @@ def _seed_rows(database_url: str, seeker_id: str, vacancy_id: str, consultant_id
     needs a line here too: the test below fails and names it until it has one."""
     with psycopg.connect(_libpq(database_url)) as conn:
         conn.execute(
-            "INSERT INTO match_reviews (consultant_id, jobseeker_id, vacancy_id, verdict)"
-            " VALUES (%s, %s, %s, 'good')",
-            (consultant_id, seeker_id, vacancy_id),
+            "INSERT INTO match_reviews (id, consultant_id, jobseeker_id, vacancy_id, verdict)"
+            " VALUES (%s, %s, %s, %s, 'good')",
+            (uuid.uuid4(), consultant_id, seeker_id, vacancy_id),
         )
         conn.execute("UPDATE jobseekers SET push_seq = push_seq + 1 WHERE id = %s", (seeker_id,))
         conn.execute(
