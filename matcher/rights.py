@@ -37,6 +37,7 @@ TOUCH_EVERY = dt.timedelta(days=1)
 SWEEP_LOCK = 0x6A6F7472_0013
 SUBJECT_TABLE = "jobseekers"
 AUDIT_TABLE = "audit_log"
+IDEMPOTENCY_TABLE = "idempotency_keys"
 PERSON_COLUMNS = ("jobseeker_id", "seeker_id")
 SECRET_COLUMN = r"(hash|secret|token)"
 
@@ -84,8 +85,12 @@ async def export(session: AsyncSession, seeker_id: uuid.UUID) -> dict[str, Any]:
         "(t.subject_type = 'jobseeker' AND t.subject_id = :id)"
         " OR (t.actor_type = 'jobseeker' AND t.actor_id = :id)"
     )
+    # Retried POSTs' stored answers: that they exist, not the answers (which may
+    # hold a secret shown once).
+    tables[IDEMPOTENCY_TABLE] = "t.owner_id = :id"
     columns = await session.execute(text(COLUMNS_SQL), {"tables": list(tables)})
     hidden: dict[str, list[str]] = {t: [] for t in tables}
+    hidden[IDEMPOTENCY_TABLE].append("response")
     spatial: dict[str, list[str]] = {t: [] for t in tables}
     for tbl, col, data_type, udt in columns:
         if data_type == "bytea" or re.search(SECRET_COLUMN, col):

@@ -350,8 +350,9 @@ async def test_inactive_accounts_are_swept_with_everything_and_counts_only_logge
     get_settings.cache_clear()
     caplog.set_level(logging.INFO, logger="jotr.retention")
     try:
-        result = CliRunner().invoke(
-            cli_app, ["sweep", "inactive"], env={"DATABASE_URL": database_url}
+        # The command runs its own event loop: in a thread, as from a shell.
+        result = await asyncio.to_thread(
+            CliRunner().invoke, cli_app, ["sweep", "inactive"], env={"DATABASE_URL": database_url}
         )
     finally:
         get_settings.cache_clear()
