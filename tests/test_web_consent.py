@@ -44,7 +44,7 @@ async def test_a_14_year_old_signs_up_with_consent_a_parent_and_no_location(
     assert await page.locator("#privacy-notice .notice-icon").count() == await points.count()
     assert "Hvor du er" in await page.inner_text("#privacy-notice")
     assert current_version() in await page.inner_text("#onboarding")
-    await screenshot(page, "app-consent")
+    await screenshot(page, "app-consent", full_page=True)
     assert await horizontal_overflow(page) == 0
     assert await accessibility_problems(page) == []
     # No yes, no next.
