@@ -218,8 +218,11 @@ class PushHub:
             if seeker is None:
                 return False
             view = settings_view(seeker)
-            conn.location_consent = await consent.has_location_consent(session, conn.seeker_id)
-            conn.consent_checked_at = time.monotonic()
+            # A grant or withdrawal that reached this worker while we read wins.
+            checked = conn.consent_checked_at
+            given = await consent.has_location_consent(session, conn.seeker_id)
+            if conn.consent_checked_at == checked:
+                conn.location_consent, conn.consent_checked_at = given, time.monotonic()
             last_seq, acked = await delivery.start_device(
                 await geo.raw_connection(session), conn.seeker_id, conn.device_id
             )
@@ -531,7 +534,7 @@ class PushHub:
         """Location consent given or withdrawn: this worker's connections of the
         person follow at once, and a withdrawn person's queued position is dropped."""
         for conn in self.connections.get(seeker_id, ()):
-            conn.location_consent = granted
+            conn.location_consent, conn.consent_checked_at = granted, time.monotonic()
             conn.last_point = conn.written_point = None
         if not granted:
             self._positions.pop(seeker_id, None)

@@ -100,8 +100,10 @@ async def set_location_consent(
         await consent.withdraw(session, seeker.id, consent.LOCATION)
         await consent.erase_position(session, seeker.id)
     states = await consent.states(session, seeker.id)
-    # This worker's live connections learn at once; other workers when they next
-    # read the person (and their position writes check the consent in SQL).
+    # Committed before this worker's live connections are told, so a connection
+    # starting meanwhile reads the new answer or is told it; other workers learn
+    # when they next read the person (their position writes check it in SQL).
+    await session.commit()
     request.app.state.hub.set_location_consent(seeker.id, body.granted)
     return _consents_out(states)
 
