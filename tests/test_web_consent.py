@@ -6,6 +6,9 @@ inform the parents. With JOTR_SCREENSHOTS=1: docs/screenshots/app-consent.png.""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext
@@ -110,6 +113,19 @@ async def test_saying_yes_to_location_later_starts_the_position(
     assert not has_position(database_url, seeker["id"])
     await page.click("#loc-yes")
     await wait_until(lambda: has_position(database_url, seeker["id"]))
+    # "Mig": location off again erases the stored position; a copy of my data.
+    await page.click('#tabbar [data-view="settings"]')
+    toggle = page.locator("#loc-toggle")
+    await page.wait_for_selector("#loc-toggle:checked:not([disabled])")
+    await toggle.uncheck()
+    await wait_until(lambda: not has_position(database_url, seeker["id"]))
+    async with page.expect_download() as download_info:
+        await page.click("#export-me")
+    download = await download_info.value
+    assert download.suggested_filename.endswith(".json")
+    path = await download.path()
+    copy = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+    assert copy["jobseeker_id"] == seeker["id"] and copy["tables"]["jobseekers"]
     assert errors == []
 
 

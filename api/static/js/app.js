@@ -7,7 +7,7 @@ import { h, icon, clear, toast, copyText, storage, store } from "./ui.js";
 import { JobMap, AARHUS } from "./map.js";
 import { PushClient, resetPushState } from "./push.js";
 import { Onboarding } from "./onboarding.js";
-import { askLocation } from "./consent.js";
+import { askLocation, myDataSection } from "./consent.js";
 import { matchCard, haversine } from "./cards.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
@@ -645,6 +645,11 @@ function renderSettings() {
           onclick: async () => toast((await copyText(key)) ? t("copied") : key, { symbol: "🔑" }),
         }, t("copy"))),
       keyBox),
+    myDataSection(api, (granted) => {
+      if (granted) return watchPosition();
+      if (state.watch != null) navigator.geolocation.clearWatch(state.watch);
+      state.watch = null;
+    }),
     h("section", { class: "card stack" },
       h("button", {
         type: "button", class: "btn bad", id: "erase",

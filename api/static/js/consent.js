@@ -61,3 +61,44 @@ export async function askLocation(api) {
     dialog.querySelector("#loc-yes").focus();
   });
 }
+
+/**
+ * The "Mig" view's privacy card: location on/off (withdrawal erases the stored
+ * position on the server) and a download of everything stored about me.
+ * @param {(granted: boolean) => void} onLocation called after the server has the answer
+ */
+export function myDataSection(api, onLocation) {
+  const box = h("input", { type: "checkbox", id: "loc-toggle", disabled: true,
+    style: "width:1.6rem;height:1.6rem;flex-shrink:0" });
+  api.get("/v1/jobseekers/me/consents").then((c) => {
+    box.checked = c.location.granted;
+    box.disabled = false;
+  }).catch(() => {});
+  box.addEventListener("change", async () => {
+    const granted = box.checked;
+    box.disabled = true;
+    try {
+      await api.put("/v1/jobseekers/me/consents/location", { granted });
+      onLocation(granted);
+    } catch {
+      box.checked = !granted;
+    }
+    box.disabled = false;
+  });
+  const download = async () => {
+    const data = await api.get("/v1/jobseekers/me/export");
+    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+    const a = h("a", { href: url, download: `job-on-the-run-${new Date().toISOString().slice(0, 10)}.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  };
+  return h("section", { class: "card stack", id: "my-data" },
+    h("p", { class: "label" }, icon("🔒"), " ", t("consent.title")),
+    h("div", { class: "field switch" },
+      h("label", { for: "loc-toggle", style: "margin:0" }, icon("📍"), " ", t("loc.settings")), box),
+    h("button", { type: "button", class: "btn small", id: "export-me", onclick: download },
+      icon("📦"), t("data.download")),
+  );
+}
