@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from api import contract, errors, ratelimit, readiness
+from api import contract, errors, ratelimit, readiness, retention
 from api.cors import PublicCORS, parse_origins
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.routers import (
@@ -26,6 +26,7 @@ from api.routers import (
     interest,
     jobseekers,
     push,
+    rights,
     taxonomy,
     trust,
     vacancies,
@@ -128,6 +129,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sweeper = asyncio.create_task(_expire_positions(app.state.hub, settings.position_ttl_s / 6))
     positions = asyncio.create_task(app.state.hub.write_positions())
     presence = asyncio.create_task(app.state.hub.keep_presence())
+    # Accounts unused for JOTR_INACTIVE_DELETE_AFTER_DAYS go (docs/privacy.md).
+    inactive = asyncio.create_task(
+        retention.sweep_forever(
+            app.state.sessionmaker,
+            settings.inactive_delete_after_days,
+            settings.inactive_sweep_every_s,
+        )
+    )
     # A `jotr esco load` into this database is picked up without a restart.
     vocabulary = asyncio.create_task(readiness.watch_vocabulary(app.state, settings.esco_check_s))
     # Webhooks from the outbox; every worker runs one, they share via SKIP LOCKED.
@@ -147,6 +156,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper.cancel()
         positions.cancel()
         presence.cancel()
+        inactive.cancel()
         consumer.cancel()
         catch_up.cancel()
         vocabulary.cancel()
@@ -196,6 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         integrations,
         caseload_links,
         interest,
+        rights,
         web,
         webpush,
     ):

@@ -46,6 +46,8 @@ app.add_typer(import_app, name="import", no_args_is_help=True)
 app.add_typer(courses_app, name="courses", no_args_is_help=True)
 app.add_typer(integration_app, name="integration", no_args_is_help=True)
 app.add_typer(ml_app, name="ml", no_args_is_help=True)
+sweep_app = typer.Typer(help="Retention sweeps (docs/privacy.md).")
+app.add_typer(sweep_app, name="sweep", no_args_is_help=True)
 
 
 # --- db ----------------------------------------------------------------------
@@ -329,6 +331,36 @@ def consultant_assign(consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -> None
     """Put a jobseeker on a consultant's caseload."""
     asyncio.run(_assign(database_url(), consultant_id, jobseeker_id))
     typer.echo(f"jobseeker {jobseeker_id} is on consultant {consultant_id}'s caseload")
+
+
+# --- retention -----------------------------------------------------------------
+
+
+async def _sweep_inactive(url: str, after_days: int) -> int | None:
+    from api.retention import sweep_once
+    from matcher.db import make_engine, make_sessionmaker
+
+    engine = make_engine(url)
+    try:
+        return await sweep_once(make_sessionmaker(engine), after_days)
+    finally:
+        await engine.dispose()
+
+
+@sweep_app.command("inactive")
+@friendly
+def sweep_inactive(
+    days: int | None = typer.Option(
+        None, min=30, help="Inactive for more than this many days (default: the setting)."
+    ),
+) -> None:
+    """Delete accounts unused for JOTR_INACTIVE_DELETE_AFTER_DAYS (default 365) and
+    everything about them; prints how many, never who."""
+    after = days if days is not None else get_settings().inactive_delete_after_days
+    deleted = asyncio.run(_sweep_inactive(database_url(), after))
+    if deleted is None:
+        raise CliError("another sweep is running; try again later")
+    typer.echo(f"deleted {deleted} account(s) inactive for more than {after} days")
 
 
 # --- employers -----------------------------------------------------------------

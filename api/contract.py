@@ -143,6 +143,10 @@ OPERATION_IDS = {
     "vacancy_interest": "listMyVacancyInterest",
     "reply_interest": "replyToInterest",
     "seeker_interest": "listJobseekerInterest",
+    "privacy_notice": "getPrivacyNotice",
+    "my_consents": "getMyConsents",
+    "set_location_consent": "setLocationConsent",
+    "export_me": "exportMe",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,

@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
-from matcher import accounts, events
+from matcher import accounts, events, rights
 from matcher.accounts import Account
 from matcher.errors import DomainError, Forbidden
 from matcher.models import Consultant, Employer, Integration, Jobseeker
@@ -103,7 +103,10 @@ async def current_seeker(
     session: SessionDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Jobseeker:
-    return await _principal(request, session, creds, Principal.JOBSEEKER)  # type: ignore[return-value]
+    seeker: Jobseeker = await _principal(request, session, creds, Principal.JOBSEEKER)  # type: ignore[assignment]
+    # Any use of the service keeps the account (written at most once a day).
+    await rights.touch_active(session, seeker)
+    return seeker
 
 
 async def current_consultant(

@@ -399,3 +399,13 @@ def insert_seekers(
                 s.hours_max, s.walk_in_interest, point, now if point else None,
                 s.finished_compulsory_school,
             ))  # fmt: skip
+    # Synthetic people have consented to the service and, for the push load, to
+    # location (positions are neither used nor kept without it; docs/privacy.md).
+    kinds = ["service", "location"] if positions is not None else ["service"]
+    with (
+        conn.cursor() as cur,
+        cur.copy("COPY consents (jobseeker_id, kind, notice_version) FROM STDIN") as cp,
+    ):
+        for s in seekers:
+            for kind in kinds:
+                cp.write_row((s.id, kind, "bench"))

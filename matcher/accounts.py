@@ -111,14 +111,26 @@ async def erase_jobseeker(session: AsyncSession, seeker: Jobseeker) -> None:
     """Delete the person and everything about them (caseload rows and reviews
     cascade). The audit log keeps only ids, which identify no one once the
     person is gone: the details of rows about them are emptied too."""
-    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.owner_id == seeker.id))
-    await session.execute(
-        update(AuditEntry)
-        .where(AuditEntry.subject_type == "jobseeker", AuditEntry.subject_id == seeker.id)
-        .values(detail={})
-    )
+    await _forget_traces(session, [seeker.id])
     await session.delete(seeker)
     await session.flush()
+
+
+async def erase_jobseekers(session: AsyncSession, ids: list[uuid.UUID]) -> None:
+    """`erase_jobseeker` for many at once, by id (the inactive sweeper)."""
+    await _forget_traces(session, ids)
+    await session.execute(delete(Jobseeker).where(Jobseeker.id.in_(ids)))
+
+
+async def _forget_traces(session: AsyncSession, ids: list[uuid.UUID]) -> None:
+    """What does not cascade from the person's row: idempotency records and the
+    details of audit rows about them."""
+    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.owner_id.in_(ids)))
+    await session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.subject_type == "jobseeker", AuditEntry.subject_id.in_(ids))
+        .values(detail={})
+    )
 
 
 async def create_consultant(

@@ -466,6 +466,13 @@ class Jobseeker(Base):
     )
     share_given_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     share_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # A parent's {"name", "phone"?, "email"?}, optional (docs/privacy.md, "Parents").
+    parent_contact: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    # Last use of the service, touched at most once a day (matcher/rights.py);
+    # the inactive sweeper deletes accounts unused for JOTR_INACTIVE_DELETE_AFTER_DAYS.
+    last_active_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False, index=True
+    )
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
 
@@ -481,6 +488,37 @@ class Jobseeker(Base):
             postgresql_using="gist",
             postgresql_where=text("last_position IS NOT NULL"),
         ),
+    )
+
+
+CONSENT_KINDS: tuple[str, ...] = ("service", "location")
+
+
+class Consent(Base):
+    """A consent a person gave (`service`: the privacy notice at sign-up; `location`:
+    positions for push), with the notice version they saw. Withdrawal sets
+    `withdrawn_at`; giving it again is a new row, so the history stays."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    notice_version: Mapped[str] = mapped_column(String(32), nullable=False)
+    granted_at: Mapped[dt.datetime] = _now()
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "ix_consents_live",
+            "jobseeker_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
+        CheckConstraint("kind IN ('service', 'location')", name="kind"),
     )
 
 

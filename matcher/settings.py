@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     push_frames_per_s: float = 10.0  # inbound frames per connection, refilled continuously
     push_frame_burst: int = 20
     push_flood_s: float = 5.0  # dropping frames for about this long closes with 1008
+    # Retention (docs/privacy.md, "Retention"): accounts unused this long are deleted
+    # by the sweeper, which each worker runs this often (one at a time, advisory lock).
+    inactive_delete_after_days: int = Field(default=365, ge=30)
+    inactive_sweep_every_s: float = Field(default=3600.0, gt=0)
 
     # Web Push, alerts while the app is closed (push/webpush.py, docs/operations.md).
     # The VAPID private key: PEM or base64url raw. Unset: one is made in `home` on

@@ -66,6 +66,9 @@ class Connection:
     # Where and when (monotonic) the position was last written to the database.
     written_point: tuple[float, float] | None = None
     written_at: float = 0.0
+    # A live location consent (matcher/consent.py): without it location frames are refused.
+    location_consent: bool = False
+    consent_checked_at: float = 0.0  # monotonic; when `location_consent` was read
 
     def forget_cache(self) -> None:
         """Settings changed: the next update reads the seeker and rebuilds."""

@@ -33,7 +33,7 @@ import asyncpg
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from matcher import geo, matching
+from matcher import consent, geo, matching
 from matcher.events import VacancyEvent
 from matcher.models import Jobseeker
 from matcher.scoring import CandidateBatch, Scores
@@ -63,6 +63,8 @@ MATCHES_PER_UPDATE = 50
 POSITION_FLUSH_S = 0.2
 # Device acks unseen for JOTR_PUSH_DEVICE_DAYS are forgotten about this often.
 DEVICE_SWEEP_S = 3600.0
+# A connection without location consent re-reads it at most this often.
+CONSENT_RECHECK_S = 5.0
 # Bus messages handled together (vacancy events share one lookup).
 INBOX_BATCH = 32
 
@@ -246,6 +248,11 @@ class PushHub:
             if seeker is None:
                 return False
             view = settings_view(seeker)
+            # A grant or withdrawal that reached this worker while we read wins.
+            checked = conn.consent_checked_at
+            given = await consent.has_location_consent(session, conn.seeker_id)
+            if conn.consent_checked_at == checked:
+                conn.location_consent, conn.consent_checked_at = given, time.monotonic()
             last_seq, acked = await delivery.start_device(
                 await geo.raw_connection(session), conn.seeker_id, conn.device_id
             )
@@ -333,6 +340,13 @@ class PushHub:
         asked when the cache must be rebuilt, when the stored position is due
         for a rewrite, and to record what is pushed.
         """
+        if not conn.location_consent and not await self._consent_given_since(conn):
+            # No consent, no position: not used, not kept (docs/privacy.md).
+            conn.offer(p.error_message(
+                "location_consent_required",
+                "positions need your location consent: PUT /v1/jobseekers/me/consents/location",
+            ))  # fmt: skip
+            return 0
         started = time.perf_counter()
         now_m = time.monotonic()
         point = (loc.lat, loc.lon)
@@ -389,6 +403,10 @@ class PushHub:
         seeker = await session.get(Jobseeker, conn.seeker_id, populate_existing=True)
         if seeker is None:  # erased while connected
             conn.closed = True
+            return False
+        # A withdrawal on another worker reaches this one here (within candidates.TTL_S).
+        conn.location_consent = await consent.has_location_consent(session, conn.seeker_id)
+        if not conn.location_consent:
             return False
         radius_m = matching.usable_radius(seeker.radius_m, self.settings.max_radius_m)
         conn.state = SeekerState(
@@ -529,6 +547,27 @@ class PushHub:
         resume only acknowledges what the client says it has."""
         await self.on_ack(conn, p.Ack(msg.after_seq))
         conn.offer(p.encode({"type": "resumed", "count": 0}))
+
+    async def _consent_given_since(self, conn: Connection) -> bool:
+        """Consent given on another worker since this connection read it? Asked
+        at most every CONSENT_RECHECK_S per connection (this worker's own grants
+        arrive at once through `set_location_consent`)."""
+        now_m = time.monotonic()
+        if now_m - conn.consent_checked_at < CONSENT_RECHECK_S:
+            return False
+        conn.consent_checked_at = now_m
+        async with self.sessionmaker() as session:
+            conn.location_consent = await consent.has_location_consent(session, conn.seeker_id)
+        return conn.location_consent
+
+    def set_location_consent(self, seeker_id: uuid.UUID, granted: bool) -> None:
+        """Location consent given or withdrawn: this worker's connections of the
+        person follow at once, and a withdrawn person's queued position is dropped."""
+        for conn in self.connections.get(seeker_id, ()):
+            conn.location_consent, conn.consent_checked_at = granted, time.monotonic()
+            conn.last_point = conn.written_point = None
+        if not granted:
+            self._positions.pop(seeker_id, None)
 
     async def on_settings(self, conn: Connection, msg: p.Settings) -> bytes:
         async with self.sessionmaker() as session, session.begin():
@@ -915,6 +954,9 @@ SET last_position = ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography,
     last_position_at = now()
 FROM unnest($1::uuid[], $2::float8[], $3::float8[]) AS p(id, lon, lat)
 WHERE j.id = p.id
+  -- Only with a live location consent: a withdrawal on another worker wins.
+  AND EXISTS (SELECT 1 FROM consents c WHERE c.jobseeker_id = j.id
+              AND c.kind = 'location' AND c.withdrawn_at IS NULL)
 """
 
 SET_POSITION_SQL = """

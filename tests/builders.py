@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from matcher.consent import current_version as current_notice_version
 from matcher.tokens import Principal, new_secret
 from tests.conftest import SHARED_DATA, _libpq
 from tests.run_logs import MUST_NOT_BE_LOGGED, SERVER_DATABASES
@@ -117,6 +118,11 @@ async def new_vacancy(
     return r.json()
 
 
+def signup_consent() -> dict[str, Any]:
+    """Explicit consent to the current privacy notice, as the app sends it."""
+    return {"notice_version": current_notice_version(), "accepted": True}
+
+
 def seeker_body(**overrides: Any) -> dict[str, Any]:
     barista = occupation("barista")
     body: dict[str, Any] = {
@@ -124,6 +130,7 @@ def seeker_body(**overrides: Any) -> dict[str, Any]:
         "display_name": "Testperson",
         "skills": barista["essential"][:3],
         "preferences": {"radius_m": 3000},
+        "consent": signup_consent(),
     }
     body.update(overrides)
     age = _age(body["birth_date"])
@@ -142,11 +149,22 @@ def _age(birth_date: Any) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-async def new_seeker(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+async def new_seeker(
+    client: httpx.AsyncClient, location_consent: bool = True, **overrides: Any
+) -> dict[str, Any]:
+    """A signed-up seeker; by default also with location consent, as the app
+    asks it before the first position (push needs it)."""
     body = seeker_body(**overrides)
     r = await client.post("/v1/jobseekers", json=body)
     assert r.status_code == 201, r.text
     remember(r.json()["token"], r.json()["id"], body.get("display_name"), body.get("birth_date"))
+    if location_consent:
+        c = await client.put(
+            "/v1/jobseekers/me/consents/location",
+            json={"granted": True},
+            headers=auth(r.json()["token"]),
+        )
+        assert c.status_code == 200, c.text
     return r.json()
 
 

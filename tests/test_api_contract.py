@@ -21,6 +21,7 @@ from tests.builders import (
     new_seeker,
     new_vacancy,
     next_spot,
+    signup_consent,
     vacancy_body,
     verify_employer,
 )
@@ -44,6 +45,7 @@ OPERATIONS = {
     "unlinkJobseeker", "getMyConsultant", "linkConsultant", "unlinkConsultant",
     "sendInterest", "listMyInterest",
     "countMyInterest", "listMyVacancyInterest", "replyToInterest", "listJobseekerInterest",
+    "getPrivacyNotice", "getMyConsents", "setLocationConsent", "exportMe",
 }  # fmt: skip
 
 
@@ -244,7 +246,9 @@ def test_public_reads_allow_the_configured_origins(cors_server: ServerProcess) -
             r = c.get(path, headers={"Origin": "https://evil.example"})
             assert "access-control-allow-origin" not in r.headers
         # Private endpoints and writes: no CORS at all, preflight included.
-        seeker = c.post("/v1/jobseekers", json={"birth_date": "2005-05-05"}).json()
+        seeker = c.post(
+            "/v1/jobseekers", json={"birth_date": "2005-05-05", "consent": signup_consent()}
+        ).json()
         r = c.get("/v1/jobseekers/me", headers={**auth(seeker["token"]), "Origin": MAP})
         assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
         for path, method in [("/v1/vacancies", "POST"), ("/v1/jobseekers/me", "GET"),

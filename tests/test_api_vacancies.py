@@ -7,7 +7,15 @@ import uuid
 import httpx
 from geographiclib.geodesic import Geodesic
 
-from tests.builders import auth, count_rows, new_employer, new_vacancy, next_spot, vacancy_body
+from tests.builders import (
+    auth,
+    count_rows,
+    new_employer,
+    new_vacancy,
+    next_spot,
+    signup_consent,
+    vacancy_body,
+)
 
 
 def offset(lat: float, lon: float, metres: float, bearing: float = 90.0) -> tuple[float, float]:
@@ -86,7 +94,11 @@ async def test_writes_need_an_employer_key(client: httpx.AsyncClient, database_u
         "/v1/vacancies", json=vacancy_body(lat, lon), headers=auth("jotr_emp_nope")
     )
     assert r.status_code == 401
-    seeker = (await client.post("/v1/jobseekers", json={"birth_date": "2005-01-01"})).json()
+    seeker = (
+        await client.post(
+            "/v1/jobseekers", json={"birth_date": "2005-01-01", "consent": signup_consent()}
+        )
+    ).json()
     r = await client.post(
         "/v1/vacancies", json=vacancy_body(lat, lon), headers=auth(seeker["token"])
     )

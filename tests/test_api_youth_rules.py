@@ -17,6 +17,7 @@ from tests.builders import (
     new_seeker,
     new_vacancy,
     next_spot,
+    signup_consent,
 )
 
 IN, OUT = True, False
@@ -180,7 +181,10 @@ async def test_school_status_is_required_under_18_stored_and_editable(
     assert r.status_code == 422 and "finished_compulsory_school" in r.text
     r = await client.post("/v1/jobseekers", json={"birth_date": birth_date_for_age(16)})
     assert r.status_code == 422 and "9th grade" in r.text
-    adult = await client.post("/v1/jobseekers", json={"birth_date": birth_date_for_age(19)})
+    adult = await client.post(
+        "/v1/jobseekers",
+        json={"birth_date": birth_date_for_age(19), "consent": signup_consent()},
+    )
     assert adult.status_code == 201
     s = await new_seeker(
         client, birth_date=birth_date_for_age(16), finished_compulsory_school=False

@@ -38,6 +38,7 @@ from tests.builders import (
     new_consultant,
     new_employer,
     new_vacancy,
+    signup_consent,
     verify_employer,
 )
 from tests.conftest import ServerProcess, _libpq
@@ -96,10 +97,17 @@ async def new_seeker(client: httpx.AsyncClient, skills: list[str], **over: Any) 
         "birth_date": birth_date_for_age(19),
         "skills": skills,
         "preferences": {"radius_m": 2000},
+        "consent": signup_consent(),
         **over,
     }
     r = await client.post("/v1/jobseekers", json=body)
     assert r.status_code == 201, r.text
+    # The app asks for location consent before the first position (push needs it).
+    token = r.json()["token"]
+    c = await client.put(
+        "/v1/jobseekers/me/consents/location", json={"granted": True}, headers=auth(token)
+    )
+    assert c.status_code == 200, c.text
     return dict(r.json())
 
 
@@ -154,6 +162,9 @@ async def test_seeker_signs_up_walks_and_a_match_appears_on_the_map(
     await page.goto("/app")
     await screenshot(page, "app-welcome")
     await page.click("#ob-start")
+    await page.locator("#privacy-notice li").first.wait_for()
+    await page.check("#ob-consent")
+    await page.click("#ob-next-privacy")
     await page.fill("#ob-birth", birth_date_for_age(19))
     await page.fill("#ob-name", "Maja")
     await page.click("#ob-next")
@@ -182,6 +193,7 @@ async def test_seeker_signs_up_walks_and_a_match_appears_on_the_map(
     await page.get_by_role("button", name="Næste").click()
     await page.get_by_role("button", name="1 km").click()
     await page.click("#ob-finish")
+    await page.click("#loc-yes")  # location consent, right before the browser's prompt
 
     await page.wait_for_selector("#home:not([hidden])")
     await page.wait_for_selector('#conn[data-state="open"]')

@@ -22,8 +22,8 @@ from api.schemas.jobseekers import (
     SeekerOut,
     SeekerUpdate,
 )
-from matcher import accounts, caseload, geo, matching, profile
-from matcher.eligibility import age_on
+from matcher import accounts, caseload, consent, geo, matching, profile
+from matcher.eligibility import age_on, in_school
 from matcher.models import Jobseeker
 
 router = APIRouter(prefix="/v1/jobseekers", tags=["jobseekers"])
@@ -53,6 +53,9 @@ def seeker_columns(body: SeekerCreate | SeekerUpdate, taxonomy: Any) -> dict[str
     if "work_profile" in fields:
         wp = body.work_profile
         out["work_profile"] = wp.as_vector() if wp is not None else None
+    if "parent_contact" in fields:
+        pc = body.parent_contact
+        out["parent_contact"] = pc.model_dump(exclude_none=True) if pc is not None else None
     prefs = fields.get("preferences") or {}
     for key, value in prefs.items():
         out[key] = [str(t) for t in value] if key == "job_types" else value
@@ -60,11 +63,12 @@ def seeker_columns(body: SeekerCreate | SeekerUpdate, taxonomy: Any) -> dict[str
 
 
 def seeker_out(seeker: Jobseeker, taxonomy: Any) -> SeekerOut:
+    age = age_on(seeker.birth_date, matching.today_in_denmark())
     return SeekerOut(
         id=seeker.id,
         display_name=seeker.display_name,
         birth_date=seeker.birth_date,
-        age=age_on(seeker.birth_date, matching.today_in_denmark()),
+        age=age,
         language=seeker.language,
         skills=seeker_skills(seeker, taxonomy),
         certificates=list(seeker.certificates),
@@ -78,6 +82,8 @@ def seeker_out(seeker: Jobseeker, taxonomy: Any) -> SeekerOut:
             offer_kinds=list(seeker.offer_kinds),
         ),
         finished_compulsory_school=seeker.finished_compulsory_school,
+        parent_contact=seeker.parent_contact,
+        parents_informed=age < 15 or in_school(age, seeker.finished_compulsory_school),
         created_at=seeker.created_at,
         updated_at=seeker.updated_at,
     )
@@ -137,7 +143,10 @@ async def match_list(
     dependencies=[Depends(ratelimit.per_ip("signup"))],
 )
 async def sign_up(body: SeekerCreate, session: SessionDep, taxonomy: TaxonomyDep) -> SeekerCreated:
+    # Explicit consent to the current privacy notice first (docs/privacy.md, "Consent").
+    consent.check_signup_consent(body.consent.model_dump() if body.consent else None)
     seeker, token = await accounts.create_jobseeker(session, seeker_columns(body, taxonomy))
+    await consent.grant(session, seeker.id, consent.SERVICE)
     return SeekerCreated(id=seeker.id, token=token)
 
 

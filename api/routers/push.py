@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 
 from api import ratelimit
 from api.ratelimit import RateLimited
-from matcher import accounts
+from matcher import accounts, rights
 from matcher.models import Jobseeker
 from push import metrics
 from push import protocol as p
@@ -65,8 +65,11 @@ async def _seeker(ws: WebSocket, secret: str) -> tuple[uuid.UUID, bytes] | None:
     against the address's lockout, as for HTTP: api/ratelimit.py)."""
     async with ws.app.state.sessionmaker() as session:
         found = await accounts.authenticate(session, secret)
-    if found is not None and isinstance(seeker := found[1], Jobseeker):
-        return seeker.id, bytes(seeker.token_hash)
+        if found is not None and isinstance(seeker := found[1], Jobseeker):
+            # A connect is a use of the service (the inactive sweep; matcher/rights.py).
+            if await rights.touch_active(session, seeker):
+                await session.commit()
+            return seeker.id, bytes(seeker.token_hash)
     await ratelimit.record_auth_failure(ws)
     return None
 

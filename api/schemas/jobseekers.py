@@ -73,6 +73,31 @@ class Preferences(Strict):
         return self
 
 
+class ParentContact(Strict):
+    """A parent the employer can tell about the job (docs/privacy.md, "Parents")."""
+
+    name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(
+        default=None, min_length=8, max_length=20, pattern=r"^\+?[0-9 ]{8,19}$"
+    )
+    email: str | None = Field(
+        default=None, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+    )
+
+    @model_validator(mode="after")
+    def _reachable(self) -> ParentContact:
+        if self.phone is None and self.email is None:
+            raise ValueError("a parent contact needs a phone number or an e-mail address")
+        return self
+
+
+class SignupConsent(Strict):
+    """Explicit consent to the privacy notice shown (GET /v1/privacy-notice)."""
+
+    notice_version: str = Field(max_length=32, description="The `version` of the notice shown")
+    accepted: bool = Field(description="Must be true: the person said yes")
+
+
 class SeekerFields(Strict):
     NOT_NULL: ClassVar[frozenset[str]] = frozenset(
         {"birth_date", "language", "skills", "certificates", "preferences"}
@@ -89,6 +114,9 @@ class SeekerFields(Strict):
         default=None,
         description="Has the person finished 9th grade (er du færdig med 9. klasse)? "
         "Required under 18: the rules on young people's work depend on it",
+    )
+    parent_contact: ParentContact | None = Field(
+        default=None, description="Optional; null removes it"
     )
 
     @field_validator("birth_date")
@@ -113,6 +141,11 @@ class SeekerFields(Strict):
 
 class SeekerCreate(SeekerFields):
     birth_date: dt.date
+    consent: SignupConsent | None = Field(
+        default=None,
+        description='Required: `{"notice_version", "accepted": true}` for the current '
+        "privacy notice; without it 422 `consent_required`, an old version 422 `stale_notice`",
+    )
 
     @model_validator(mode="after")
     def _school_status_under_18(self) -> SeekerCreate:
@@ -158,6 +191,10 @@ class SeekerOut(BaseModel):
     work_profile: dict[str, float] | None
     preferences: PreferencesOut
     finished_compulsory_school: bool | None
+    parent_contact: dict[str, str] | None
+    parents_informed: bool = Field(
+        description="Under 15 or in compulsory school: the employer must inform the parents"
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -19,6 +19,8 @@ const SHELL = [
   "/static/js/offers.js",
   "/static/js/strings/offers.js",
   "/static/js/onboarding.js",
+  "/static/js/consent.js",
+  "/static/js/strings/consent.js",
   "/static/js/push.js",
   "/static/js/ui.js",
   "/static/js/webpush.js",

@@ -7,6 +7,7 @@ import { h, icon, clear, toast, copyText, storage, store } from "./ui.js";
 import { JobMap, AARHUS } from "./map.js";
 import { PushClient, resetPushState } from "./push.js";
 import { Onboarding } from "./onboarding.js";
+import { askLocation, myDataSection } from "./consent.js";
 import { matchCard, haversine } from "./cards.js";
 import { webpushSection } from "./webpush.js";
 import { kindIcon, kindOf, newOfferTitle, optInSection } from "./offers.js";
@@ -151,7 +152,8 @@ function startHome() {
   // The job view (#job-<id>) and "Jeg er interesseret": js/jobview.js.
   initJobView({ api, state, onInterest: markInterest, notify: systemNotification });
   connectPush();
-  watchPosition();
+  // Location consent is asked on its own, right before the browser's prompt.
+  askLocation(api).then((ok) => (ok ? watchPosition() : ((state.locError = true), renderBanner())));
   loadShared();
   checkGuidance();
   renderAll();
@@ -666,6 +668,11 @@ function renderSettings() {
         }, t("copy"))),
       keyBox),
     consultantCard(api),
+    myDataSection(api, (granted) => {
+      if (granted) return watchPosition();
+      if (state.watch != null) navigator.geolocation.clearWatch(state.watch);
+      state.watch = null;
+    }),
     h("section", { class: "card stack" },
       h("button", {
         type: "button", class: "btn bad", id: "erase",

@@ -9,6 +9,7 @@ import { renderEmployerStatus } from "./trust.js";
 import { currentKind, fillOfferFields, mountOfferFields, offerBody, orgKind, postedFacts } from "./offers_employer.js";
 import { loadInterestCounts, interestBlock } from "./employer-interest.js";
 import { mountPay, fillPay, payBody } from "./employer-pay.js";
+import { updateParentsNotice } from "./employer_parents.js";
 
 const KEY = "jotr.employer.key";
 const JOB_TYPES = ["fritidsjob", "smaajob", "ordinary", "elev_laerling", "virksomhedspraktik",
@@ -255,6 +256,7 @@ function renderYouth() {
 function fillYouth(v) {
   $("#f-kind").value = v?.workplace_kind || "other";
   $("#f-light").checked = !!v?.light_work;
+  updateParentsNotice();
   $("#f-alcohol").checked = !!v?.alcohol_served;
   $("#f-alone").checked = !!v?.may_work_alone;
   const hazards = new Set(v?.hazards || []);
@@ -402,6 +404,7 @@ function openEditor(v) {
   $("#f-type").value = v?.job_type || "fritidsjob";
   $("#f-hours").value = v?.hours_per_week ?? 10;
   $("#f-age").value = String(v?.min_age ?? 15);
+  updateParentsNotice();
   $("#f-walkin").checked = !!v?.walk_in;
   $("#f-hours-box").hidden = !v?.walk_in;
   $("#f-desc").value = v?.description || "";

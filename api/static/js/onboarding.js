@@ -3,6 +3,7 @@
 // No free text is required; the first name is optional.
 import { t, getLang, onLangChange } from "./i18n.js";
 import { h, icon, clear, combobox } from "./ui.js";
+import { loadNotice, noticeList } from "./consent.js";
 
 // Each picture stands for a few occupations young people often start in; each
 // query names one of them exactly (the top answer is taken when it is strong).
@@ -56,7 +57,7 @@ const HOURS = [
   { max: 25, key: "ob.hours.part", symbol: "🕓" },
   { max: null, key: "ob.hours.full", symbol: "🕗" },
 ];
-const STEPS = ["welcome", "age", "occupation", "skills", "quiz", "likes", "where"];
+const STEPS = ["welcome", "privacy", "age", "occupation", "skills", "quiz", "likes", "where"];
 
 export class Onboarding {
   /**
@@ -80,6 +81,9 @@ export class Onboarding {
       likes: new Set(),
       radius_m: 3000,
       hours_max: null,
+      notice: null, // the privacy notice shown: {version, points}
+      consented: false,
+      parent: { name: "", phone: "", email: "" },
     };
     this.error = "";
     onLangChange(() => this.render());
@@ -153,6 +157,49 @@ export class Onboarding {
     );
   }
 
+  _privacy() {
+    const box = h("input", {
+      type: "checkbox", id: "ob-consent", checked: this.draft.consented,
+      onchange: (e) => (this.draft.consented = e.target.checked),
+    });
+    const body = h("div", { class: "stack" }, h("p", { class: "hint" }, t("consent.loading")));
+    const show = (notice) => {
+      clear(body);
+      body.append(noticeList(notice), h("p", { class: "hint" }, t("consent.version", { v: notice.version })));
+    };
+    // The notice in the language shown now (the language button re-renders the step).
+    if (this.draft.notice && this.draft.notice.lang === getLang()) show(this.draft.notice);
+    else {
+      loadNotice(this.api).then((n) => {
+        this.draft.notice = n;
+        show(n);
+      }).catch(() => {
+        clear(body);
+        body.append(h("p", { class: "error-text", role: "alert" }, t("consent.failed")));
+      });
+    }
+    const next = () => {
+      if (!this.draft.notice) return this._fail(t("consent.failed"));
+      if (!this.draft.consented) return this._fail(t("consent.missing"));
+      this.go(this.step + 1);
+    };
+    return h("section", { class: "stack", "aria-labelledby": "ob-h" },
+      h("h2", { id: "ob-h" }, icon("🔒"), " ", t("consent.title")),
+      h("p", {}, t("consent.intro")),
+      body,
+      h("label", { class: "chip", for: "ob-consent" }, box, " ", t("consent.yes")),
+      this._nav({ next, id: "ob-next-privacy" }),
+    );
+  }
+
+  // Under 15, or under 18 and still in school: the employer must tell the parents.
+  _parentsInformed() {
+    const d = this.draft.birth_date;
+    if (!d) return false;
+    const age = ageOn(d, new Date());
+    return age < 15 || (age < 18 && this.draft.finished_school === false);
+  }
+
   _age() {
     const today = new Date();
     const max = new Date(today.getFullYear() - 13, today.getMonth(), today.getDate());
@@ -178,13 +225,33 @@ export class Onboarding {
       h("p", { class: "hint" }, t("ob.school.hint")),
       h("div", { class: "chips" }, answer(true, "ob.school.yes"), answer(false, "ob.school.no")),
     );
-    birth.addEventListener("input", () => (school.hidden = !minor()));
+    const p = this.draft.parent;
+    const parentField = (key, type, autocomplete) => h("div", { class: "field" },
+      h("label", { for: `ob-parent-${key}` }, t(`parent.${key}`)),
+      h("input", { type, id: `ob-parent-${key}`, autocomplete, maxlength: key === "email" ? 254 : 100,
+        value: p[key], oninput: (e) => (p[key] = e.target.value) }));
+    const parents = h("div", { class: "stack", id: "ob-parents", hidden: !this._parentsInformed() },
+      h("p", { class: "parent-notice", role: "note" }, icon("👪"), " ", t("parent.notice")),
+      h("details", { open: !!p.name },
+        h("summary", {}, t("parent.add")),
+        parentField("name", "text", "off"), parentField("phone", "tel", "off"),
+        parentField("email", "email", "off")),
+    );
+    const update = () => {
+      school.hidden = !minor();
+      parents.hidden = !this._parentsInformed();
+    };
+    birth.addEventListener("input", update);
+    school.addEventListener("change", update);
     const next = () => {
       const d = this.draft.birth_date;
       if (!d) return this._fail(t("ob.age.missing"));
       const age = ageOn(d, new Date());
       if (age < 13 || age > 29) return this._fail(t("ob.age.bad"));
       if (age < 18 && this.draft.finished_school === null) return this._fail(t("ob.school.missing"));
+      if (this._parentsInformed() && p.name.trim() && !p.phone.trim() && !p.email.trim()) {
+        return this._fail(t("parent.missing"));
+      }
       this.go(this.step + 1);
     };
     return h("section", { class: "stack", "aria-labelledby": "ob-h" },
@@ -192,6 +259,7 @@ export class Onboarding {
       h("p", { class: "hint", id: "ob-age-hint" }, t("ob.age.hint")),
       h("div", { class: "field" }, h("label", { for: "ob-birth" }, t("ob.birth")), birth),
       school,
+      parents,
       h("div", { class: "field" }, h("label", { for: "ob-name" }, t("ob.name")), name),
       this._nav({ next, id: "ob-next" }),
     );
@@ -417,6 +485,14 @@ export class Onboarding {
     if (d.display_name.trim()) body.display_name = d.display_name.trim();
     if (ageOn(d.birth_date, new Date()) < 18) body.finished_compulsory_school = d.finished_school;
     if (Object.keys(wp).length) body.work_profile = wp;
+    // Explicit consent to the notice that was shown (the server checks the version).
+    body.consent = { notice_version: d.notice?.version ?? "", accepted: d.consented };
+    const p = d.parent;
+    if (this._parentsInformed() && p.name.trim() && (p.phone.trim() || p.email.trim())) {
+      body.parent_contact = { name: p.name.trim() };
+      if (p.phone.trim()) body.parent_contact.phone = p.phone.trim();
+      if (p.email.trim()) body.parent_contact.email = p.email.trim();
+    }
     return body;
   }
 
@@ -430,6 +506,12 @@ export class Onboarding {
       const res = await this.api.post("/v1/jobseekers", this.body());
       this.hooks.onDone(res.token, this.draft.occupation);
     } catch (err) {
+      if (err.code === "stale_notice") {
+        // The notice changed while signing up: show the new one and ask again.
+        Object.assign(this.draft, { notice: null, consented: false });
+        this.go(STEPS.indexOf("privacy"));
+        return;
+      }
       this._fail(err.status === 0 ? t("error.network") : `${t("error.generic")} (${err.message})`);
     }
   }
