@@ -4,8 +4,8 @@ The export is driven by the database's own catalog, not a list in code: every
 table with a foreign key to `jobseekers` or a `jobseeker_id`/`seeker_id` column
 is read, so a table added later cannot be left out of it
 (tests/test_consent_and_rights.py enumerates them the same way and checks).
-Secrets (hash/token/secret columns, Web Push keys and endpoints, raw bytes) never leave; positions leave as
-GeoJSON.
+Secrets (hash/token/secret columns, Web Push keys and endpoints, raw bytes) never
+leave; positions leave as GeoJSON.
 
 Retention: `last_active_at` is touched at most once a day when the person uses
 the service; `sweep_inactive` deletes accounts unused for longer than

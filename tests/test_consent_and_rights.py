@@ -250,7 +250,8 @@ def _seed_rows(database_url: str, seeker_id: str, vacancy_id: str, consultant_id
             (uuid.uuid4(), vacancy_id, seeker_id),
         )
         conn.execute(
-            "INSERT INTO vacancy_reports (vacancy_id, jobseeker_id, reason) VALUES (%s, %s, 'fake')",
+            "INSERT INTO vacancy_reports (vacancy_id, jobseeker_id, reason)"
+            " VALUES (%s, %s, 'fake')",
             (vacancy_id, seeker_id),
         )
         conn.execute(
