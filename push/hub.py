@@ -208,11 +208,14 @@ class PushHub:
                     log.exception("refreshing presence failed")
 
     async def refresh_presence(self) -> None:
+        # Only connections `admit` has registered (`live` is set after it): the
+        # refresh is an upsert, and one racing ahead of `presence.register` would
+        # make the register's INSERT collide (a 500 on connect).
         rows = [
             (c.presence_id, c.seeker_id, c.device_id)
             for peers in self.connections.values()
             for c in peers
-            if not c.closed
+            if c.live and not c.closed
         ]
         async with self.sessionmaker() as session, session.begin():
             raw = await geo.raw_connection(session)
