@@ -95,8 +95,9 @@ SELECT v.id,
        (EXTRACT(EPOCH FROM v.shift_end) / 60)::float8 AS shift_end_min,
        v.light_work, v.schedule::text AS schedule, v.workplace_kind, v.alcohol_served,
        v.may_work_alone, v.hazards,
-       v.required_certificates <@ $3::varchar[] AS certificates_ok"""
-_N_CANDIDATE_COLUMNS = 20
+       v.required_certificates <@ $3::varchar[] AS certificates_ok,
+       v.occupation_id"""
+_N_CANDIDATE_COLUMNS = 21
 # Where each candidate is: the push layer re-ranks its cached candidates as the
 # phone moves, without asking the database again (push/candidates.py).
 _POINT_COLUMNS = ", ST_Y(v.location::geometry) AS lat, ST_X(v.location::geometry) AS lon"
@@ -415,9 +416,9 @@ def _unsound_reason(batch: CandidateBatch, row: int) -> str:
 
 def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
     n = len(rows)
-    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 20
+    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 21
     (ids, dist, req, req_w, opt, profiles, job_types, hours, start_days, walk_in, min_age,
-     s_start, s_end, light, schedules, kinds, alcohol, alone, hazards, certs_ok) = cols  # fmt: skip
+     s_start, s_end, light, schedules, kinds, alcohol, alone, hazards, certs_ok, occ) = cols  # fmt: skip
     req_ids, req_off = _flatten(list(req), np.int32)
     req_weights, _ = _flatten(list(req_w), np.float32)
     if len(req_weights) != len(req_ids):
@@ -455,4 +456,5 @@ def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
         hours_per_week=np.asarray(hours, dtype=np.float32),
         start_in_days=_nan_if_none(list(start_days)),
         walk_in=np.asarray(walk_in, dtype=bool),
+        occupation_ids=np.asarray([-1 if o is None else o for o in occ], dtype=np.int64),
     )
