@@ -418,7 +418,8 @@ def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
     n = len(rows)
     cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 21
     (ids, dist, req, req_w, opt, profiles, job_types, hours, start_days, walk_in, min_age,
-     s_start, s_end, light, schedules, kinds, alcohol, alone, hazards, certs_ok, occ) = cols  # fmt: skip
+     s_start, s_end, light, schedules, kinds, alcohol, alone, hazards, certs_ok,
+     occ) = cols  # fmt: skip
     req_ids, req_off = _flatten(list(req), np.int32)
     req_weights, _ = _flatten(list(req_w), np.float32)
     if len(req_weights) != len(req_ids):
