@@ -301,8 +301,7 @@ def score_batch(seeker: SeekerContext, batch: CandidateBatch) -> Scores:
     covered, total_w = _coverage(seeker.credit, batch.req_ids, batch.req_weights, batch.req_offsets)
     weak = (total_w > 0) & (covered <= 0)
     occupation, cover = _occupation_columns(seeker.occupations, batch.occupation_ids, n)
-    standin = STANDIN_WEIGHT * np.maximum(STANDIN_SLOTS - np.diff(batch.req_offsets), 0)
-    standin = np.where(np.isnan(cover), 0.0, standin)
+    standin = standin_weights(batch, cover)
     covered = covered + standin * np.nan_to_num(cover)
     total_w = total_w + standin
     required = np.where(total_w > 0, covered / np.maximum(total_w, 1e-9), 1.0)
@@ -315,6 +314,18 @@ def score_batch(seeker: SeekerContext, batch: CandidateBatch) -> Scores:
     distance = np.clip(1.0 - batch.distance_m / max(seeker.radius_m, 1.0), 0.0, 1.0)
 
     return _weighted(required, optional, occupation, fit, practical, distance, fits, weak)
+
+
+def standin_weights(batch: CandidateBatch, cover: np.ndarray) -> np.ndarray:
+    """Per row, the weight the occupation's profile has in the required part (0
+    without an occupation or a profile), beside the listed skills' weights."""
+    standin = STANDIN_WEIGHT * np.maximum(STANDIN_SLOTS - np.diff(batch.req_offsets), 0)
+    return np.where(np.isnan(cover), 0.0, standin)  # type: ignore[no-any-return]
+
+
+def profile_cover(seeker: SeekerContext, batch: CandidateBatch) -> np.ndarray:
+    """Per row, how much of the vacancy's occupation profile the seeker covers (NaN: none)."""
+    return _occupation_columns(seeker.occupations, batch.occupation_ids, len(batch))[1]
 
 
 def _occupation_columns(

@@ -344,6 +344,10 @@ class Taxonomy:
                 return label
         return self._occupations.label[occupation_id]
 
+    def occupation_isco(self, occupation_id: int) -> str:
+        """The occupation's ISCO-08 code ("" if unknown)."""
+        return self._isco.get(occupation_id, "")
+
     def resolve_occupations(self, uris: Sequence[str], field: str | None = None) -> list[int]:
         """Ids of active ESCO occupations, one per URI; 422 errors as resolve_skills."""
         return self._occupations.resolve(uris, field)

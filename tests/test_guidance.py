@@ -166,7 +166,7 @@ def _synthetic_batch(tax: Taxonomy, n: int, seed: int) -> Any:
             uuid.uuid4(), rnd.uniform(0, 3000), req, [rnd.choice([1.0, 1.0, 2.0]) for _ in req],
             opt, profile, rnd.choice(["fritidsjob", "ordinary"]), rnd.uniform(4, 37),
             rnd.choice([None, 3, 60]), rnd.random() < 0.3, 15, None, None, False, None, "other",
-            False, False, [], rnd.random() < 0.9,
+            False, False, [], rnd.random() < 0.9, None,
         ))  # fmt: skip
     return batch_from_rows(rows)  # type: ignore[arg-type]
 

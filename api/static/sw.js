@@ -14,6 +14,8 @@ const SHELL = [
   "/static/js/onboarding.js",
   "/static/js/push.js",
   "/static/js/ui.js",
+  "/static/js/workprofile.js",
+  "/static/js/strings/ranking.js",
   "/static/vendor/leaflet/leaflet.js",
   "/static/vendor/leaflet/leaflet.css",
   "/static/icons/icon.svg",
