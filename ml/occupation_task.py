@@ -121,10 +121,11 @@ def evaluate(esco: Esco, n_seekers: int = 500, seed: int = 12, pool: int = POOL)
             np.array([_jaccard(hs, set(v.required) | set(v.optional)) for v in vacancies])
         )
         bare = seeker_for(esco, held, RADIUS_M)
-        old = scoring.score_batch(
-            _without_occupations(bare), _without_occupation_ids(batch)
-        )
-        scores["hand_v1"].append(sum(w * old.parts[p] for p, w in HAND_V1_WEIGHTS.items()))
+        old = scoring.score_batch(_without_occupations(bare), _without_occupation_ids(batch))
+        v1 = np.zeros(len(vacancies))
+        for p, w in HAND_V1_WEIGHTS.items():
+            v1 += w * old.parts[p]
+        scores["hand_v1"].append(v1)
         scores["current_no_interests"].append(scoring.score_batch(bare, batch).total)
         wishing = seeker_for(esco, held, RADIUS_M, interests=[target.id])
         scores["current_with_interests"].append(scoring.score_batch(wishing, batch).total)
