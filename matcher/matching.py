@@ -102,7 +102,8 @@ def seeker_context(
     today = today or today_in_denmark()
     # Stored values are read defensively: see usable_radius.
     age = age_on(seeker.birth_date, today)
-    credit = taxonomy.credit_vector(s for s in seeker.skill_ids or () if s is not None)
+    skill_ids = [s for s in seeker.skill_ids or () if s is not None]
+    credit = taxonomy.credit_vector(skill_ids)
     return SeekerContext(
         age=age,
         credit=credit,
@@ -118,19 +119,37 @@ def seeker_context(
         lang=getattr(seeker, "language", None) or "en",
         in_school=in_school(age, seeker.finished_compulsory_school),
         subsidy_types=frozenset(t for t in seeker.subsidy_eligibility or () if t is not None),
-        occupations=_occupations(taxonomy, credit, getattr(seeker, "interests", None)),
+        occupations=_occupations(taxonomy, skill_ids, credit, getattr(seeker, "interests", None)),
     )
 
 
-def _occupations(taxonomy: SkillLookup, credit: np.ndarray, interests: Any) -> Any:
+def _occupations(taxonomy: SkillLookup, skill_ids: Any, credit: np.ndarray, interests: Any) -> Any:
     """The occupation part per occupation for this seeker; None for a lookup
     without occupations (a bare test double). Wishes whose occupation ESCO
-    retired are passed over."""
+    retired are passed over.
+
+    The same person asks again and again (the app refreshing, push on every
+    move), so the result is kept per (skills, wishes) on the index itself: a
+    new taxonomy brings a new, empty cache, and it is bounded."""
     index = getattr(taxonomy, "occupation_index", None)
     if index is None:
         return None
-    ids = [taxonomy.occupation_id(u) for u in interests or () if isinstance(u, str)]  # type: ignore[attr-defined]
-    return occupation_fit(index, credit, [i for i in ids if i is not None])
+    lookup: Any = taxonomy
+    ids = [lookup.occupation_id(u) for u in interests or () if isinstance(u, str)]
+    wishes = tuple(i for i in ids if i is not None)
+    key = (tuple(sorted(set(skill_ids))), wishes)
+    cache = index.fit_cache
+    fit = cache.get(key)
+    if fit is None:
+        fit = occupation_fit(index, credit, wishes)
+        if len(cache) >= OCCUPATION_CACHE:
+            cache.pop(next(iter(cache)))  # the oldest entry
+        cache[key] = fit
+    return fit
+
+
+# Seekers' occupation parts kept per process (each ~90 kB at full ESCO: ~12 MB).
+OCCUPATION_CACHE = 128
 
 
 @dataclass(slots=True)

@@ -80,6 +80,8 @@ class OccupationIndex:
         self.nb_ptr, self.nb_occ, self.nb_sim = _neighbours(
             self.n, self.ess_occ, self.ess_skill, self.n_essential
         )
+        # Per-seeker results of scoring.occupation_fit, kept by matching.py.
+        self.fit_cache: dict[object, object] = {}
 
     def neighbours(self, occupation_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(close occupation ids, cosine similarity), best first."""
