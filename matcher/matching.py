@@ -188,25 +188,27 @@ def rank(
         return np.zeros(0, dtype=np.int64)
     ranker = ranking.active()
     pool = limit if ranking.is_hand_set(ranker) else max(limit, ranking.RERANK_K)
+    # Every fitting candidate before every other one (Scores.fits), each ranked
+    # by score; the learned ranker re-orders within each.
     s = scored.scores
     ok = scored.eligible & (s.total >= min_score)
     if not include_weak:
         ok &= ~s.weak
-    # Fitting candidates rank on [2, 3], the others on [1, 2]: one argpartition.
-    key = np.where(ok, s.total + np.where(s.fits, 2.0, 1.0), -1.0)
-    k = min(pool, int(ok.sum()))
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    top = np.argpartition(-key, k - 1)[:k]
-    # Ties broken by distance so the order is stable and sensible.
-    order = top[np.lexsort((scored.batch.distance_m[top], -key[top]))]
-    fitting = s.fits[order]
+    fitting = _best(scored, np.flatnonzero(ok & s.fits), pool)
+    others = _best(scored, np.flatnonzero(ok & ~s.fits), pool - len(fitting))
     return np.concatenate(
-        [
-            ranking.rerank(scored, order[fitting], ranker),
-            ranking.rerank(scored, order[~fitting], ranker),
-        ]
+        [ranking.rerank(scored, fitting, ranker), ranking.rerank(scored, others, ranker)]
     )[:limit]
+
+
+def _best(scored: Scored, rows: np.ndarray, k: int) -> np.ndarray:
+    """The k best of `rows` by score, best first; ties go to the nearer vacancy."""
+    if k <= 0 or len(rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    total = scored.scores.total
+    if len(rows) > k:
+        rows = rows[np.argpartition(-total[rows], k - 1)[:k]]
+    return rows[np.lexsort((scored.batch.distance_m[rows], -total[rows]))]
 
 
 def pushable(scores: Scores) -> np.ndarray:
