@@ -41,7 +41,7 @@ from matcher.scoring import NEUTRAL, PARTS, WEIGHTS
 from matcher.vacancies import lat_lon
 
 # The scorer that produced `score`; a learned ranker writes its own version.
-HAND_SCORER = "hand-v1"
+HAND_SCORER = "hand-v2"
 
 # The feature vector, in this order (docs/matching.md, "Feedback features").
 # Append only: stored rows keep their meaning by position.
@@ -60,6 +60,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "hours_per_week",
     "starts_in_days",  # 0 when no start date (scoring treats it as "now")
     "eligible",  # 1 if the hard rules allow it (always 1 for pushed)
+    "part_occupation",  # the occupation part (scorer hand-v2; NaN in older rows)
 )
 
 SEEKER_ACTIONS: tuple[str, ...] = ("opened", "dismissed", "saved", "applied", "hired")

@@ -99,8 +99,8 @@ SELECT v.id,
        v.required_certificates <@ $3::varchar[] AS certificates_ok,
        -- A copy on the row (kept by triggers, migration 0011) rather than a join
        -- to employers: the candidate query stays one scan of vacancies.
-       v.employer_verified"""
-_N_CANDIDATE_COLUMNS = 24
+       v.employer_verified, v.occupation_id"""
+_N_CANDIDATE_COLUMNS = 25
 # Where each candidate is: the push layer re-ranks its cached candidates as the
 # phone moves, without asking the database again (push/candidates.py).
 _POINT_COLUMNS = ", ST_Y(v.location::geometry) AS lat, ST_X(v.location::geometry) AS lon"
@@ -432,10 +432,10 @@ def _unsound_reason(batch: CandidateBatch, row: int) -> str:
 
 def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
     n = len(rows)
-    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 24
+    cols = list(zip(*rows, strict=True))[:_N_CANDIDATE_COLUMNS] if n else [()] * 25
     (ids, dist, req, req_w, opt, profiles, job_types, hours, start_days, walk_in, min_age,
      s_start, s_end, light, schedules, kinds, alcohol, alone, hazards, offer_kinds, is_work,
-     max_age, certs_ok, verified) = cols  # fmt: skip
+     max_age, certs_ok, verified, occ) = cols  # fmt: skip
     req_ids, req_off = _flatten(list(req), np.int32)
     req_weights, _ = _flatten(list(req_w), np.float32)
     if len(req_weights) != len(req_ids):
@@ -477,4 +477,5 @@ def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
         hours_per_week=_nan_if_none(list(hours)),
         start_in_days=_nan_if_none(list(start_days)),
         walk_in=np.asarray(walk_in, dtype=bool),
+        occupation_ids=np.asarray([-1 if o is None else o for o in occ], dtype=np.int64),
     )

@@ -25,6 +25,13 @@ taxonomy's `credit_vector`) and gathered with array operations.
 `tests/test_guidance.py` checks the counts against re-running the scorer with
 the skill added.
 
+Since issue #12 a vacancy's occupation also counts: its ESCO profile stands in
+beside the listed skills (`sum_req(w)` above includes its stand-in weight, so a
+listed skill's gain is exact) and the occupation part reads the seeker's skills.
+A new skill can move those two as well; guidance counts the listed skills' gain
+only, so for vacancies with an occupation its counts are an estimate (exact for
+vacancies without one, which the test checks).
+
 Candidates that no skill could lift (even with every skill held, their other
 parts keep them below the threshold) are left out before any of this.
 """
@@ -40,7 +47,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import courses, geo, matching
-from matcher.scoring import WEIGHTS
+from matcher.scoring import WEIGHTS, profile_cover, standin_weights
 from matcher.vacancies import lat_lon
 
 EXAMPLES_PER_SKILL = 3
@@ -104,7 +111,11 @@ def _entries_to_lift(scored: matching.Scored, threshold: float) -> _Entries:
     current = scored.eligible & (total >= threshold)
     req_row, opt_row = _entries(batch.req_offsets), _entries(batch.opt_offsets)
     req_w = batch.req_weights.astype(np.float64)
-    req_sum = np.bincount(req_row, weights=req_w, minlength=n)
+    # The occupation's profile stands in beside the listed skills (scoring.py): a
+    # listed skill's share of the required part is its weight over both.
+    req_sum = np.bincount(req_row, weights=req_w, minlength=n) + standin_weights(
+        batch, profile_cover(scored.ctx, batch)
+    )
     opt_n = np.bincount(opt_row, minlength=n).astype(np.float64)
     # The best any skills could do: every required and optional skill fully held.
     ceiling = (

@@ -20,7 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from matcher import metrics, offers, profile, ranking
 from matcher.eligibility import age_on, eligible_mask, exclusions, in_school
 from matcher.geo import fetch_candidates, fetch_candidates_by_id
-from matcher.scoring import PARTS, WEIGHTS, CandidateBatch, Scores, SeekerContext, score_batch
+from matcher.scoring import (
+    PARTS,
+    REASONS,
+    WEIGHTS,
+    CandidateBatch,
+    Scores,
+    SeekerContext,
+    occupation_fit,
+    score_batch,
+)
 
 # Candidates considered per request, nearest first. At 100k vacancies over
 # Denmark a 5 km radius in central Copenhagen holds tens of thousands; fetching
@@ -93,9 +102,11 @@ def seeker_context(
     today = today or today_in_denmark()
     # Stored values are read defensively: see usable_radius.
     age = age_on(seeker.birth_date, today)
+    skill_ids = [s for s in seeker.skill_ids or () if s is not None]
+    credit = taxonomy.credit_vector(skill_ids)
     return SeekerContext(
         age=age,
-        credit=taxonomy.credit_vector(s for s in seeker.skill_ids or () if s is not None),
+        credit=credit,
         certificates=frozenset(c for c in seeker.certificates or () if c is not None),
         work_profile=_usable_profile(seeker.work_profile),
         radius_m=radius_m,
@@ -110,7 +121,37 @@ def seeker_context(
         subsidy_types=frozenset(t for t in seeker.subsidy_eligibility or () if t is not None),
         # Seekers without the column (benchmarks, old callers) want jobs only.
         offer_kinds=offers.wanted_kinds(getattr(seeker, "offer_kinds", None)),
+        occupations=_occupations(taxonomy, skill_ids, credit, getattr(seeker, "interests", None)),
     )
+
+
+def _occupations(taxonomy: SkillLookup, skill_ids: Any, credit: np.ndarray, interests: Any) -> Any:
+    """The occupation part per occupation for this seeker; None for a lookup
+    without occupations (a bare test double). Wishes whose occupation ESCO
+    retired are passed over.
+
+    The same person asks again and again (the app refreshing, push on every
+    move), so the result is kept per (skills, wishes) on the index itself: a
+    new taxonomy brings a new, empty cache, and it is bounded."""
+    index = getattr(taxonomy, "occupation_index", None)
+    if index is None:
+        return None
+    lookup: Any = taxonomy
+    ids = [lookup.occupation_id(u) for u in interests or () if isinstance(u, str)]
+    wishes = tuple(i for i in ids if i is not None)
+    key = (tuple(sorted(set(skill_ids))), wishes)
+    cache = index.fit_cache
+    fit = cache.get(key)
+    if fit is None:
+        fit = occupation_fit(index, credit, wishes)
+        if len(cache) >= OCCUPATION_CACHE:
+            cache.pop(next(iter(cache)))  # the oldest entry
+        cache[key] = fit
+    return fit
+
+
+# Seekers' occupation parts kept per process (each ~90 kB at full ESCO: ~12 MB).
+OCCUPATION_CACHE = 128
 
 
 @dataclass(slots=True)
@@ -135,23 +176,47 @@ def score(ctx: SeekerContext, batch: CandidateBatch) -> Scored:
     return Scored(ctx, batch, score_batch(ctx, batch), eligible_mask(batch.eligibility, ctx))
 
 
-def rank(scored: Scored, limit: int, min_score: float = 0.0) -> np.ndarray:
+def rank(
+    scored: Scored, limit: int, min_score: float = 0.0, include_weak: bool = False
+) -> np.ndarray:
     """Rows of the best eligible candidates with at least `min_score`, best first.
 
-    A learned ranker (matcher/ranking.py) re-orders the best RERANK_K by hand score."""
+    Candidates outside the seeker's wished hours or job types come after every
+    one that fits, whatever their score (`Scores.fits`); candidates covering none
+    of their listed required skills (`Scores.weak`) are left out unless
+    `include_weak`. A learned ranker (matcher/ranking.py) re-orders the best
+    RERANK_K by hand score, within the fitting and the non-fitting apart."""
     if len(scored.batch) == 0:
         return np.zeros(0, dtype=np.int64)
     ranker = ranking.active()
     pool = limit if ranking.is_hand_set(ranker) else max(limit, ranking.RERANK_K)
-    ok = scored.eligible & (scored.scores.total >= min_score)
-    total = np.where(ok, scored.scores.total, -1.0)
-    k = min(pool, int(ok.sum()))
-    if k == 0:
+    # Every fitting candidate before every other one (Scores.fits), each ranked
+    # by score; the learned ranker re-orders within each.
+    s = scored.scores
+    ok = scored.eligible & (s.total >= min_score)
+    if not include_weak:
+        ok &= ~s.weak
+    fitting = _best(scored, np.flatnonzero(ok & s.fits), pool)
+    others = _best(scored, np.flatnonzero(ok & ~s.fits), pool - len(fitting))
+    return np.concatenate(
+        [ranking.rerank(scored, fitting, ranker), ranking.rerank(scored, others, ranker)]
+    )[:limit]
+
+
+def _best(scored: Scored, rows: np.ndarray, k: int) -> np.ndarray:
+    """The k best of `rows` by score, best first; ties go to the nearer vacancy."""
+    if k <= 0 or len(rows) == 0:
         return np.zeros(0, dtype=np.int64)
-    top = np.argpartition(-total, k - 1)[:k]
-    # Ties broken by distance so the order is stable and sensible.
-    order = np.lexsort((scored.batch.distance_m[top], -total[top]))
-    return ranking.rerank(scored, top[order], ranker)[:limit]
+    total = scored.scores.total
+    if len(rows) > k:
+        rows = rows[np.argpartition(-total[rows], k - 1)[:k]]
+    return rows[np.lexsort((scored.batch.distance_m[rows], -total[rows]))]
+
+
+def pushable(scores: Scores) -> np.ndarray:
+    """The one push filter beyond the hard rules: never push a vacancy outside the
+    seeker's wished hours or job types, nor one covering none of its required skills."""
+    return scores.fits & ~scores.weak  # type: ignore[no-any-return]
 
 
 def explain(
@@ -171,11 +236,58 @@ def explain(
             "starts_in_days": _int_or_none(batch.start_in_days[row]),
         },
         "walk_in": bool(batch.walk_in[row]),
+        "occupation": _occupation(taxonomy, ctx, batch, row),
+        "fits_preferences": bool(scores.fits[row]),
+        "preference_misses": _misses(ctx, batch, row),
+        "weak": bool(scores.weak[row]),
     }
 
 
 def _round_or_none(x: float) -> float | None:
     return None if np.isnan(x) else round(x, 1)
+def _misses(ctx: SeekerContext, batch: CandidateBatch, row: int) -> list[str]:
+    """Which of the seeker's wishes this vacancy is outside of: "hours", "job_type"."""
+    h = float(batch.hours_per_week[row])
+    out = []
+    if (ctx.hours_min is not None and h < ctx.hours_min) or (
+        ctx.hours_max is not None and h > ctx.hours_max
+    ):
+        out.append("hours")
+    job_type = batch.job_types[row]
+    # An offer without a job type (leisure, volunteering) is never outside the wish.
+    if ctx.job_types and job_type and str(job_type) not in ctx.job_types:
+        out.append("job_type")
+    return out
+
+
+def _occupation(
+    taxonomy: SkillLookup, ctx: SeekerContext, batch: CandidateBatch, row: int
+) -> dict[str, Any] | None:
+    """The vacancy's occupation and why the occupation part is what it is:
+    reason "wished" (one of the seeker's interests), "same_group" (an interest's
+    ISCO unit group), "close" (close to an interest by shared skills), "skills"
+    (what the seeker's skills point to), or null."""
+    ids, occ = batch.occupation_ids, ctx.occupations
+    if ids is None or not hasattr(taxonomy, "occupation_uri"):
+        return None
+    o = int(ids[row])
+    if o < 0:
+        return None
+    lookup: Any = taxonomy
+    out: dict[str, Any] = {
+        "uri": lookup.occupation_uri(o),
+        "label": lookup.occupation_label(o, ctx.lang),
+        "reason": None,
+    }
+    if occ is not None and o < len(occ.reason):
+        out["reason"] = REASONS[int(occ.reason[o])]
+        wish = int(occ.wished_by[o])
+        if out["reason"] in ("same_group", "close") and wish >= 0:
+            out["interest"] = {
+                "uri": lookup.occupation_uri(wish),
+                "label": lookup.occupation_label(wish, ctx.lang),
+            }
+    return out
 
 
 def _int_or_none(x: float) -> int | None:
@@ -226,9 +338,11 @@ async def find_matches(
     limit: int,
     min_score: float = 0.0,
     today: dt.date | None = None,
+    include_weak: bool = False,
 ) -> list[Match]:
     scored = await score_nearby(session, taxonomy, seeker, lat, lon, radius_m, today)
-    matches = [scored.match(taxonomy, int(r)) for r in rank(scored, limit, min_score)]
+    rows = rank(scored, limit, min_score, include_weak)
+    matches = [scored.match(taxonomy, int(r)) for r in rows]
     metrics.MATCHES_RETURNED.inc(len(matches))
     return matches
 

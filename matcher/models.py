@@ -425,6 +425,11 @@ class Jobseeker(Base):
     certificates: Mapped[list[str]] = mapped_column(
         ARRAY(String(40)), nullable=False, server_default="{}"
     )
+    # ESCO occupation URIs the person wishes for (migration 0018; the score's
+    # occupation part, matcher/scoring.py).
+    interests: Mapped[list[str]] = mapped_column(
+        ARRAY(String(255)), nullable=False, server_default="{}"
+    )
     work_profile: Mapped[list[float] | None] = mapped_column(ARRAY(REAL))
     radius_m: Mapped[float] = mapped_column(Float, nullable=False, server_default="5000")
     job_types: Mapped[list[str]] = mapped_column(

@@ -54,6 +54,7 @@ from matcher.models import (
     SkillBroader,
     SkillRelation,
 )
+from matcher.occupations import OccupationIndex
 
 BROADER_CREDIT: tuple[float, ...] = (0.8, 0.6, 0.4, 0.2)
 NARROWER_CREDIT = 0.4
@@ -165,6 +166,8 @@ class Taxonomy:
         occupations: Iterable[ConceptRow] = (),
         occupation_skills: Iterable[tuple[int, int, str]] = (),
         skill_labels: Mapping[str, Mapping[int, str]] | None = None,
+        occupation_isco: Mapping[int, str] | None = None,
+        occupation_labels: Mapping[str, Mapping[int, str]] | None = None,
     ):
         """Build from plain rows (handy for unit tests; `load` reads columns instead).
 
@@ -172,9 +175,12 @@ class Taxonomy:
         broader_id); related: (skill_id, related_id, "essential" | "optional");
         occupation_skills: (occupation_id, skill_id, "essential" | "optional").
         skill_labels: {lang: {skill_id: label}} for languages other than BASE_LANG.
+        occupation_isco: {occupation_id: ISCO-08 code}; occupation_labels as skill_labels.
         """
         b, r, o = list(broader), list(related), list(occupation_skills)
         self._skill_labels = {lang: dict(m) for lang, m in (skill_labels or {}).items()}
+        self._occupation_labels = {lang: dict(m) for lang, m in (occupation_labels or {}).items()}
+        self._isco = dict(occupation_isco or {})
         self._build(
             _Concepts.from_rows("skill", skills),
             _Concepts.from_rows("occupation", occupations),
@@ -206,6 +212,12 @@ class Taxonomy:
             part, ess = skill[start:end], essential[start:end]
             self._profile[o] = (tuple(part[ess].tolist()), tuple(part[~ess].tolist()))
         self._indptr, self._cols, self._credit = _credit_matrix(self._n, broader, related)
+        # ISCO groups are not in `occupations.active_id`'s kind: only occupations
+        # have profiles and can be a vacancy's or a wish's occupation.
+        occ_ids = [i for i, u in occupations.uri.items() if u not in occupations.other_kind]
+        self.occupation_index = OccupationIndex(
+            self._n, np.asarray(occ_ids, dtype=np.int64), self._isco, profiles
+        )
 
     @classmethod
     async def load(cls, session: AsyncSession) -> Taxonomy:
@@ -231,6 +243,7 @@ class Taxonomy:
             Occupation.preferred_label,
             Occupation.active,
             Occupation.concept_type,
+            Occupation.isco_code,
         )
         skill_others = {
             uri: _SKILL_TYPES_NOT_TAKEN[t]
@@ -267,10 +280,20 @@ class Taxonomy:
                 ConceptLabel.label,
             )
         )
+        occupation_labels = await session.execute(
+            select(Occupation.id, ConceptLabel.lang, ConceptLabel.label)
+            .join(Occupation, Occupation.uri == ConceptLabel.concept_uri)
+            .where(ConceptLabel.label_type == "preferred", ConceptLabel.lang != BASE_LANG)
+            .order_by(Occupation.id, ConceptLabel.lang, ConceptLabel.label)
+        )
         self = cls.__new__(cls)
         self._skill_labels = {}
         for skill_id, lang, label in labels:
             self._skill_labels.setdefault(lang, {}).setdefault(skill_id, label)
+        self._occupation_labels = {}
+        for occ_id, lang, label in occupation_labels:
+            self._occupation_labels.setdefault(lang, {}).setdefault(occ_id, label)
+        self._isco = dict(zip(occupations[0], (c or "" for c in occupations[5]), strict=True))
         self._build(
             concepts("skill", skills, skill_others),
             concepts("occupation", occupations, occupation_others),
@@ -318,8 +341,26 @@ class Taxonomy:
     def occupation_uri(self, occupation_id: int) -> str:
         return self._occupations.uri[occupation_id]
 
-    def occupation_label(self, occupation_id: int) -> str:
+    def occupation_label(self, occupation_id: int, lang: str = BASE_LANG) -> str:
+        if lang != BASE_LANG:
+            label = self._occupation_labels.get(lang, {}).get(occupation_id)
+            if label is not None:
+                return label
         return self._occupations.label[occupation_id]
+
+    def occupation_isco(self, occupation_id: int) -> str:
+        """The occupation's ISCO-08 code ("" if unknown)."""
+        return self._isco.get(occupation_id, "")
+
+    def resolve_occupations(self, uris: Sequence[str], field: str | None = None) -> list[int]:
+        """Ids of active ESCO occupations, one per URI; 422 errors as resolve_skills."""
+        return self._occupations.resolve(uris, field)
+
+    def occupation_id(self, uri: str) -> int | None:
+        """The id of an active occupation URI, else None (a stored wish whose
+        occupation ESCO retired is passed over, not an error)."""
+        i = self._occupations.active_id.get(uri)
+        return i if i is not None and uri not in self._occupations.other_kind else None
 
     def occupation_skills(self, occupation_id: int) -> tuple[list[int], list[int]]:
         """(essential, optional) skill ids of an occupation's ESCO profile, by id."""

@@ -14,9 +14,10 @@ Features are the ones stored with the pair's *first* event (usually its push):
 that is what the scorer saw when it chose to show the vacancy, which is the
 decision the ranker will take. History is never re-scored: vacancies and
 profiles change, and a re-score would leak today's state into yesterday's
-choice. Rows whose vector has the wrong length (written under another
-`FEATURE_NAMES`) or infinite values are left out and counted (NaN, an unknown
-distance, is kept: the model imputes it).
+choice. `FEATURE_NAMES` is append-only, so a shorter vector (written before a
+feature was added, e.g. `part_occupation` of scorer hand-v2) is read with the
+newer features unknown (NaN); a longer one or infinite values are left out and
+counted (NaN, an unknown distance, is kept: the model imputes it).
 
 Groups are seekers: cross-validation never trains on a seeker it tests on, and
 metrics are averaged per seeker (ml/metrics.py).
@@ -25,6 +26,7 @@ metrics are averaged per seeker (ml/metrics.py).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -122,9 +124,11 @@ def build_dataset(pairs: PairEvents, feature_names: Sequence[str]) -> Dataset:
     for sid, kinds, feats, at in zip(
         pairs.seeker_ids, pairs.kinds, pairs.features, pairs.first_at, strict=True
     ):
-        if feats is None or len(feats) != width:
+        if feats is None or len(feats) > width:
             skipped["feature_length"] += 1
             continue
+        if len(feats) < width:  # an older vector: the features added since are unknown
+            feats = [*feats, *([math.nan] * (width - len(feats)))]
         values = np.asarray(feats, dtype=np.float64)
         # NaN is a legitimate "unknown" (a distance without a position); inf is a bug.
         if np.isinf(values).any():

@@ -26,7 +26,7 @@ from matcher import profile
 from matcher.eligibility import build_columns
 from matcher.esco_import import bundled_esco_dir
 from matcher.esco_read import discover, read
-from matcher.scoring import CandidateBatch, SeekerContext
+from matcher.scoring import CandidateBatch, SeekerContext, occupation_fit
 from matcher.taxonomy import Taxonomy
 
 SHARED_ESCO = Path(__file__).resolve().parents[2] / "shared" / "data" / "esco_en"
@@ -77,6 +77,7 @@ def load_esco(directory: Path | None = None) -> Esco:
         related=related,
         occupations=[(i, uri, data.occupations[uri][2]) for uri, i in occ_id.items()],
         occupation_skills=links,
+        occupation_isco={i: data.occupations[uri][1] for uri, i in occ_id.items()},
     )
     occupations = []
     for uri, i in occ_id.items():
@@ -171,6 +172,7 @@ def batch_of(vacancies: Sequence[SyntheticVacancy]) -> CandidateBatch:
         hours_per_week=hours,
         start_in_days=np.asarray([v.start_in_days for v in vacancies], dtype=np.float32),
         walk_in=np.asarray([v.walk_in for v in vacancies], dtype=bool),
+        occupation_ids=np.asarray([v.occupation.id for v in vacancies], dtype=np.int64),
     )
 
 
@@ -181,10 +183,12 @@ def seeker_for(
     work_profile: np.ndarray | None = None,
     job_types: frozenset[str] = frozenset(),
     hours: tuple[float | None, float | None] = (None, None),
+    interests: Sequence[int] = (),
 ) -> SeekerContext:
+    credit = esco.taxonomy.credit_vector(held)
     return SeekerContext(
         age=19,
-        credit=esco.taxonomy.credit_vector(held),
+        credit=credit,
         certificates=frozenset(),
         work_profile=work_profile,
         radius_m=radius_m,
@@ -192,6 +196,7 @@ def seeker_for(
         hours_min=hours[0],
         hours_max=hours[1],
         today=dt.date(2026, 1, 1),
+        occupations=occupation_fit(esco.taxonomy.occupation_index, credit, interests),
     )
 
 

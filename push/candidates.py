@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.matching import SkillLookup, explain
+from matcher.matching import SkillLookup, explain, pushable
 from matcher.scoring import WEIGHTS, CandidateBatch, Scores, SeekerContext
 
 _EARTH_RADIUS_M = 6_371_008.8
@@ -163,7 +163,8 @@ class CandidateCache:
             min_score=min_score,
             radius_m=float(ctx.radius_m),
         )
-        keep = np.flatnonzero(eligible & (static_part(scores) + W_DISTANCE >= min_score))
+        ok = eligible & pushable(scores)  # never pushed: outside wishes, no required skill
+        keep = np.flatnonzero(ok & (static_part(scores) + W_DISTANCE >= min_score))
         for c in candidates_from(batch, scores, keep, lats, lons):
             cache.by_id[c.vacancy_id] = c
         return cache

@@ -880,7 +880,7 @@ class PushHub:
         within = distance_m <= state.radius_m
         if not covers and not within:
             return None
-        if not eligible:
+        if not eligible or not matching.pushable(scores.take(np.array([k])))[0]:
             if cache is not None:
                 cache.discard(vacancy_id)
             return None

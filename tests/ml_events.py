@@ -48,6 +48,7 @@ def features(rng: np.random.Generator) -> list[float]:
         "hours_per_week": 10.0,
         "starts_in_days": 0.0,
         "eligible": 1.0,
+        "part_occupation": 0.5,
     }
     return [values[n] for n in FEATURE_NAMES]
 

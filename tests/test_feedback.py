@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from matcher.feedback import FEATURE_NAMES, features_from_match
-from matcher.scoring import PARTS
+from matcher.scoring import PARTS, WEIGHTS
 from tests.builders import (
     auth,
     birth_date_for_age,
@@ -48,7 +48,11 @@ def same(a: list[float], b: list[float]) -> bool:
 
 
 def test_features_start_with_the_scoring_parts() -> None:
-    assert FEATURE_NAMES[: len(PARTS)] == tuple(f"part_{p}" for p in PARTS)
+    # Append-only: the five parts of hand-v1 first, the occupation part (hand-v2) last.
+    old = ("required", "optional", "profile", "practical", "distance")
+    assert FEATURE_NAMES[:5] == tuple(f"part_{p}" for p in old)
+    assert FEATURE_NAMES[-1] == "part_occupation"
+    assert {f"part_{p}" for p in PARTS} <= set(FEATURE_NAMES)
     assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES)
 
 
@@ -69,7 +73,7 @@ async def test_pushed_event_and_seeker_actions_copy_its_features(
 
     [pushed] = events(database_url, s["id"])
     assert pushed["kind"] == "pushed" and pushed["actor"] == "system"
-    assert pushed["age_band"] == "<18" and pushed["scorer"] == "hand-v1"
+    assert pushed["age_band"] == "<18" and pushed["scorer"] == "hand-v2"
     assert abs(pushed["score"] - frame["score"]) < 1e-6
     expected = features_from_match(frame["explanation"], frame["distance_m"], eligible=True)
     assert same(pushed["features"], expected)
@@ -115,8 +119,7 @@ async def test_an_action_without_push_or_position_is_scored_now(
     assert f["part_distance"] is None and f["distance_km"] is None
     assert f["n_required"] == 4 and f["n_matched_required"] == 3 and f["eligible"] == 1.0
     parts = {p: f[f"part_{p}"] for p in PARTS if p != "distance"}
-    weights = {"required": 0.4, "optional": 0.1, "profile": 0.2, "practical": 0.15}
-    neutral = sum(weights[p] * parts[p] for p in parts) + 0.15 * 0.5
+    neutral = sum(WEIGHTS[p] * parts[p] for p in parts) + WEIGHTS["distance"] * 0.5
     assert r.json()["score"] == pytest.approx(neutral, abs=2e-4)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from matcher import profile
 from matcher.ingest.feed_client import RetryPolicy, retry_after
 from matcher.ingest.jobnet_mapping import (
     AdRecord,
@@ -183,12 +184,24 @@ def test_concepts_are_chosen_relative_to_the_best_suggestion() -> None:
     assert got == (
         {
             "occupation_id": 1,
+            "work_profile": None,  # this resolver knows no ISCO codes
             "required_skill_ids": [1, 2],
             "required_skill_weights": [1.0, 0.9],
             "optional_skill_ids": [3],
         },
         "extracted",
     )
+
+    class IscoResolver(Resolver):  # type: ignore[misc, valid-type]
+        def occupation_isco(self, occupation_id: int) -> str:
+            return {1: "5132", 2: "2512"}[occupation_id]
+
+    # The work profile is inferred from the occupation's ISCO group (our table).
+    from matcher.profile_by_occupation import infer
+
+    inferred, _ = vacancy_concepts(Extractor(found), IscoResolver(), record)
+    assert inferred["work_profile"] == infer("5132")
+    assert inferred["work_profile"][profile.DIMENSIONS.index("customer_contact")] > 0.5
     weak, how = vacancy_concepts(Extractor(Found([S("o1", 0.1)], [])), Resolver(), record)
     assert weak["occupation_id"] is None and weak["required_skill_ids"] == [] and how == "none"
 

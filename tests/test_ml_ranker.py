@@ -209,10 +209,13 @@ def test_too_little_feedback_is_refused(feedback_db: tuple[str, Inserted]) -> No
 
 def test_rows_with_another_feature_layout_are_skipped(feedback_db: tuple[str, Inserted]) -> None:
     pairs = load_pairs(feedback_db[0], until=START + dt.timedelta(days=1))
-    pairs.features[0] = list(pairs.features[0])[:5]
+    pairs.features[0] = [*pairs.features[0], 1.0]  # a layout this code does not know
+    # Written before the last feature was appended: read with it unknown.
+    pairs.features[1] = list(pairs.features[1])[: len(FEATURE_NAMES) - 1]
     data = build_dataset(pairs, FEATURE_NAMES)
     assert data.skipped["feature_length"] == 1
     assert len(data) == len(pairs) - 1
+    assert np.isnan(data.X[0, -1]) and not np.isnan(data.X[0, :-1]).any()
 
 
 # --- serving: the matcher's order ------------------------------------------------

@@ -114,7 +114,8 @@ def test_walk_in_places_come_first_and_only_when_near() -> None:
     for i in range(6):  # a few places close by, half of them walk-in
         lats[i], lons[i] = around(*AARHUS, 40.0 * i, -30.0 * i)
         batch.walk_in[i] = i % 2 == 0
-    ctx = seeker({}, radius_m=1500.0)
+    # Holding every skill: no candidate is held back for covering none (pushable).
+    ctx = seeker({i: 1.0 for i in range(N_SKILLS)}, radius_m=1500.0)
     batch.distance_m = c.haversine_many(*AARHUS, lats, lons)
     scores = score_batch(ctx, batch)
     eligible = eligible_mask(batch.eligibility, ctx)
@@ -129,6 +130,25 @@ def test_walk_in_places_come_first_and_only_when_near() -> None:
     assert len(again) == len(picks) - 1 and picks[0].candidate.vacancy_id not in {
         pk.candidate.vacancy_id for pk in again
     }
+
+
+def test_never_pushed_outside_wishes_or_without_a_required_skill() -> None:
+    batch, _, lats, lons = random_scene(200, 9)
+    ctx = seeker({0: 1.0, 1: 1.0, 2: 1.0}, radius_m=3000.0, hours_max=20.0,
+                 job_types=frozenset({"fritidsjob"}))  # fmt: skip
+    batch.distance_m = c.haversine_many(*AARHUS, lats, lons)
+    scores = score_batch(ctx, batch)
+    ok = np.ones(200, dtype=bool)
+    cache = c.CandidateCache.build(ctx, batch, scores, ok, lats, lons, AARHUS, 0.0, False)
+    picks = cache.picks(*AARHUS, set(), walk_in_interest=True, walk_in_m=1e9, limit=10_000)
+    rows = {v: i for i, v in enumerate(batch.ids)}
+    got = [rows[pk.candidate.vacancy_id] for pk in picks]
+    assert got, "some candidates fit"
+    for i in got:
+        assert batch.hours_per_week[i] <= 20.0 and batch.job_types[i] == "fritidsjob"
+        assert not scores.weak[i]
+    fitting = scores.fits & ~scores.weak & (batch.distance_m <= 3000.0)
+    assert len(got) == int(fitting.sum())
 
 
 def test_validity_by_distance_time_and_density() -> None:

@@ -112,8 +112,32 @@ def test_profile_fit_and_distance() -> None:
         ]
     )
     s = score_batch(seeker(work_profile=me), batch)
-    assert s.parts["profile"].tolist() == pytest.approx([1.0, 0.5, 0.5])
+    # Centred on "no answer": 0.5 + 0.5 * mean of 4 (a - .5)(b - .5) over the
+    # dimensions where both lean: the same mild lean 0.5 + 0.5 * 0.36, leaning
+    # opposite ways 0.5 - 0.5 * 0.24, no vacancy profile neutral.
+    assert s.parts["profile"].tolist() == pytest.approx([0.68, 0.38, 0.5])
     assert s.parts["distance"].tolist() == pytest.approx([1.0, 0.5, 0.0])
+
+
+def test_work_profile_calibration_opposite_below_skipped_below_matching() -> None:
+    """The calibration docs/matching.md states: with every other part equal,
+    opposite answers < a skipped quiz < matching answers, by a clear margin;
+    strong identical answers give the whole part."""
+    answers = np.array([1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1], dtype=np.float32)
+    batch = make_batch([{"profile": answers}])
+    opposite = score_batch(seeker(work_profile=1 - answers), batch)
+    skipped = score_batch(seeker(work_profile=None), batch)
+    matching = score_batch(seeker(work_profile=answers), batch)
+    assert opposite.parts["profile"][0] == pytest.approx(0.0)
+    assert skipped.parts["profile"][0] == pytest.approx(0.5)
+    assert matching.parts["profile"][0] == pytest.approx(1.0)
+    gap = WEIGHTS["profile"] * 0.5
+    assert opposite.total[0] == pytest.approx(skipped.total[0] - gap)
+    assert matching.total[0] == pytest.approx(skipped.total[0] + gap)
+    # Answering only two questions, the opposite way: still below skipping.
+    few = np.full(profile.SIZE, 0.5, dtype=np.float32)
+    few[[6, 7]] = 1 - answers[[6, 7]]
+    assert score_batch(seeker(work_profile=few), batch).total[0] < skipped.total[0]
 
 
 def test_practical_fit_hours_job_type_and_start() -> None:
@@ -160,14 +184,26 @@ def test_matches_per_pair_reference() -> None:
             else 1.0
         )
         opt = sum(c(i) for i in r["opt"]) / len(r["opt"]) if r["opt"] else 0.5
-        fit = (
-            1 - float(np.abs(r["profile"].astype(np.float32) - me.work_profile).mean())
-            if r["profile"] is not None
-            else 0.5
-        )
+        fit = 0.5
+        if r["profile"] is not None:
+            lean, answered = 0.0, 0
+            for a, b in zip(r["profile"].astype(np.float32), me.work_profile, strict=True):
+                if abs(a - 0.5) >= 0.1 and abs(b - 0.5) >= 0.1:
+                    lean += 4 * (a - 0.5) * (b - 0.5)
+                    answered += 1
+            fit = 0.5 + 0.5 * lean / max(answered, 3)
         practical = 1.0
         dist = max(0.0, 1 - r["distance"] / 5000)
-        return 0.4 * req + 0.1 * opt + 0.2 * fit + 0.15 * practical + 0.15 * dist
+        occupation = 0.5  # no occupation on these rows: nothing to compare
+        w = WEIGHTS
+        return (
+            w["required"] * req
+            + w["optional"] * opt
+            + w["occupation"] * occupation
+            + w["profile"] * fit
+            + w["practical"] * practical
+            + w["distance"] * dist
+        )
 
     assert got == pytest.approx([reference(r) for r in rows], abs=1e-5)
 

@@ -203,6 +203,8 @@ async def test_seeker_signs_up_walks_and_a_match_appears_on_the_map(
     )
     assert me.json()["preferences"]["radius_m"] == 1000 and me.json()["display_name"] == "Maja"
     assert len(me.json()["skills"]) >= 4 and me.json()["work_profile"]["teamwork"] > 0.5
+    # The wished-for occupation is kept as an interest (issue #12), not dropped.
+    assert [i["uri"] for i in me.json()["interests"]] == [profile["uri"]]
     pin = page.locator(f'.leaflet-marker-icon[data-vacancy-id="{v["id"]}"]')
     toast = page.locator(f'.toast-match[data-vacancy-ids~="{v["id"]}"]')
 
@@ -219,6 +221,8 @@ async def test_seeker_signs_up_walks_and_a_match_appears_on_the_map(
     card = page.locator(f"#job-{v['id']}")
     await card.wait_for()
     assert "Ny" in await card.inner_text()
+    # The occupation part's line: the job is the one she wished for.
+    await card.locator("li.occupation", has_text="Du vil gerne arbejde som").wait_for()
     notes = await page.evaluate("window.__notifications")
     assert [n for n in notes if title in (n["body"] or "")], notes
     # No tiles (the network is closed): a plain background, the pins, a note.

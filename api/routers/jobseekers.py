@@ -11,7 +11,7 @@ from api import ratelimit
 from api.deps import CurrentSeeker, SessionDep, TaxonomyDep
 from api.presenters import seeker_skills
 from api.routers.vacancies import check_radius
-from api.schemas.common import LatQuery, LonQuery
+from api.schemas.common import LatQuery, LonQuery, OccupationRef
 from api.schemas.jobseekers import (
     MatchList,
     MatchOut,
@@ -50,6 +50,10 @@ def seeker_columns(body: SeekerCreate | SeekerUpdate, taxonomy: Any) -> dict[str
             out[key] = fields[key]
     if "skills" in fields:
         out["skill_ids"] = taxonomy.resolve_skills(fields["skills"], "skills")
+    if "interests" in fields:
+        # Checked against ESCO (422 unknown_concept / wrong_concept_kind), stored as URIs.
+        taxonomy.resolve_occupations(fields["interests"], "interests")
+        out["interests"] = list(fields["interests"])
     if "work_profile" in fields:
         wp = body.work_profile
         out["work_profile"] = wp.as_vector() if wp is not None else None
@@ -72,6 +76,7 @@ def seeker_out(seeker: Jobseeker, taxonomy: Any) -> SeekerOut:
         language=seeker.language,
         skills=seeker_skills(seeker, taxonomy),
         certificates=list(seeker.certificates),
+        interests=seeker_interests(seeker, taxonomy),
         work_profile=profile.to_mapping(seeker.work_profile),
         preferences=PreferencesOut(
             radius_m=seeker.radius_m,
@@ -89,6 +94,17 @@ def seeker_out(seeker: Jobseeker, taxonomy: Any) -> SeekerOut:
     )
 
 
+def seeker_interests(seeker: Jobseeker, taxonomy: Any) -> list[OccupationRef]:
+    """The wished occupations with labels in the person's language; one ESCO
+    retired since keeps its URI and reads as the URI."""
+    out = []
+    for uri in seeker.interests or ():
+        i = taxonomy.occupation_id(uri)
+        label = taxonomy.occupation_label(i, seeker.language) if i is not None else uri
+        out.append(OccupationRef(uri=uri, label=label))
+    return out
+
+
 async def match_list(
     request: Request,
     session: Any,
@@ -99,12 +115,13 @@ async def match_list(
     radius_m: float | None,
     limit: int,
     min_score: float,
+    include_weak: bool = False,
 ) -> MatchList:
     limit_m = request.app.state.settings.max_radius_m
     radius = radius_m if radius_m is not None else matching.usable_radius(seeker.radius_m, limit_m)
     check_radius(request, radius)
     found = await matching.find_matches(
-        session, taxonomy, seeker, lat, lon, radius, limit, min_score
+        session, taxonomy, seeker, lat, lon, radius, limit, min_score, include_weak=include_weak
     )
     cards = await geo.vacancy_cards(session, [m.vacancy_id for m in found], lat, lon)
     return MatchList(
@@ -203,8 +220,12 @@ async def my_matches(
     radius_m: Radius = None,
     limit: Limit = 20,
     min_score: MinScore = 0.0,
+    include_weak: Annotated[
+        bool,
+        Query(description="Also matches that cover none of the vacancy's required skills"),
+    ] = False,
 ) -> MatchList:
     # The position is used for this query only and not stored.
     return await match_list(
-        request, session, taxonomy, seeker, lat, lon, radius_m, limit, min_score
+        request, session, taxonomy, seeker, lat, lon, radius_m, limit, min_score, include_weak
     )

@@ -60,6 +60,10 @@ OptionalLonQuery = Annotated[
 SkillUri = Annotated[
     str, Field(min_length=1, max_length=255, examples=["http://data.europa.eu/esco/skill/..."])
 ]
+OccupationUri = Annotated[
+    str,
+    Field(min_length=1, max_length=255, examples=["http://data.europa.eu/esco/occupation/..."]),
+]
 
 
 # One character that is not a space in any regex engine the pattern meets: Python's
@@ -225,6 +229,11 @@ def check_certificates(codes: list[str]) -> list[str]:
 
 
 class SkillRef(BaseModel):
+    uri: str
+    label: str
+
+
+class OccupationRef(BaseModel):
     uri: str
     label: str
 

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import (
     Number,
+    OccupationRef,
+    OccupationUri,
     SkillRef,
     SkillUri,
     Strict,
@@ -100,13 +102,19 @@ class SignupConsent(Strict):
 
 class SeekerFields(Strict):
     NOT_NULL: ClassVar[frozenset[str]] = frozenset(
-        {"birth_date", "language", "skills", "certificates", "preferences"}
+        {"birth_date", "language", "skills", "certificates", "preferences", "interests"}
     )
     display_name: str | None = Field(default=None, max_length=100)
     birth_date: dt.date | None = None
     language: Literal["da", "en"] | None = None
     skills: list[SkillUri] | None = Field(default=None, max_length=100)
     certificates: list[str] | None = Field(default=None, max_length=20)
+    interests: list[OccupationUri] | None = Field(
+        default=None,
+        max_length=10,
+        description="ESCO occupation URIs the person would like to work as (the "
+        "occupation part of the match score)",
+    )
     work_profile: WorkProfile | None = None
     preferences: Preferences | None = None
     # --- the youth rules (matcher/youth_rules.py) ---
@@ -132,6 +140,11 @@ class SeekerFields(Strict):
     @classmethod
     def _skills(cls, v: list[str] | None) -> list[str] | None:
         return None if v is None else unique_list(v, "skills")
+
+    @field_validator("interests")
+    @classmethod
+    def _interests(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else unique_list(v, "interests")
 
     @field_validator("certificates")
     @classmethod
@@ -188,6 +201,7 @@ class SeekerOut(BaseModel):
     language: str
     skills: list[SkillRef]
     certificates: list[str]
+    interests: list[OccupationRef]
     work_profile: dict[str, float] | None
     preferences: PreferencesOut
     finished_compulsory_school: bool | None

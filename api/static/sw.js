@@ -27,6 +27,8 @@ const SHELL = [
   "/static/js/strings/webpush.js",
   "/static/js/trust.js",
   "/static/js/strings/trust.js",
+  "/static/js/workprofile.js",
+  "/static/js/strings/ranking.js",
   "/static/vendor/leaflet/leaflet.js",
   "/static/vendor/leaflet/leaflet.css",
   "/static/icons/icon.svg",

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from matcher.ingest.jobnet_mapping import AdRecord
+from matcher.profile_by_occupation import infer as infer_profile
 from matcher.taxonomy import UnknownConceptError, WrongConceptKindError
 
 OCCUPATION_MIN = 0.25
@@ -111,8 +112,14 @@ def vacancy_concepts(
             weights.append(round(float(s.confidence / best), 2))
         elif len(optional) < MAX_OPTIONAL:
             optional.append(skill_id)
+    # What the occupation makes likely about the work (our table, not the ad's).
+    isco = getattr(resolver, "occupation_isco", None)
+    work_profile = (
+        infer_profile(isco(occupation_id)) if occupation_id is not None and isco else None
+    )
     return {
         "occupation_id": occupation_id,
+        "work_profile": work_profile,
         "required_skill_ids": required,
         "required_skill_weights": weights,
         "optional_skill_ids": optional,

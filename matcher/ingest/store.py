@@ -60,11 +60,13 @@ COLUMNS: tuple[str, ...] = (
     "expires_at",
     "status",
     "apply",
+    "work_profile",
 )
 _COMPARED: tuple[str, ...] = (
     "employer_id", "title", "description", "occupation_id", "address", "location_precision",
     "required_skill_ids", "required_skill_weights", "optional_skill_ids", "job_type",
     "hours_per_week", "min_age", "openings", "start_date", "expires_at", "status", "apply",
+    "work_profile",
 )  # fmt: skip
 _SET = ",\n    ".join(f"{c} = EXCLUDED.{c}" for c in (*_COMPARED, "location"))
 _OLD = ", ".join(f"v.{c}" for c in _COMPARED)
@@ -76,11 +78,12 @@ UPSERT_SQL = f"""
 INSERT INTO vacancies AS v (
     id, employer_id, source, source_ref, title, description, occupation_id, location, address,
     location_precision, required_skill_ids, required_skill_weights, optional_skill_ids,
-    job_type, hours_per_week, min_age, openings, start_date, expires_at, status, apply
+    job_type, hours_per_week, min_age, openings, start_date, expires_at, status, apply,
+    work_profile
 ) VALUES (
     $1, $2, 'import', $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326)::geography, $9,
     $10, $11::int[], $12::real[], $13::int[], $14::job_type, $15, $16, $17, $18, $19,
-    $20::vacancy_status, $21::jsonb
+    $20::vacancy_status, $21::jsonb, $22::real[]
 )
 ON CONFLICT ON CONSTRAINT uq_vacancies_source_ref DO UPDATE SET
     {_SET},

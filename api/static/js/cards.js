@@ -5,6 +5,7 @@ import { h, icon } from "./ui.js";
 import { reportControl } from "./trust.js";
 import { kindBadge, kindOf, offerFacts } from "./offers.js";
 import "./strings/jobview.js";
+import "./strings/ranking.js";
 
 /**
  * @param {object} m  {vacancy, score, distance_m, explanation, walk_in_now, isNew}
@@ -29,6 +30,18 @@ export function matchCard(m, state, on) {
   } else if (m.explanation) {
     facts.push(h("li", {}, h("span", { class: "ok", "aria-hidden": "true" }, "✓"), t("match.skills.none")));
   }
+  const occ = ex.occupation;
+  if (occ && occ.reason) {
+    const wish = occ.interest ? occ.interest.label : occ.label;
+    facts.unshift(h("li", { class: "occupation" }, icon("🎯"),
+      t(`rank.occ.${occ.reason}`, { label: occ.label, wish })));
+  }
+  if (ex.fits_preferences === false) {
+    const misses = (ex.preference_misses || []).map((k) => t(`rank.outside.${k}`)).join(" · ");
+    facts.unshift(h("li", { class: "outside" }, h("span", { class: "miss", "aria-hidden": "true" }, "⚠"),
+      misses || t("rank.outside")));
+  }
+  if (ex.weak) facts.push(h("li", { class: "weak" }, h("span", { class: "miss", "aria-hidden": "true" }, "✗"), t("rank.weak")));
   if (m.distance_m != null) facts.push(h("li", {}, icon("📍"), t("match.distance", { d: formatDistance(m.distance_m) })));
   // Leisure and volunteering: their kind, price and ages instead of a job type.
   if (kindOf(v) !== "job") facts.push(h("li", {}, kindBadge(v)), ...offerFacts(v));
@@ -59,7 +72,7 @@ export function matchCard(m, state, on) {
 
   const titleId = `t-${v.id}`;
   return h("li", {
-    class: `card match${m.isNew ? " is-new" : ""}`, id: `job-${v.id}`, tabindex: "-1",
+    class: `card match${m.isNew ? " is-new" : ""}${ex.fits_preferences === false ? " outside-wishes" : ""}`, id: `job-${v.id}`, tabindex: "-1",
     dataset: { vacancyId: v.id }, "aria-labelledby": titleId,
   },
   h("div", { class: "title-row" },

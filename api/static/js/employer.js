@@ -10,6 +10,8 @@ import { currentKind, fillOfferFields, mountOfferFields, offerBody, orgKind, pos
 import { loadInterestCounts, interestBlock } from "./employer-interest.js";
 import { mountPay, fillPay, payBody } from "./employer-pay.js";
 import { updateParentsNotice } from "./employer_parents.js";
+import { QUIZ, quizGroups, answered } from "./workprofile.js";
+import "./strings/ranking.js";
 
 const KEY = "jotr.employer.key";
 const JOB_TYPES = ["fritidsjob", "smaajob", "ordinary", "elev_laerling", "virksomhedspraktik",
@@ -34,6 +36,8 @@ const form = {
   map: null,
   marker: null,
   openedAt: 0,
+  wp: {}, // the work-profile pictures' answers, {dim: value}
+  wpKept: {}, // other dimensions of a stored profile (sent through the API), kept on edit
 };
 let vacancies = [];
 
@@ -52,6 +56,7 @@ async function boot() {
     renderDays();
     renderYouth();
     renderSkills();
+    renderWorkProfile();
     setSubmitLabel();
   });
   renderTypes();
@@ -268,6 +273,31 @@ function fillYouth(v) {
   $("#f-work-to").value = entry?.end || v?.shift?.end?.slice(0, 5) || "";
 }
 
+// The same questions as the seeker's sign-up quiz, in pictures; the vacancy's
+// work profile is what the matcher compares (matcher/scoring.py, profile part).
+function fillWorkProfile(stored) {
+  const quizDims = new Set(QUIZ.map((q) => q.dim));
+  form.wp = {};
+  form.wpKept = {};
+  for (const [k, v] of Object.entries(stored || {})) {
+    if (v === 0.5) continue; // neutral: not answered
+    if (quizDims.has(k)) form.wp[k] = v;
+    else form.wpKept[k] = v;
+  }
+  renderWorkProfile();
+}
+
+function renderWorkProfile() {
+  const box = $("#f-wp");
+  clear(box);
+  box.append(...quizGroups(form.wp, ".job"));
+}
+
+function workProfileBody() {
+  const wp = { ...form.wpKept, ...answered(form.wp) };
+  return Object.keys(wp).length ? wp : null;
+}
+
 function youthBody() {
   const days = [...document.querySelectorAll("#f-work-days input:checked")].map((i) => i.value);
   const start = $("#f-work-from").value;
@@ -411,6 +441,7 @@ function openEditor(v) {
   fillYouth(v);
   fillOfferFields(v);
   fillPay(v);
+  fillWorkProfile(v?.work_profile);
   $("#f-place").value = "";
   $("#form-error").hidden = true;
   if (v?.opening_hours) {
@@ -454,6 +485,7 @@ function formBody() {
     opening_hours: null,
     description: $("#f-desc").value.trim(),
     pay: payBody(),
+    work_profile: workProfileBody(),
     ...youthBody(),
   };
   body = offerBody(body); // the kind and what it needs (offers_employer.js)

@@ -4,6 +4,7 @@
 import { t, getLang, onLangChange } from "./i18n.js";
 import { h, icon, clear, combobox } from "./ui.js";
 import { loadNotice, noticeList } from "./consent.js";
+import { quizGroups } from "./workprofile.js";
 
 // Each picture stands for a few occupations young people often start in; each
 // query names one of them exactly (the top answer is taken when it is strong).
@@ -29,15 +30,6 @@ const QUICK_OCCUPATIONS = [
 ];
 const STRONG = 1.5; // autocomplete scores: ~2.4 for the very label, under 1 for loose hits
 
-// Work-style questions: two pictures each; a tap sets the dimension low or high.
-const QUIZ = [
-  { dim: "teamwork", key: "quiz.team", a: "🧍", b: "👥" },
-  { dim: "customer_contact", key: "quiz.customers", a: "📦", b: "🗣️" },
-  { dim: "physical_work", key: "quiz.physical", a: "🪑", b: "🏃" },
-  { dim: "variety", key: "quiz.variety", a: "🔁", b: "🎲" },
-  { dim: "early_hours", key: "quiz.early", a: "😴", b: "🌅" },
-  { dim: "late_hours", key: "quiz.late", a: "🏠", b: "🌙" },
-];
 const LIKES = [
   { dim: "realistic", symbol: "🔧" },
   { dim: "investigative", symbol: "🔍" },
@@ -380,24 +372,7 @@ export class Onboarding {
   }
 
   _quiz() {
-    const wp = this.draft.work_profile;
-    const groups = QUIZ.map((q) => {
-      const set = (value) => {
-        wp[q.dim] = wp[q.dim] === value ? undefined : value;
-        for (const b of group.querySelectorAll("button")) {
-          b.setAttribute("aria-pressed", String(Number(b.dataset.value) === wp[q.dim]));
-        }
-      };
-      const btn = (value, symbol, key) =>
-        h("button", {
-          type: "button", class: "pick", "aria-pressed": String(wp[q.dim] === value),
-          dataset: { value: String(value), dim: q.dim }, onclick: () => set(value),
-        }, icon(symbol), t(key));
-      const group = h("fieldset", {},
-        h("legend", {}, t(q.key)),
-        h("div", { class: "pair" }, btn(0.15, q.a, `${q.key}.a`), btn(0.85, q.b, `${q.key}.b`)));
-      return group;
-    });
+    const groups = quizGroups(this.draft.work_profile);
     return h("section", { class: "stack", "aria-labelledby": "ob-h" },
       h("h2", { id: "ob-h" }, icon("🧩"), " ", t("ob.quiz.title")),
       h("p", { class: "hint" }, t("ob.quiz.hint")),
@@ -493,6 +468,8 @@ export class Onboarding {
       if (p.phone.trim()) body.parent_contact.phone = p.phone.trim();
       if (p.email.trim()) body.parent_contact.email = p.email.trim();
     }
+    // The wished-for occupation counts in every match (the score's occupation part).
+    if (d.occupation) body.interests = [d.occupation.uri];
     return body;
   }
 
