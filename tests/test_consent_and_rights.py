@@ -255,9 +255,9 @@ def _seed_rows(database_url: str, seeker_id: str, vacancy_id: str, consultant_id
             (vacancy_id, seeker_id),
         )
         conn.execute(
-            "INSERT INTO webpush_subscriptions (jobseeker_id, endpoint, p256dh, auth)"
-            " VALUES (%s, %s, 'export-test-p256dh', 'export-test-auth')",
-            (seeker_id, f"https://push.example/{uuid.uuid4()}"),
+            "INSERT INTO webpush_subscriptions (id, jobseeker_id, endpoint, p256dh, auth)"
+            " VALUES (%s, %s, %s, 'export-test-p256dh', 'export-test-auth')",
+            (uuid.uuid4(), seeker_id, f"https://push.example/{uuid.uuid4()}"),
         )
         conn.execute(
             "INSERT INTO jobseeker_home_areas (jobseeker_id, point, source, postcode, consent_by)"
