@@ -7,6 +7,7 @@ match is.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -219,8 +220,14 @@ async def find_matches(
     limit: int,
     min_score: float = 0.0,
     today: dt.date | None = None,
+    exclude: frozenset[uuid.UUID] = frozenset(),
 ) -> list[Match]:
+    """The best matches near a point; `exclude` (what the person dismissed) never
+    takes a place in the list."""
     scored = await score_nearby(session, taxonomy, seeker, lat, lon, radius_m, today)
+    if exclude and len(scored.batch):
+        kept = np.fromiter((i not in exclude for i in scored.batch.ids), bool, len(scored.batch))
+        scored = dataclasses.replace(scored, eligible=scored.eligible & kept)
     matches = [scored.match(taxonomy, int(r)) for r in rank(scored, limit, min_score)]
     metrics.MATCHES_RETURNED.inc(len(matches))
     return matches

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -507,6 +508,63 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, object]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
     )
+
+
+class Passkey(Base):
+    """A person's WebAuthn credential: signing in with it on a new phone issues
+    a new token (docs/security.md). Only the public key is kept."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    sign_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    transports: Mapped[list[str]] = mapped_column(
+        ARRAY(String(16)), nullable=False, server_default="{}"
+    )
+    name: Mapped[str] = mapped_column(String(60), nullable=False, server_default="")
+    created_at: Mapped[dt.datetime] = _now()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebauthnChallenge(Base):
+    """A challenge handed out for a passkey ceremony: single use, short-lived."""
+
+    __tablename__ = "webauthn_challenges"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    challenge: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False)
+    jobseeker_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE")
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+
+    __table_args__ = (CheckConstraint("purpose IN ('register', 'sign_in')", name="purpose"),)
+
+
+class SeekerVacancyMark(Base):
+    """A vacancy a person dismissed or saved, on any device. A dismissed one is
+    never listed nor pushed to them again (matcher/marks.py)."""
+
+    __tablename__ = "seeker_vacancy_marks"
+
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True
+    )
+    vacancy_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vacancies.id", ondelete="CASCADE"), primary_key=True
+    )
+    mark: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[dt.datetime] = _now()
+
+    __table_args__ = (CheckConstraint("mark IN ('dismissed', 'saved')", name="mark"),)
 
 
 class IdempotencyKey(Base):

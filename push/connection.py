@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from matcher.scoring import SeekerContext
 from push import metrics
+from push.allowance import Allowance
 from push.candidates import CandidateCache
-from push.rules import FrameLimiter, TokenBucket
+from push.rules import FrameLimiter
 
 LAGGARD = b""  # sentinel in an outbox: close this connection
 
@@ -40,7 +41,7 @@ class Connection:
 
     seeker_id: uuid.UUID
     outbox: asyncio.Queue[bytes]
-    bucket: TokenBucket
+    bucket: Allowance[uuid.UUID]
     device_id: str = ""
     limiter: FrameLimiter | None = None
     presence_id: uuid.UUID = field(default_factory=uuid.uuid4)
@@ -62,6 +63,10 @@ class Connection:
     # Where and when (monotonic) the position was last written to the database.
     written_point: tuple[float, float] | None = None
     written_at: float = 0.0
+    # Fires when the allowance has a token for what waits (push/allowance.py).
+    timer: asyncio.TimerHandle | None = None
+    # The first push batch of a connection (sign-up, reconnect) is announced as one.
+    first_batch: bool = True
 
     def forget_cache(self) -> None:
         """Settings changed: the next update reads the seeker and rebuilds."""

@@ -27,6 +27,9 @@ OPERATIONS = {
     "listMyFeedback", "createOutcome", "getMyGuidance", "getMyOutcomes", "getMyFairness",
     "suggestPlaces", "rotateMyToken", "rotateMyKey", "reissueSeekerToken",
     "setSubsidyEligibility", "explainWhyNot",
+    "passkeyRegistrationOptions", "registerPasskey", "listMyPasskeys", "deleteMyPasskey",
+    "passkeyAuthenticationOptions", "authenticateWithPasskey", "setMyMark", "clearMyMark",
+    "listMyMarks", "listMySaved",
 }  # fmt: skip
 
 
