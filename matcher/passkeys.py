@@ -78,6 +78,11 @@ class PasskeyUnknown(DomainError):
     code = "passkey_unknown"
 
 
+class PasskeyRejected(DomainError):
+    status_code = 401
+    code = "passkey_rejected"
+
+
 class SignCountRegressed(DomainError):
     """The authenticator's counter went backwards: a cloned key, most likely."""
 
@@ -230,7 +235,7 @@ async def authenticate(
     session: AsyncSession, settings: Settings, ceremony_id: uuid.UUID, credential: dict[str, Any]
 ) -> Passkey:
     """The passkey that signed this ceremony's challenge, its counter moved on.
-    Raises PasskeyUnknown / SignCountRegressed / PasskeyInvalid otherwise."""
+    Raises PasskeyUnknown / PasskeyRejected / SignCountRegressed / PasskeyInvalid."""
     challenge = await _take(session, ceremony_id, "sign_in", None)
     try:
         parsed = parse_authentication_credential_json(credential)
@@ -253,7 +258,7 @@ async def authenticate(
     except InvalidAuthenticationResponse as exc:
         if "sign count" in str(exc).lower():
             raise SignCountRegressed("The passkey's counter went backwards.") from exc
-        raise PasskeyUnknown(f"The passkey did not verify: {exc}") from exc
+        raise PasskeyRejected(f"The passkey did not verify: {exc}") from exc
     key.sign_count = verified.new_sign_count
     key.last_used_at = dt.datetime.now(dt.UTC)
     await session.flush()
