@@ -13,6 +13,8 @@ const SHELL = [
   "/static/js/map.js",
   "/static/js/onboarding.js",
   "/static/js/push.js",
+  "/static/js/passkeys.js",
+  "/static/js/strings/account.js",
   "/static/js/ui.js",
   "/static/vendor/leaflet/leaflet.js",
   "/static/vendor/leaflet/leaflet.css",
