@@ -70,7 +70,9 @@ export function passkeyCard(api, h, toast) {
   const count = h("p", { id: "pk-count" });
   const refresh = async () => {
     const res = await api.get("/v1/jobseekers/me/passkeys").catch(() => null);
-    if (res) count.textContent = t("pk.count", { n: res.passkeys.length });
+    // The settings view may have been drawn again meanwhile (a push "settings" frame).
+    const shown = document.getElementById("pk-count") || count;
+    if (res) shown.textContent = t("pk.count", { n: res.passkeys.length });
   };
   const button = h("button", {
     type: "button", class: "btn", id: "pk-create", disabled: !passkeysSupported(),
@@ -79,7 +81,8 @@ export function passkeyCard(api, h, toast) {
         await createPasskey(api, navigator.platform || "");
         toast(t("pk.created"), { symbol: "🔑" });
         refresh();
-      } catch {
+      } catch (err) {
+        console.warn("passkey not made", err);
         toast(t("error.generic"), { symbol: "⚠️" });
       }
     },
