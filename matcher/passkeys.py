@@ -59,12 +59,12 @@ _TRANSPORTS = {t.value for t in AuthenticatorTransport}
 
 
 class ChallengeUnknown(DomainError):
-    status_code = 400
+    status_code = 404
     code = "challenge_unknown"
 
 
 class ChallengeExpired(DomainError):
-    status_code = 400
+    status_code = 409
     code = "challenge_expired"
 
 

@@ -25,9 +25,7 @@ async def register(client: httpx.AsyncClient, token: str, authn: SoftAuthenticat
         "credential": authn.create(c["options"]),
         "name": "Min telefon",
     }
-    return await client.post(
-        "/v1/jobseekers/me/passkeys/registration", json=body, headers=auth(token)
-    )
+    return await client.post("/v1/jobseekers/me/passkeys", json=body, headers=auth(token))
 
 
 async def sign_in_options(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -67,7 +65,7 @@ async def test_a_passkey_brings_the_profile_to_a_new_phone(
         "/v1/passkeys/authentication",
         json={"ceremony_id": c["ceremony_id"], "credential": authn.get(c["options"])},
     )
-    assert r.status_code == 400 and r.json()["error"]["code"] == "challenge_unknown"
+    assert r.status_code == 404 and r.json()["error"]["code"] == "challenge_unknown"
 
     # Listed, audited, removable; once removed it signs in nobody.
     listed = (await client.get("/v1/jobseekers/me/passkeys", headers=auth(new_token))).json()
@@ -111,9 +109,7 @@ async def test_bad_ceremonies_get_clear_answers(client: httpx.AsyncClient) -> No
         "ceremony_id": c["ceremony_id"],
         "credential": evil.create(c["options"], origin="https://evil.example"),
     }
-    r = await client.post(
-        "/v1/jobseekers/me/passkeys/registration", json=body, headers=auth(s["token"])
-    )
+    r = await client.post("/v1/jobseekers/me/passkeys", json=body, headers=auth(s["token"]))
     assert r.status_code == 400 and r.json()["error"]["code"] == "passkey_invalid"
 
     # Someone else's registration ceremony is not yours to finish.
@@ -124,10 +120,8 @@ async def test_bad_ceremonies_get_clear_answers(client: httpx.AsyncClient) -> No
         )
     ).json()
     body = {"ceremony_id": c["ceremony_id"], "credential": SoftAuthenticator().create(c["options"])}
-    r = await client.post(
-        "/v1/jobseekers/me/passkeys/registration", json=body, headers=auth(s["token"])
-    )
-    assert r.status_code == 400 and r.json()["error"]["code"] == "challenge_unknown"
+    r = await client.post("/v1/jobseekers/me/passkeys", json=body, headers=auth(s["token"]))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "challenge_unknown"
 
     # A signature over another challenge.
     c1, c2 = await sign_in_options(client), await sign_in_options(client)
@@ -162,7 +156,7 @@ async def test_bad_ceremonies_get_clear_answers(client: httpx.AsyncClient) -> No
         "/v1/passkeys/authentication",
         json={"ceremony_id": "00000000-0000-4000-8000-000000000000", "credential": {}},
     )
-    assert r.status_code == 400 and r.json()["error"]["code"] == "challenge_unknown"
+    assert r.status_code == 404 and r.json()["error"]["code"] == "challenge_unknown"
 
 
 async def test_dismissed_never_comes_back_and_saved_follows_the_person(

@@ -82,11 +82,11 @@ async def passkey_registration_options(
 
 
 @router.post(
-    "/v1/jobseekers/me/passkeys/registration",
+    "/v1/jobseekers/me/passkeys",
     status_code=status.HTTP_201_CREATED,
     response_model=PasskeyOut,
     summary="Finish registering a passkey",
-    responses=errors(400, 409),
+    responses=errors(400, 404, 409),
 )
 async def register_passkey(
     request: Request, body: RegistrationIn, seeker: CurrentSeeker, session: SessionDep
@@ -134,7 +134,7 @@ async def passkey_authentication_options(request: Request, session: SessionDep) 
     "/v1/passkeys/authentication",
     response_model=SignedIn,
     summary="Sign in with a passkey: a new token for this device",
-    responses=errors(400, 401),
+    responses=errors(400, 401, 404, 409),
     dependencies=[Depends(ratelimit.check_auth_lockout)],
 )
 async def authenticate_with_passkey(

@@ -50,7 +50,7 @@ function credentialJSON(cred) {
 export async function createPasskey(api, name = "") {
   const c = await api.post("/v1/jobseekers/me/passkeys/registration/options", {});
   const cred = await navigator.credentials.create({ publicKey: creationOptions(c.options) });
-  return api.post("/v1/jobseekers/me/passkeys/registration", {
+  return api.post("/v1/jobseekers/me/passkeys", {
     ceremony_id: c.ceremony_id, credential: credentialJSON(cred), name,
   });
 }
