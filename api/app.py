@@ -15,6 +15,7 @@ from api import contract, errors, ratelimit, readiness, retention
 from api.cors import PublicCORS, parse_origins
 from api.observability import ObservabilityMiddleware, configure_logging
 from api.routers import (
+    account,
     caseload_links,
     consultants,
     employers,
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         employers,
         vacancies,
         jobseekers,
+        account,
         consultants,
         push,
         taxonomy,

@@ -144,7 +144,7 @@ async def create_consultant(
     consultant = Consultant(
         id=uuid.uuid4(), name=name, email=email, role=role, token_hash=token_hash
     )
-    if municipality is not None:  # else the column's default (migration 0016)
+    if municipality is not None:  # else the column's default (migration 0014)
         consultant.municipality = municipality
     session.add(consultant)
     await session.flush()

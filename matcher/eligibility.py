@@ -208,7 +208,7 @@ def build_columns(
     max_age: Sequence[int | None] | None = None,
 ) -> EligibilityColumns:
     """Columns from per-row values (the candidate query, an ORM row, a test).
-    Without offer kinds every row is a job (what rows from before 0017 are)."""
+    Without offer kinds every row is a job (what rows from before 0013 are)."""
     other = KIND_CODE["other"]
     n = len(min_age)
     start, end, timed, days_known = _weeks(schedules, shift_start_min, shift_end_min)

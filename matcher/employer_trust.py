@@ -9,7 +9,7 @@ every change is in the audit log.
 What it decides lives elsewhere, each in one place:
 - no one under 18 sees an unverified (or rejected) employer's vacancies: the
   hard rule `employer.unverified` in matcher/eligibility.py, over the copy
-  `vacancies.employer_verified` that triggers keep (migration 0011);
+  `vacancies.employer_verified` that triggers keep (migration 0012);
 - only a verified employer may invite walk-ins: `require_verified_for_walk_in`
   below refuses the flag, and matcher/geo.py reads it only with the copy.
 """

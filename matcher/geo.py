@@ -97,7 +97,7 @@ SELECT v.id,
        v.light_work, v.schedule::text AS schedule, v.workplace_kind, v.alcohol_served,
        v.may_work_alone, v.hazards, v.kind, v.volunteering_is_work, v.max_age,
        v.required_certificates <@ $3::varchar[] AS certificates_ok,
-       -- A copy on the row (kept by triggers, migration 0011) rather than a join
+       -- A copy on the row (kept by triggers, migration 0012) rather than a join
        -- to employers: the candidate query stays one scan of vacancies.
        v.employer_verified, v.occupation_id"""
 _N_CANDIDATE_COLUMNS = 25

@@ -7,6 +7,7 @@ match is.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -245,6 +246,8 @@ def explain(
 
 def _round_or_none(x: float) -> float | None:
     return None if np.isnan(x) else round(x, 1)
+
+
 def _misses(ctx: SeekerContext, batch: CandidateBatch, row: int) -> list[str]:
     """Which of the seeker's wishes this vacancy is outside of: "hours", "job_type"."""
     h = float(batch.hours_per_week[row])
@@ -339,8 +342,14 @@ async def find_matches(
     min_score: float = 0.0,
     today: dt.date | None = None,
     include_weak: bool = False,
+    exclude: frozenset[uuid.UUID] = frozenset(),
 ) -> list[Match]:
+    """The best matches near a point; `exclude` (what the person dismissed) never
+    takes a place in the list."""
     scored = await score_nearby(session, taxonomy, seeker, lat, lon, radius_m, today)
+    if exclude and len(scored.batch):
+        kept = np.fromiter((i not in exclude for i in scored.batch.ids), bool, len(scored.batch))
+        scored = dataclasses.replace(scored, eligible=scored.eligible & kept)
     rows = rank(scored, limit, min_score, include_weak)
     matches = [scored.match(taxonomy, int(r)) for r in rows]
     metrics.MATCHES_RETURNED.inc(len(matches))

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -208,10 +209,10 @@ class Employer(Base):
     # Set only for employers that an importer created for an external ad's
     # hiring organisation ("jobnet:<cvr>:<folded name>"); they have no usable key.
     import_key: Mapped[str | None] = mapped_column(String(240), unique=True)
-    # What kind of organisation posts (migration 0017): the pages' words for it.
+    # What kind of organisation posts (migration 0013): the pages' words for it.
     org_kind: Mapped[str] = mapped_column(String(20), nullable=False, server_default="business")
     created_at: Mapped[dt.datetime] = _now()
-    # Employer trust (matcher/employer_trust.py, migration 0011): who verified
+    # Employer trust (matcher/employer_trust.py, migration 0012): who verified
     # the employer ('consultant', 'operator', 'cvr_register', 'jobnet') and when.
     verification_status: Mapped[str] = mapped_column(
         String(16), nullable=False, server_default="unverified"
@@ -274,7 +275,7 @@ class Vacancy(Base):
     )
     # Desired work profile, same layout as Jobseeker.work_profile (matcher/profile.py).
     work_profile: Mapped[list[float] | None] = mapped_column(ARRAY(REAL))
-    # Offer kinds (matcher/offers.py, migration 0017): a job has a job type and hours;
+    # Offer kinds (matcher/offers.py, migration 0013): a job has a job type and hours;
     # leisure and volunteering offers have neither (CHECK job_fields).
     kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="job")
     job_type: Mapped[JobType | None] = mapped_column(_pg_enum(JobType, "job_type"))
@@ -295,7 +296,7 @@ class Vacancy(Base):
     walk_in: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     # {"mon": [["09:00","17:30"]], ...}; local time Europe/Copenhagen.
     opening_hours: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSONB)
-    # What the youth rules need (matcher/youth_rules.py, migration 0011). `schedule`
+    # What the youth rules need (matcher/youth_rules.py, migration 0010). `schedule`
     # is [{"days": ["mon", ...], "start": "HH:MM", "end": "HH:MM"}], a day at most
     # once; `hazardous` stays and always equals "hazards is not empty".
     workplace_kind: Mapped[str] = mapped_column(String(32), nullable=False, server_default="other")
@@ -317,7 +318,7 @@ class Vacancy(Base):
     # matcher/apply_info.py wherever it enters (the API, the Jobnet import).
     apply: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # Pay: {"kind": "hourly", "dkk"} | {"kind": "range", "min_dkk", "max_dkk"} |
-    # {"kind": "agreement"} ("efter overenskomst"); matcher/pay.py, migration 0013.
+    # {"kind": "agreement"} ("efter overenskomst"); matcher/pay.py, migration 0015.
     pay: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[VacancyStatus] = mapped_column(
         _pg_enum(VacancyStatus, "vacancy_status"), nullable=False, server_default="open"
@@ -334,7 +335,7 @@ class Vacancy(Base):
         nullable=False,
     )
     # A copy of "its employer is verified", written only by triggers (migration
-    # 0011) on every write of the vacancy and every change of the employer's
+    # 0012) on every write of the vacancy and every change of the employer's
     # status: the candidate query reads it without a join (matcher/geo.py).
     # (No server_onupdate: the ORM never writes the columns that fire it, and
     # expiring it on every flush would make async code reload it lazily.)
@@ -425,7 +426,7 @@ class Jobseeker(Base):
     certificates: Mapped[list[str]] = mapped_column(
         ARRAY(String(40)), nullable=False, server_default="{}"
     )
-    # ESCO occupation URIs the person wishes for (migration 0018; the score's
+    # ESCO occupation URIs the person wishes for (migration 0017; the score's
     # occupation part, matcher/scoring.py).
     interests: Mapped[list[str]] = mapped_column(
         ARRAY(String(255)), nullable=False, server_default="{}"
@@ -454,7 +455,7 @@ class Jobseeker(Base):
     quiet_from: Mapped[dt.time | None] = mapped_column(Time)
     quiet_until: Mapped[dt.time | None] = mapped_column(Time)
     # Has the person finished 9th grade (the youth rules); NULL for adults and
-    # rows from before migration 0011, which are judged as still in school.
+    # rows from before migration 0010, which are judged as still in school.
     finished_compulsory_school: Mapped[bool | None] = mapped_column(Boolean)
     # Subsidised job types a consultant has marked this person eligible for.
     subsidy_eligibility: Mapped[list[str]] = mapped_column(
@@ -536,7 +537,7 @@ class Consultant(Base):
     role: Mapped[str] = mapped_column(String(32), nullable=False, server_default="jobkonsulent")
     token_hash: Mapped[bytes] = mapped_column(nullable=False, unique=True)
     # The municipality (kommunekode) whose jobcenter this consultant works for;
-    # person events go only to that municipality's integrations (migration 0016).
+    # person events go only to that municipality's integrations (migration 0014).
     municipality: Mapped[str] = mapped_column(String(4), nullable=False, server_default="0751")
     created_at: Mapped[dt.datetime] = _now()
 
@@ -728,6 +729,63 @@ class AuditEntry(Base):
     )
 
 
+class Passkey(Base):
+    """A person's WebAuthn credential: signing in with it on a new phone issues
+    a new token (docs/security.md). Only the public key is kept."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    sign_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    transports: Mapped[list[str]] = mapped_column(
+        ARRAY(String(16)), nullable=False, server_default="{}"
+    )
+    name: Mapped[str] = mapped_column(String(60), nullable=False, server_default="")
+    created_at: Mapped[dt.datetime] = _now()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebauthnChallenge(Base):
+    """A challenge handed out for a passkey ceremony: single use, short-lived."""
+
+    __tablename__ = "webauthn_challenges"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    challenge: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False)
+    jobseeker_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE")
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+
+    __table_args__ = (CheckConstraint("purpose IN ('register', 'sign_in')", name="purpose"),)
+
+
+class SeekerVacancyMark(Base):
+    """A vacancy a person dismissed or saved, on any device. A dismissed one is
+    never listed nor pushed to them again (matcher/marks.py)."""
+
+    __tablename__ = "seeker_vacancy_marks"
+
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True
+    )
+    vacancy_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vacancies.id", ondelete="CASCADE"), primary_key=True
+    )
+    mark: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[dt.datetime] = _now()
+
+    __table_args__ = (CheckConstraint("mark IN ('dismissed', 'saved')", name="mark"),)
+
+
 class IdempotencyKey(Base):
     """Replay store for retried POSTs (header `Idempotency-Key`)."""
 
@@ -881,7 +939,7 @@ class CourseSkill(Base):
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True, index=True)
 
 
-# --- Integrations: case systems, webhooks, the event outbox (migration 0016) ---------
+# --- Integrations: case systems, webhooks, the event outbox (migration 0014) ---------
 
 
 class Integration(Base):

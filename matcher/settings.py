@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     push_catchup_s: float = 5.0  # read missed changes from the database at least this often
     push_bus_queue: int = 1000  # bus messages waiting per worker; beyond, drop (catch-up heals)
     push_per_minute: int = 6  # at most this many pushes a minute per connection
+    # ...refilled over this many seconds; more wait (best first) for the refill.
+    push_allowance_window_s: float = Field(default=60.0, gt=0)
     push_move_threshold_m: float = 25.0  # moves shorter than this do no work
     push_walk_in_m: float = 300.0  # walk-in places are announced within this distance
     push_outbox: int = 256  # frames queued per connection before it counts as a laggard
@@ -160,6 +162,12 @@ class Settings(BaseSettings):
     # Peers whose X-Forwarded-For is believed (comma-separated IPs or CIDRs);
     # empty: the socket peer is the client. `jotr serve` hands this to uvicorn.
     trusted_proxies: str = ""
+    # Passkeys (docs/security.md): the relying party id (the site's domain) and the
+    # origins allowed to use it, comma-separated. Empty origins: http://localhost on
+    # any port, for development only; production sets both.
+    webauthn_rp_id: str = "localhost"
+    webauthn_origins: str = ""
+    webauthn_challenge_s: float = Field(default=300.0, gt=0)  # a ceremony must finish within
 
     # Slow or stuck clients (api/timeouts.py, `jotr serve`).
     header_timeout_s: float = 10.0  # request line + headers must arrive within this

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from matcher.scoring import SeekerContext
 from push import metrics
+from push.allowance import Allowance
 from push.candidates import CandidateCache
-from push.rules import FrameLimiter, TokenBucket
+from push.rules import FrameLimiter
 
 LAGGARD = b""  # sentinel in an outbox: close this connection (too slow)
 REVOKED = b"\x00revoked"  # sentinel in an outbox: close, the token is no longer valid
@@ -41,7 +42,7 @@ class Connection:
 
     seeker_id: uuid.UUID
     outbox: asyncio.Queue[bytes]
-    bucket: TokenBucket
+    bucket: Allowance[uuid.UUID]
     device_id: str = ""
     limiter: FrameLimiter | None = None
     # Hash of the token the connection authenticated with: when the person's
@@ -69,6 +70,10 @@ class Connection:
     # A live location consent (matcher/consent.py): without it location frames are refused.
     location_consent: bool = False
     consent_checked_at: float = 0.0  # monotonic; when `location_consent` was read
+    # Fires when the allowance has a token for what waits (push/allowance.py).
+    timer: asyncio.TimerHandle | None = None
+    # The first push batch of a connection (sign-up, reconnect) is announced as one.
+    first_batch: bool = True
 
     def forget_cache(self) -> None:
         """Settings changed: the next update reads the seeker and rebuilds."""

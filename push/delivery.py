@@ -43,10 +43,16 @@ WITH alloc AS (
     RETURNING push_seq - cardinality($2::uuid[]) AS base
 )
 INSERT INTO push_deliveries (jobseeker_id, seq, kind, vacancy_id, payload, score)
-SELECT $1, alloc.base + item.ord, $3, item.vacancy_id, item.payload, item.score
+SELECT $1, alloc.base + item.ord, $3::text, item.vacancy_id, item.payload, item.score
 FROM alloc,
      unnest($2::uuid[], $4::jsonb[], $5::float8[]) WITH ORDINALITY
         AS item(vacancy_id, payload, score, ord)
+-- A vacancy the person dismissed (on any device) is never pushed to them: checked
+-- here, where every push is recorded, so no path can forget it.
+WHERE $3::text <> 'match' OR NOT EXISTS (
+    SELECT 1 FROM seeker_vacancy_marks m
+    WHERE m.jobseeker_id = $1 AND m.vacancy_id = item.vacancy_id AND m.mark = 'dismissed'
+)
 ON CONFLICT ON CONSTRAINT uq_push_deliveries_once DO NOTHING
 RETURNING seq, vacancy_id, payload
 """
@@ -84,9 +90,12 @@ def _json(value: Any) -> dict[str, Any]:
 
 
 async def pushed_vacancies(conn: asyncpg.Connection, jobseeker_id: uuid.UUID) -> set[uuid.UUID]:
-    """Every vacancy this seeker was ever pushed a match of."""
+    """Every vacancy this seeker was ever pushed a match of, or dismissed: the
+    candidates push skips."""
     rows = await conn.fetch(
-        "SELECT vacancy_id FROM push_deliveries WHERE jobseeker_id = $1 AND kind = 'match'",
+        "SELECT vacancy_id FROM push_deliveries WHERE jobseeker_id = $1 AND kind = 'match'"
+        " UNION SELECT vacancy_id FROM seeker_vacancy_marks"
+        " WHERE jobseeker_id = $1 AND mark = 'dismissed'",
         jobseeker_id,
     )
     return {r["vacancy_id"] for r in rows}

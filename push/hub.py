@@ -41,13 +41,13 @@ from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
 from push import candidates, catchup, delivery, metrics, presence
 from push import protocol as p
+from push.allowance import Allowance
 from push.areas import Area, AreaCache
 from push.bus import Bus, describe
 from push.connection import Connection, SeekerState
 from push.payloads import settings_view, vacancy_card
 from push.rules import (
     FrameLimiter,
-    TokenBucket,
     haversine_m,
     in_quiet_hours,
     may_push,
@@ -143,7 +143,7 @@ class PushHub:
             seeker_id=seeker_id,
             secret_hash=secret_hash,
             outbox=asyncio.Queue(maxsize=st.push_outbox),
-            bucket=TokenBucket(float(st.push_per_minute)),
+            bucket=Allowance(st.push_per_minute, st.push_allowance_window_s),
             device_id=device_id,
             limiter=FrameLimiter(st.push_frames_per_s, float(st.push_frame_burst), st.push_flood_s),
         )
@@ -164,6 +164,8 @@ class PushHub:
         if conn.closed and conn not in self.connections.get(conn.seeker_id, ()):
             return
         conn.closed = True
+        if conn.timer is not None:
+            conn.timer.cancel()
         metrics.CONNECTIONS.dec()
         peers = self.connections.get(conn.seeker_id)
         if peers is not None:
@@ -335,7 +337,7 @@ class PushHub:
 
     # --- client messages ----------------------------------------------------
 
-    async def on_location(self, conn: Connection, loc: p.Location) -> int:
+    async def on_location(self, conn: Connection, loc: p.Location, still: bool = False) -> int:
         """Handle a position; returns how many matches were pushed.
 
         Most updates are answered from the connection's candidate cache
@@ -353,7 +355,7 @@ class PushHub:
         started = time.perf_counter()
         now_m = time.monotonic()
         point = (loc.lat, loc.lon)
-        if conn.last_point is not None:
+        if conn.last_point is not None and not still:
             moved = haversine_m(*conn.last_point, loc.lat, loc.lon)
             if moved < self.settings.push_move_threshold_m:
                 metrics.LOCATION_SKIPPED.inc()
@@ -372,7 +374,7 @@ class PushHub:
             if area is not None:
                 self._build_cache(conn, area, point)
                 cache_due = False
-        if not state_due and not cache_due and not self._picks(conn, point, now):
+        if not state_due and not cache_due and not self._worth_a_look(conn, point, now, now_m):
             metrics.LOCATION_SECONDS.observe(time.perf_counter() - started)
             return 0
         async with self.sessionmaker() as session, session.begin():
@@ -382,7 +384,9 @@ class PushHub:
             if cache_due:
                 self._build_cache(conn, await self.areas.get(raw, *point, self._reach(conn)), point)
             deliveries = await self._push_picks(session, raw, conn, point, now)
+        self._announce_batch(conn, deliveries)
         await self._send(conn.seeker_id, deliveries)
+        self._arm(conn)
         metrics.LOCATION_SECONDS.observe(time.perf_counter() - started)
         metrics.PUSHES.labels("match").inc(len(deliveries))
         return len(deliveries)
@@ -450,23 +454,42 @@ class PushHub:
     def _picks(
         self, conn: Connection, point: tuple[float, float], now: dt.datetime
     ) -> list[candidates.Pick]:
-        """What the cache says to push at this point now, best first: walk-in
-        places within walking distance, then up to the throttle's room."""
+        """What the cache says may be pushed at this point now, best first:
+        walk-in places within walking distance, then by score."""
         state, cache = conn.state, conn.cache
         if state is None or cache is None or state.paused:
             return []
         if in_quiet_hours(now, state.quiet_from, state.quiet_until):
             return []
-        room = conn.bucket.available(time.monotonic())
-        if room < 1:
-            return []
-        picks = cache.picks(
+        return cache.picks(
             *point, conn.pushed, state.walk_in_interest, self.settings.push_walk_in_m,
             MATCHES_PER_UPDATE,
         )  # fmt: skip
-        # Walk-in places come first and some may be closed; keep enough to fill the room.
-        n_walk_in = sum(1 for pk in picks if pk.candidate.walk_in and state.walk_in_interest)
-        return picks[: n_walk_in + room]
+
+    def _ranked(
+        self, conn: Connection, picks: list[candidates.Pick]
+    ) -> list[tuple[uuid.UUID, float]]:
+        """Picks as the allowance ranks them: walk-in places near enough first."""
+        walk_in = conn.state is not None and conn.state.walk_in_interest
+        return [
+            (pk.candidate.vacancy_id, pk.score + (1.0 if walk_in and pk.candidate.walk_in else 0.0))
+            for pk in picks
+        ]
+
+    def _worth_a_look(
+        self, conn: Connection, point: tuple[float, float], now: dt.datetime, now_m: float
+    ) -> bool:
+        """Whether the database is worth asking: something to push and a token
+        for it. With no token, what could be pushed waits in the allowance (no
+        database round trip) and the connection's timer sends it later."""
+        picks = self._picks(conn, point, now)
+        if not picks:
+            conn.bucket.offer([], now_m)  # nothing may wait either
+        elif conn.bucket.available(now_m) < 1:
+            conn.bucket.offer(self._ranked(conn, picks), now_m)
+            self._arm(conn)
+            return False
+        return bool(picks)
 
     async def _push_picks(
         self,
@@ -479,8 +502,11 @@ class PushHub:
         picks = self._picks(conn, point, now)
         state = conn.state
         if not picks or state is None:
+            conn.bucket.offer([], time.monotonic())  # nothing may wait either
             return []
-        room = conn.bucket.available(time.monotonic())
+        # The best that fit the allowance now; the rest wait for its refill.
+        send = set(conn.bucket.offer(self._ranked(conn, picks), time.monotonic()))
+        picks = [pk for pk in picks if pk.candidate.vacancy_id in send]
         lat, lon = point
         # Open-only: a vacancy closed since the cache was built is not pushed.
         cards = await geo.vacancy_cards(
@@ -493,10 +519,12 @@ class PushHub:
             if card is None:
                 if conn.cache is not None:
                     conn.cache.discard(vid)
+                conn.bucket.refund(1)
                 continue
             near = pk.distance_m <= self.settings.push_walk_in_m
             walk_in_now = card.walk_in and near and open_now(card.opening_hours, now)
             if card.walk_in and state.walk_in_interest and not walk_in_now:
+                conn.bucket.refund(1)
                 continue  # near, but closed: not now
             match = matching.Match(
                 vacancy_id=vid,
@@ -505,13 +533,43 @@ class PushHub:
                 explanation=pk.explanation(self.taxonomy, state.ctx),
             )
             chosen.append((match, card, walk_in_now))
-            if len(chosen) == room:
-                break
         deliveries = await self._record_matches(raw, conn.seeker_id, chosen)
         # Pushed now, or already pushed by another worker (the insert did nothing).
         conn.pushed.update(m.vacancy_id for m, _, _ in chosen)
-        conn.bucket.take(len(deliveries))
         return deliveries
+
+    def _announce_batch(self, conn: Connection, deliveries: list[delivery.Delivery]) -> None:
+        """The first pushes of a connection (sign-up, reconnect) are mostly jobs
+        the list shows anyway: one `batch` frame ahead of them lets the app
+        raise one notification ("6 job i nærheden") instead of six."""
+        if not deliveries or not conn.first_batch:
+            return
+        conn.first_batch = False
+        if len(deliveries) > 1:
+            conn.offer(p.batch_message(len(deliveries), deliveries[0].seq, deliveries[-1].seq))
+
+    def _arm(self, conn: Connection) -> None:
+        """Wake this connection when its allowance has a token for what waits,
+        so a deferred match goes out while the phone stands still."""
+        delay = conn.bucket.next_in(time.monotonic())
+        if delay is None or conn.closed or conn.timer is not None or conn.last_point is None:
+            return
+        conn.timer = asyncio.get_running_loop().call_later(
+            delay + 0.01, lambda: self._spawn(self._drain(conn))
+        )
+
+    async def _drain(self, conn: Connection) -> None:
+        """Send what waits, best first: the candidates are ranked afresh where
+        the phone last was, so what closed, was pushed elsewhere or no longer
+        passes the rules meanwhile is not sent."""
+        conn.timer = None
+        if conn.closed or conn.last_point is None:
+            return
+        try:
+            await self.on_location(conn, p.Location(*conn.last_point, None), still=True)
+        except Exception:
+            log.exception("sending deferred matches failed")
+            return  # the next location update or vacancy tries again
 
     async def _record_matches(
         self,
@@ -904,7 +962,10 @@ class PushHub:
             return None
         peers = self.connections.get(conn.seeker_id, set())
         if all(c.bucket.available(time.monotonic()) < 1 for c in peers):
-            return None  # throttled: the next location update will find it
+            # Throttled: it waits for the allowance's refill (the cache holds it).
+            conn.bucket.defer(vacancy_id, total)
+            self._arm(conn)
+            return None
         walk_in = cand.walk_in and state.walk_in_interest
         if walk_in and distance_m > self.settings.push_walk_in_m:
             return None  # held back until the seeker is near

@@ -134,6 +134,8 @@ class OfflineAlerts:
             states = [self._state(s) for s in seekers]
             dists = np.array([distance[s.id] for s in seekers], dtype=np.float64)
             scores, eligible = score_states(states, batch, dists, required_certificates)
+            # Outside their wished hours or job types, or weak: never pushed (as by websocket).
+            eligible = eligible & matching.pushable(scores)
             cards = await geo.vacancy_cards(session, [vacancy_id], vlat, vlon, open_only=True)
             card = cards.get(vacancy_id)
             if card is None:

@@ -192,6 +192,12 @@ def hello_message(device_id: str, last_seq: int, acked_seq: int, settings: dict[
     )  # fmt: skip
 
 
+def batch_message(count: int, from_seq: int, to_seq: int) -> bytes:
+    """Announces the `match` frames from_seq..to_seq that follow as one batch
+    (the first pushes after connecting): one notification, not `count`."""
+    return encode({"type": "batch", "count": count, "from_seq": from_seq, "to_seq": to_seq})
+
+
 def error_message(code: str, message: str) -> bytes:
     return encode({"type": "error", "code": code, "message": message})
 

@@ -35,31 +35,6 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 @dataclass(slots=True)
-class TokenBucket:
-    """At most `per_minute` pushes a minute, refilled continuously; bursts up
-    to `per_minute` (a seeker stepping into a busy street gets the best few now
-    and the rest as the bucket refills on later updates)."""
-
-    per_minute: float
-    tokens: float = field(init=False)
-    updated: float = field(init=False, default=0.0)
-
-    def __post_init__(self) -> None:
-        self.tokens = self.per_minute
-
-    def available(self, now: float) -> int:
-        if self.updated:
-            self.tokens = min(
-                self.per_minute, self.tokens + (now - self.updated) * self.per_minute / 60
-            )
-        self.updated = now
-        return int(self.tokens)
-
-    def take(self, n: int) -> None:
-        self.tokens = max(0.0, self.tokens - n)
-
-
-@dataclass(slots=True)
 class FrameLimiter:
     """Inbound frames per connection: a token bucket of `per_s` frames a second
     with bursts up to `burst`; a frame without a token is dropped. Dropped frames

@@ -46,6 +46,9 @@ OPERATIONS = {
     "sendInterest", "listMyInterest",
     "countMyInterest", "listMyVacancyInterest", "replyToInterest", "listJobseekerInterest",
     "getPrivacyNotice", "getMyConsents", "setLocationConsent", "exportMe",
+    "passkeyRegistrationOptions", "registerPasskey", "listMyPasskeys", "deleteMyPasskey",
+    "passkeyAuthenticationOptions", "authenticateWithPasskey", "setMyMark", "clearMyMark",
+    "listMyMarks", "listMySaved",
 }  # fmt: skip
 
 

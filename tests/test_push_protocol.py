@@ -8,7 +8,8 @@ import orjson
 import pytest
 
 from push import protocol as p
-from push.rules import TokenBucket, haversine_m, open_now
+from push.allowance import Allowance
+from push.rules import haversine_m, open_now
 
 
 def parse(obj: object) -> p.ClientMessage:
@@ -68,7 +69,7 @@ def test_frames_put_seq_first() -> None:
 
 
 def test_token_bucket_bursts_then_refills() -> None:
-    bucket = TokenBucket(6)
+    bucket: Allowance[int] = Allowance(6)
     assert bucket.available(100.0) == 6
     bucket.take(6)
     assert bucket.available(100.0) == 0
@@ -139,7 +140,7 @@ def test_a_connection_sends_in_seq_order_and_holds_what_is_above_a_gap() -> None
 
     from push.connection import Connection
 
-    conn = Connection(uuid.uuid4(), asyncio.Queue(maxsize=16), TokenBucket(6))
+    conn = Connection(uuid.uuid4(), asyncio.Queue(maxsize=16), Allowance(6))
     conn.deliver(5, b"5")  # before hello: held
     conn.live, conn.cursor = True, 3
     conn.drain_held()

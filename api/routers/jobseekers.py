@@ -22,7 +22,7 @@ from api.schemas.jobseekers import (
     SeekerOut,
     SeekerUpdate,
 )
-from matcher import accounts, caseload, consent, geo, matching, profile
+from matcher import accounts, caseload, consent, geo, marks, matching, profile
 from matcher.eligibility import age_on, in_school
 from matcher.models import Jobseeker
 
@@ -116,12 +116,22 @@ async def match_list(
     limit: int,
     min_score: float,
     include_weak: bool = False,
+    exclude: frozenset[Any] = frozenset(),
 ) -> MatchList:
     limit_m = request.app.state.settings.max_radius_m
     radius = radius_m if radius_m is not None else matching.usable_radius(seeker.radius_m, limit_m)
     check_radius(request, radius)
     found = await matching.find_matches(
-        session, taxonomy, seeker, lat, lon, radius, limit, min_score, include_weak=include_weak
+        session,
+        taxonomy,
+        seeker,
+        lat,
+        lon,
+        radius,
+        limit,
+        min_score,
+        include_weak=include_weak,
+        exclude=exclude,
     )
     cards = await geo.vacancy_cards(session, [m.vacancy_id for m in found], lat, lon)
     return MatchList(
@@ -227,5 +237,6 @@ async def my_matches(
 ) -> MatchList:
     # The position is used for this query only and not stored.
     return await match_list(
-        request, session, taxonomy, seeker, lat, lon, radius_m, limit, min_score, include_weak
-    )
+        request, session, taxonomy, seeker, lat, lon, radius_m, limit, min_score, include_weak,
+        exclude=await marks.dismissed(session, seeker.id),  # dismissed on any device
+    )  # fmt: skip

@@ -22,6 +22,8 @@ const SHELL = [
   "/static/js/consent.js",
   "/static/js/strings/consent.js",
   "/static/js/push.js",
+  "/static/js/passkeys.js",
+  "/static/js/strings/account.js",
   "/static/js/ui.js",
   "/static/js/webpush.js",
   "/static/js/strings/webpush.js",

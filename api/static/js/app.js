@@ -13,6 +13,7 @@ import { webpushSection } from "./webpush.js";
 import { kindIcon, kindOf, newOfferTitle, optInSection } from "./offers.js";
 import { consultantCard } from "./consultant_link.js";
 import { initJobView, showJob, onReply } from "./jobview.js";
+import { passkeyCard } from "./passkeys.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
 const LOCAL_KEY = "jotr.seeker.local";
@@ -156,8 +157,14 @@ function startHome() {
   askLocation(api).then((ok) => (ok ? watchPosition() : ((state.locError = true), renderBanner())));
   loadShared();
   checkGuidance();
+  loadMarks();
   renderAll();
 }
+
+// Back online: read the list again now, not after the next move.
+window.addEventListener("online", () => {
+  if (state.pos && localStorage.getItem(TOKEN_KEY)) fetchMatches();
+});
 
 function bindTabs() {
   for (const b of document.querySelectorAll("#tabbar button")) {
@@ -187,6 +194,16 @@ function connectPush() {
   push.addEventListener("hello", (e) => {
     Object.assign(state.settings, e.detail.settings);
     renderBanner();
+    state.replayed = 0; // matches until "resumed" were missed while away: one notice
+    fetchMatches(); // back online: the list is read afresh, not only on the next move
+  });
+  push.addEventListener("resumed", () => {
+    if (state.replayed > 0) systemNotification(t("notify.title"), t("notify.batch", { n: state.replayed }));
+    state.replayed = null;
+  });
+  push.addEventListener("batch", (e) => {
+    state.batch = e.detail;
+    systemNotification(t("notify.title"), t("notify.batch", { n: e.detail.count }));
   });
   push.addEventListener("settings", (e) => {
     Object.assign(state.settings, e.detail);
@@ -290,6 +307,11 @@ function onPushedMatch(frame) {
   const body = t("notify.body", { title: v.title, d: formatDistance(m.distance_m) });
   matchToast(v, body);
   systemNotification(newOfferTitle(v) || t("notify.title"), body, v.id);
+  // Part of a batch or of the replay: already announced once, as "6 job i nærheden".
+  if (state.replayed != null) state.replayed += 1;
+  else if (!(state.batch && frame.seq >= state.batch.from_seq && frame.seq <= state.batch.to_seq)) {
+    systemNotification(t("notify.title"), body, v.id);
+  }
 }
 
 // One in-app notice for a burst of matches (the first location of a walk can
@@ -312,7 +334,10 @@ function matchToast(v, body) {
 
 async function systemNotification(title, body, id) {
   if (!("Notification" in window) || Notification.permission !== "granted") return;
-  const options = { body, tag: `match-${id}`, icon: "/static/icons/icon-192.png", data: { url: `/app#job-${id}` } };
+  const options = {
+    body, tag: id ? `match-${id}` : "matches", icon: "/static/icons/icon-192.png",
+    data: { url: id ? `/app#job-${id}` : "/app" },
+  };
   try {
     const reg = await navigator.serviceWorker?.getRegistration();
     if (reg) {
@@ -360,6 +385,7 @@ const actions = {
     saveLocal();
     renderList();
     feedback(id, "dismissed");
+    mark(id, "dismissed");
     toast(t("act.dismissed"), {
       symbol: "🙈",
       action: {
@@ -367,6 +393,7 @@ const actions = {
         run: () => {
           state.local.dismissed = state.local.dismissed.filter((x) => x !== id);
           saveLocal();
+          mark(id, null);
           if (m) state.matches.set(id, m);
           renderList();
         },
@@ -375,10 +402,13 @@ const actions = {
   },
   save(id) {
     const m = state.matches.get(id) || savedMatch(id);
-    if (state.local.saved[id]) delete state.local.saved[id];
-    else if (m) {
+    if (state.local.saved[id]) {
+      delete state.local.saved[id];
+      mark(id, null);
+    } else if (m) {
       state.local.saved[id] = { vacancy: m.vacancy, score: m.score, explanation: m.explanation };
       feedback(id, "saved");
+      mark(id, "saved");
     }
     saveLocal();
     renderList();
@@ -393,7 +423,7 @@ const actions = {
     if (state.view === "saved") renderSaved();
   },
   async share(v) {
-    const url = `${location.origin}/v/${v.id}`;
+    const url = `${location.origin}/v/${v.id}?lang=${getLang()}`;
     if (navigator.share) {
       try {
         await navigator.share({ title: v.title, text: t("share.text", { title: v.title }), url });
@@ -421,6 +451,28 @@ function markInterest(id) {
   if (!state.local.applied.includes(id)) state.local.applied.push(id);
   saveLocal();
   renderList();
+// Dismissed and saved live on the server (every device honours them); the local
+// copy is the cache that makes the app work offline.
+function mark(id, what) {
+  const path = `/v1/jobseekers/me/marks/${id}`;
+  (what ? api.put(path, { mark: what }) : api.delete(path)).catch(() => {});
+}
+
+async function loadMarks() {
+  const res = await api.get("/v1/jobseekers/me/marks").catch(() => null);
+  if (!res) return;
+  const dismissed = res.marks.filter((m) => m.mark === "dismissed").map((m) => m.vacancy_id);
+  const saved = new Set(res.marks.filter((m) => m.mark === "saved").map((m) => m.vacancy_id));
+  state.local.dismissed = dismissed;
+  for (const id of Object.keys(state.local.saved)) if (!saved.has(id)) delete state.local.saved[id];
+  for (const id of saved) {
+    if (!state.local.saved[id]) {
+      const v = await api.get(`/v1/vacancies/${id}`).catch(() => null);
+      if (v) state.local.saved[id] = { vacancy: v, score: null, explanation: null };
+    }
+  }
+  saveLocal();
+  renderAll();
 }
 
 function savedMatch(id) {
@@ -658,6 +710,7 @@ function renderSettings() {
             },
           }, icon("🔔"), t("notify.enable"))),
     webpushSection(api, { position: () => state.pos }),
+    passkeyCard(api, h, toast),
     h("section", { class: "card stack" },
       h("p", { class: "label" }, t("settings.key")),
       h("div", { class: "row" },

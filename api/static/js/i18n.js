@@ -638,7 +638,11 @@ const DICT = {
 };
 
 const KEY = "jotr.lang";
-let lang = localStorage.getItem(KEY) || "da";
+// Asked in the link (?lang=, share links carry it), else chosen here before, else
+// the phone's own language (da* → Danish, anything else → English).
+const asked = new URLSearchParams(location.search).get("lang");
+const phone = (navigator.languages || [navigator.language || "da"])[0] || "da";
+let lang = asked || localStorage.getItem(KEY) || (phone.toLowerCase().startsWith("da") ? "da" : "en");
 if (!DICT[lang]) lang = "da";
 const listeners = new Set();
 

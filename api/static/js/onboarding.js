@@ -5,6 +5,7 @@ import { t, getLang, onLangChange } from "./i18n.js";
 import { h, icon, clear, combobox } from "./ui.js";
 import { loadNotice, noticeList } from "./consent.js";
 import { quizGroups } from "./workprofile.js";
+import { passkeysSupported, signInWithPasskey } from "./passkeys.js";
 
 // Each picture stands for a few occupations young people often start in; each
 // query names one of them exactly (the top answer is taken when it is strong).
@@ -130,6 +131,18 @@ export class Onboarding {
       h("p", {}, t("ob.welcome.text")),
       h("button", { type: "button", class: "btn primary block", id: "ob-start", onclick: () => this.go(1) },
         t("ob.start"), icon("→")),
+      passkeysSupported() ? h("button", {
+        type: "button", class: "btn block", id: "ob-passkey",
+        onclick: async () => {
+          try {
+            if (await this.hooks.useKey(await signInWithPasskey(this.api))) return;
+          } catch {
+            /* cancelled, or no passkey here: say so below */
+          }
+          keyError.textContent = t("pk.signin.bad");
+          keyError.hidden = false;
+        },
+      }, icon("🔑"), t("pk.signin")) : null,
       h("details", { style: "text-align:left" },
         h("summary", {}, t("ob.have.key")),
         h("div", { class: "field", style: "margin-top:.5rem" },

@@ -149,7 +149,9 @@ export class PushClient extends EventTarget {
         this._markProcessed(msg.seq);
         break;
       case "settings":
-        this.dispatchEvent(new CustomEvent("settings", { detail: msg }));
+      case "batch": // the next matches are one batch: one notification (docs/push-protocol.md)
+      case "resumed": // the replay of what this device missed is done
+        this.dispatchEvent(new CustomEvent(msg.type, { detail: msg }));
         break;
       default:
         break;

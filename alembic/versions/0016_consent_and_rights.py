@@ -1,7 +1,7 @@
 """consent and a person's data rights: consents, parent contact, last activity
 
-Revision ID: 0012
-Revises: 0010
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03 13:30:00
 
 - consents: one row per consent given (`service`: the privacy notice at sign-up,
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0012"
-down_revision: str | None = "0013"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """offer kinds: leisure and volunteering offers beside jobs (issue #15, part 3)
 
-Revision ID: 0017
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 13:30:00
 
 - vacancies: `kind` ('job' | 'leisure' | 'volunteering', default 'job'; a CHECK on
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0017"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """interests: the occupations a jobseeker would like (issue #12)
 
-Revision ID: 0018
-Revises: 0010
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03 14:00:00
 
 - jobseekers: `interests`, ESCO occupation URIs the person wishes for (chosen at
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0018"
-down_revision: str | None = "0012"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

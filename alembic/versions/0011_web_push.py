@@ -1,6 +1,6 @@
 """web push: home areas by consent, browser push subscriptions
 
-Revision ID: 0014
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-03 13:30:00
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geography
 
-revision: str = "0014"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

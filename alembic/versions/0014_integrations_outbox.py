@@ -1,7 +1,7 @@
 """integrations, webhook outbox, invite codes, municipality consent
 
-Revision ID: 0016
-Revises: 0010
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 13:40:00
 
 - `consultants.municipality`: the municipality code (e.g. 0751 Aarhus) whose
@@ -29,8 +29,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0016"
-down_revision: str | None = "0017"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

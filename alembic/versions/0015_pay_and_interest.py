@@ -1,7 +1,7 @@
 """pay on vacancies; "Jeg er interesseret" as applications, answered by push
 
-Revision ID: 0013
-Revises: 0010
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 13:40:00
 
 - vacancies: `pay` JSONB, {"kind": "hourly", "dkk": n} | {"kind": "range", "min_dkk",
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0013"
-down_revision: str | None = "0016"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,223 @@
+"""A person's account beyond one phone: passkeys, and what they dismissed or saved.
+
+Thin: the work is in matcher/passkeys.py and matcher/marks.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from pydantic import BaseModel, Field
+
+from api import ratelimit
+from api.contract import errors
+from api.deps import CurrentSeeker, SessionDep
+from api.schemas.common import Strict
+from matcher import accounts, caseload, marks, passkeys
+from matcher.errors import DomainError, NotFound
+from matcher.models import Jobseeker
+
+router = APIRouter(tags=["account"])
+
+VacancyId = Annotated[uuid.UUID, Path(description="A vacancy's id")]
+PasskeyId = Annotated[uuid.UUID, Path(description="One of your passkeys' id")]
+
+
+# --- passkeys ---------------------------------------------------------------
+
+
+class CeremonyOut(BaseModel):
+    ceremony_id: uuid.UUID = Field(description="Send it back with the authenticator's answer.")
+    options: dict[str, Any] = Field(
+        description="`publicKey` options for navigator.credentials (base64url as in WebAuthn JSON)."
+    )
+
+
+class RegistrationIn(Strict):
+    ceremony_id: uuid.UUID
+    credential: dict[str, Any] = Field(
+        description="The PublicKeyCredential as JSON (`toJSON()`), base64url-encoded fields."
+    )
+    name: str = Field(default="", max_length=60, description='Your name for it ("min iPhone").')
+
+
+class AuthenticationIn(Strict):
+    ceremony_id: uuid.UUID
+    credential: dict[str, Any] = Field(description="The PublicKeyCredential as JSON.")
+
+
+class PasskeyOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+
+
+class PasskeyList(BaseModel):
+    passkeys: list[PasskeyOut]
+
+
+class SignedIn(BaseModel):
+    id: uuid.UUID
+    token: str = Field(description="Shown once: this device's token. A previous one stops working.")
+
+
+def _passkey_out(p: Any) -> PasskeyOut:
+    return PasskeyOut(id=p.id, name=p.name, created_at=p.created_at, last_used_at=p.last_used_at)
+
+
+@router.post(
+    "/v1/jobseekers/me/passkeys/registration/options",
+    response_model=CeremonyOut,
+    summary="Start registering a passkey for my profile",
+)
+async def passkey_registration_options(
+    request: Request, seeker: CurrentSeeker, session: SessionDep
+) -> CeremonyOut:
+    c = await passkeys.registration_options(session, request.app.state.settings, seeker)
+    return CeremonyOut(ceremony_id=c.id, options=c.options)
+
+
+@router.post(
+    "/v1/jobseekers/me/passkeys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PasskeyOut,
+    summary="Finish registering a passkey",
+    responses=errors(400, 404, 409),
+)
+async def register_passkey(
+    request: Request, body: RegistrationIn, seeker: CurrentSeeker, session: SessionDep
+) -> PasskeyOut:
+    key = await passkeys.register(
+        session, request.app.state.settings, seeker, body.ceremony_id, body.credential, body.name
+    )
+    await caseload.audit(session, "jobseeker", seeker.id, "passkey.register", seeker.id)
+    return _passkey_out(key)
+
+
+@router.get("/v1/jobseekers/me/passkeys", response_model=PasskeyList, summary="My passkeys")
+async def list_my_passkeys(seeker: CurrentSeeker, session: SessionDep) -> PasskeyList:
+    return PasskeyList(
+        passkeys=[_passkey_out(p) for p in await passkeys.list_of(session, seeker.id)]
+    )
+
+
+@router.delete(
+    "/v1/jobseekers/me/passkeys/{passkey_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove one of my passkeys",
+)
+async def delete_my_passkey(
+    passkey_id: PasskeyId, seeker: CurrentSeeker, session: SessionDep
+) -> Response:
+    if not await passkeys.remove(session, seeker.id, passkey_id):
+        raise NotFound("No such passkey of yours.")
+    await caseload.audit(session, "jobseeker", seeker.id, "passkey.remove", seeker.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/v1/passkeys/authentication/options",
+    response_model=CeremonyOut,
+    summary="Start signing in with a passkey (no account named: the passkey says whose)",
+    dependencies=[Depends(ratelimit.check_auth_lockout)],
+)
+async def passkey_authentication_options(request: Request, session: SessionDep) -> CeremonyOut:
+    c = await passkeys.authentication_options(session, request.app.state.settings)
+    return CeremonyOut(ceremony_id=c.id, options=c.options)
+
+
+@router.post(
+    "/v1/passkeys/authentication",
+    response_model=SignedIn,
+    summary="Sign in with a passkey: a new token for this device",
+    responses=errors(400, 401, 404, 409),
+    dependencies=[Depends(ratelimit.check_auth_lockout)],
+)
+async def authenticate_with_passkey(
+    request: Request, body: AuthenticationIn, session: SessionDep
+) -> SignedIn:
+    try:
+        key = await passkeys.authenticate(
+            session, request.app.state.settings, body.ceremony_id, body.credential
+        )
+    except DomainError:
+        # Counted like a wrong token: guessing at passkeys locks the IP out too.
+        await ratelimit.record_auth_failure(request)
+        raise
+    seeker = await session.get(Jobseeker, key.jobseeker_id)
+    assert seeker is not None  # the passkey row cascades with the person
+    token = await accounts.rotate_secret(session, seeker)
+    await caseload.audit(
+        session, "jobseeker", seeker.id, "passkey.sign_in", seeker.id, {"passkey": str(key.id)}
+    )
+    return SignedIn(id=seeker.id, token=token)
+
+
+# --- dismissed and saved ----------------------------------------------------
+
+
+class MarkIn(Strict):
+    mark: Literal["dismissed", "saved"]
+
+
+class MarkOut(BaseModel):
+    vacancy_id: uuid.UUID
+    mark: Literal["dismissed", "saved"]
+    at: dt.datetime
+
+
+class MarkList(BaseModel):
+    marks: list[MarkOut]
+
+
+@router.put(
+    "/v1/jobseekers/me/marks/{vacancy_id}",
+    response_model=MarkOut,
+    summary="Dismiss or save a vacancy (on every device; dismissed ones never come back)",
+)
+async def set_my_mark(
+    vacancy_id: VacancyId, body: MarkIn, seeker: CurrentSeeker, session: SessionDep
+) -> MarkOut:
+    found = await marks.set_mark(session, seeker.id, vacancy_id, body.mark)
+    if found is None:
+        raise NotFound("No such vacancy.")
+    return MarkOut(vacancy_id=found.vacancy_id, mark=found.mark, at=found.at)
+
+
+@router.delete(
+    "/v1/jobseekers/me/marks/{vacancy_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Undo a dismiss or a save",
+)
+async def clear_my_mark(
+    vacancy_id: VacancyId, seeker: CurrentSeeker, session: SessionDep
+) -> Response:
+    if not await marks.clear_mark(session, seeker.id, vacancy_id):
+        raise NotFound("No mark on that vacancy.")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/v1/jobseekers/me/marks", response_model=MarkList, summary="All my marks, newest first"
+)
+async def list_my_marks(seeker: CurrentSeeker, session: SessionDep) -> MarkList:
+    return MarkList(
+        marks=[
+            MarkOut(vacancy_id=m.vacancy_id, mark=m.mark, at=m.at)
+            for m in await marks.marks_of(session, seeker.id)
+        ]
+    )
+
+
+@router.get("/v1/jobseekers/me/saved", response_model=MarkList, summary="The vacancies I saved")
+async def list_my_saved(seeker: CurrentSeeker, session: SessionDep) -> MarkList:
+    return MarkList(
+        marks=[
+            MarkOut(vacancy_id=m.vacancy_id, mark=m.mark, at=m.at)
+            for m in await marks.marks_of(session, seeker.id, "saved")
+        ]
+    )
