@@ -23,6 +23,8 @@ import httpx
 import psycopg
 import pytest
 from alembic.config import Config
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -158,6 +160,15 @@ SUITE_LIMITS = {
 }
 
 
+# One VAPID key for every server of the suite, as production has one for every node:
+# servers on one database all hear a vacancy, and whichever records the match first
+# sends its Web Push, so they must sign with the same key (tests/test_webpush.py).
+SUITE_VAPID_KEY = ec.generate_private_key(ec.SECP256R1())
+SUITE_VAPID_PEM = SUITE_VAPID_KEY.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+).decode()
+
+
 class ServerProcess:
     """A real uvicorn server process on a free loopback port."""
 
@@ -180,6 +191,7 @@ class ServerProcess:
             # Rate-limit counters of this server alone: runs share one Redis.
             "JOTR_RATE_LIMIT_KEY_PREFIX": f"jotr-test-{uuid.uuid4().hex[:12]}",
             **SUITE_LIMITS,
+            "JOTR_VAPID_PRIVATE_KEY": SUITE_VAPID_PEM,
             **(env or {}),
         }
         self._workers = workers

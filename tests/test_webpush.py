@@ -36,7 +36,7 @@ from matcher import home_area
 from matcher.settings import Settings
 from push import webpush
 from tests.builders import auth, birth_date_for_age, new_employer, new_seeker, occupation, remember
-from tests.conftest import ServerProcess, _libpq
+from tests.conftest import SUITE_VAPID_KEY, SUITE_VAPID_PEM, ServerProcess, _libpq
 from tests.push_client import Phone, push_spot
 from tests.test_api_vacancies import offset
 
@@ -198,10 +198,9 @@ class PushService:
 
 # --- fixtures ----------------------------------------------------------------------
 
-VAPID_KEY = ec.generate_private_key(ec.SECP256R1())
-VAPID_PEM = VAPID_KEY.private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-).decode()
+# The suite's key (tests/conftest.py): every server on the test database signs with it.
+VAPID_KEY = SUITE_VAPID_KEY
+VAPID_PEM = SUITE_VAPID_PEM
 
 
 @pytest.fixture(scope="module")

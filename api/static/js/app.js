@@ -306,11 +306,10 @@ function onPushedMatch(frame) {
   if (state.pos && state.map.follow) state.map.fit([[state.pos.lat, state.pos.lon], [v.lat, v.lon]]);
   const body = t("notify.body", { title: v.title, d: formatDistance(m.distance_m) });
   matchToast(v, body);
-  systemNotification(newOfferTitle(v) || t("notify.title"), body, v.id);
   // Part of a batch or of the replay: already announced once, as "6 job i nærheden".
   if (state.replayed != null) state.replayed += 1;
   else if (!(state.batch && frame.seq >= state.batch.from_seq && frame.seq <= state.batch.to_seq)) {
-    systemNotification(t("notify.title"), body, v.id);
+    systemNotification(newOfferTitle(v) || t("notify.title"), body, v.id);
   }
 }
 
@@ -451,6 +450,8 @@ function markInterest(id) {
   if (!state.local.applied.includes(id)) state.local.applied.push(id);
   saveLocal();
   renderList();
+}
+
 // Dismissed and saved live on the server (every device honours them); the local
 // copy is the cache that makes the app work offline.
 function mark(id, what) {
