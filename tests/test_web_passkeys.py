@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page, async_playwright
 
 from tests.browser import launch, new_context, screenshot, watch_errors
-from tests.builders import auth, birth_date_for_age, occupation
+from tests.builders import auth, birth_date_for_age, occupation, signup_consent
 from tests.conftest import ServerProcess
 
 AARHUS_C = (56.1529, 10.2039)
@@ -66,7 +66,7 @@ async def test_a_passkey_made_on_one_phone_signs_in_on_another(
                 json={
                     "birth_date": birth_date_for_age(19), "display_name": "Nanna",
                     "skills": list(occupation("barista")["essential"][:3]),
-                    "preferences": {"radius_m": 2000},
+                    "preferences": {"radius_m": 2000}, "consent": signup_consent(),
                 },
             )  # fmt: skip
             assert r.status_code == 201, r.text
