@@ -22,7 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.builders import birth_date_for_age, next_spot, occupation
+from tests.builders import (
+    birth_date_for_age,
+    next_spot,
+    occupation,
+    signup_consent,
+    verify_employer,
+)
 from tests.conftest import ServerProcess
 
 PATH = os.environ.get("PATH", "")
@@ -74,9 +80,10 @@ def test_generated_client_runs_the_whole_flow(server: ServerProcess, generated: 
 
     anonymous = client_mod.Client(base_url=server.base_url, raise_on_unexpected_status=True)
     employer = create_employer.sync(
-        client=anonymous, body=models.EmployerCreate(name="Kaffebaren ApS", cvr="12345678")
+        client=anonymous, body=models.EmployerCreate(name="Kaffebaren ApS", cvr="12345607")
     )
     assert isinstance(employer, models.EmployerCreated) and employer.api_key
+    verify_employer(server.base_url, str(employer.id))  # a walk-in needs a verified employer
     as_employer = client_mod.AuthenticatedClient(
         base_url=server.base_url, token=employer.api_key, raise_on_unexpected_status=True
     )
@@ -110,6 +117,7 @@ def test_generated_client_runs_the_whole_flow(server: ServerProcess, generated: 
             birth_date=dt.date.fromisoformat(birth_date_for_age(19)),
             skills=barista["essential"][:3],
             preferences=models.Preferences(radius_m=3000),
+            consent=models.SignupConsent(**signup_consent()),
         ),
     )
     assert isinstance(seeker, models.SeekerCreated)

@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.builders import signup_consent
 from tests.conftest import ServerProcess
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -42,7 +43,7 @@ def _secret(base: str, who: str) -> str | None:
     if who == "employer":
         return str(httpx.post(f"{base}/v1/employers", json={"name": "Fuzz ApS"}).json()["api_key"])
     if who == "jobseeker":
-        body = {"birth_date": "2004-04-04"}
+        body = {"birth_date": "2004-04-04", "consent": signup_consent()}
         return str(httpx.post(f"{base}/v1/jobseekers", json=body).json()["token"])
     return None
 

@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.browser import launch, new_context, screenshot, watch_errors
-from tests.builders import auth, birth_date_for_age, new_employer, new_vacancy
+from tests.builders import auth, birth_date_for_age, new_employer, new_vacancy, signup_consent
 from tests.conftest import ServerProcess
 from tests.test_web_browser import barista_profile, close_toasts
 
@@ -63,9 +63,16 @@ async def setup(client: httpx.AsyncClient) -> tuple[dict, dict, dict]:
     r = await client.post("/v1/jobseekers", json={
         "birth_date": birth_date_for_age(17), "finished_compulsory_school": True,
         "display_name": "Sofie Jensen", "skills": skills, "preferences": {"radius_m": 2000},
+        "consent": signup_consent(),
     })  # fmt: skip
     assert r.status_code == 201, r.text
     seeker = r.json()
+    # She said yes to location in the app before (tests/test_web_consent.py asks it).
+    r = await client.put(
+        "/v1/jobseekers/me/consents/location", json={"granted": True},
+        headers=auth(seeker["token"]),
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
     emp = await new_employer(client, name="Café Hasle")
     v = await new_vacancy(
         client, emp["api_key"], *CAFE, title="Barista i weekenden", walk_in=False,

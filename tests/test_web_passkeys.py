@@ -71,6 +71,11 @@ async def test_a_passkey_made_on_one_phone_signs_in_on_another(
             )  # fmt: skip
             assert r.status_code == 201, r.text
             seeker = r.json()
+            r = await client.put(  # location was said yes to (tests/test_web_consent.py asks)
+                "/v1/jobseekers/me/consents/location", json={"granted": True},
+                headers=auth(seeker["token"]),
+            )  # fmt: skip
+            assert r.status_code == 200, r.text
 
             # Phone A: Mig → "Log ind på en ny telefon" → make a passkey.
             a, cdp_a, auth_a, errors_a = await phone(browser, base, opened, seeker["token"])
