@@ -163,7 +163,9 @@ SUITE_LIMITS = {
 # One VAPID key for every server of the suite, as production has one for every node:
 # servers on one database all hear a vacancy, and whichever records the match first
 # sends its Web Push, so they must sign with the same key (tests/test_webpush.py).
-SUITE_VAPID_KEY = ec.generate_private_key(ec.SECP256R1())
+# Derived from a fixed number, not generated: pytest may import this file twice (as
+# `conftest` and as `tests.conftest`), and both copies must hold the same key.
+SUITE_VAPID_KEY = ec.derive_private_key(0x6A6F74725F74657374735F7661706964, ec.SECP256R1())
 SUITE_VAPID_PEM = SUITE_VAPID_KEY.private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
 ).decode()

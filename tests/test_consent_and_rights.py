@@ -265,6 +265,21 @@ def _seed_rows(database_url: str, seeker_id: str, vacancy_id: str, consultant_id
             (seeker_id,),
         )
         conn.execute(
+            "INSERT INTO passkeys (id, jobseeker_id, credential_id, public_key, name)"
+            " VALUES (%s, %s, %s, %s, 'Min telefon')",
+            (uuid.uuid4(), seeker_id, uuid.uuid4().bytes, b"export-test-public-key"),
+        )
+        conn.execute(
+            "INSERT INTO webauthn_challenges (id, challenge, purpose, jobseeker_id, expires_at)"
+            " VALUES (%s, %s, 'register', %s, now() + interval '5 minutes')",
+            (uuid.uuid4(), uuid.uuid4().bytes, seeker_id),
+        )
+        conn.execute(
+            "INSERT INTO seeker_vacancy_marks (jobseeker_id, vacancy_id, mark)"
+            " VALUES (%s, %s, 'saved')",
+            (seeker_id, vacancy_id),
+        )
+        conn.execute(
             "INSERT INTO integration_events (type, subject, jobseeker_id, data)"
             " VALUES ('jobseeker.linked', %s, %s, '{}')",
             (f"jobseekers/{seeker_id}", seeker_id),

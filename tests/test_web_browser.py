@@ -390,7 +390,13 @@ async def test_consultant_reviews_a_match_and_the_verdict_is_stored(
     await phone.goto("/app")
     await phone.locator(f'.toast-match[data-vacancy-ids~="{v["id"]}"]').wait_for()
     await close_toasts(phone)
-    await phone.locator(f"#job-{v['id']}").get_by_role("button", name="Jeg har søgt").click()
+    # "Jeg er interesseret" (it records the "applied" signal too): the job view's sheet.
+    await phone.locator(f"#job-{v['id']}").locator('[data-action="interest"]').click()
+    view = phone.locator("#jobview")
+    await view.locator("#interest-open").click()
+    await view.locator("#interest-phone").fill("20 30 40 50")
+    await view.locator("#interest-send").click()
+    await view.locator("#jobview-reply").wait_for()
     await phone.context.close()
 
     page, errors = await open_page(browser, server, contexts, viewport=DESKTOP)
@@ -550,6 +556,12 @@ async def test_pages_fit_360_px_and_pass_accessibility_checks(
             break
     await page.keyboard.press("Enter")
     assert await page.evaluate("document.activeElement.id") == "ob-h"
+    # The privacy notice and consent come first (tests/test_web_consent.py).
+    await page.locator("#privacy-notice li").first.wait_for()
+    await check(page, "app privacy step")
+    await page.check("#ob-consent")
+    await page.click("#ob-next-privacy")
+    await page.locator("#ob-birth").wait_for()
     await check(page, "app age step")
     await page.fill("#ob-birth", birth_date_for_age(17))
     # Under 18 the app asks about 9th grade, in plain Danish, and will not go on without it.

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from tests.browser import launch, new_context, screenshot, watch_errors
-from tests.builders import auth, birth_date_for_age, occupation
+from tests.builders import auth, birth_date_for_age, occupation, signup_consent
 from tests.conftest import ServerProcess
 
 VIBY = (56.1280, 10.1400)  # near the 8260 Viby J centre
@@ -51,10 +51,16 @@ async def test_a_club_posts_a_leisure_offer_and_an_opted_in_phone_gets_it(
             "finished_compulsory_school": False,
             "skills": occupation("barista")["essential"][:3],
             "preferences": {"radius_m": 1500},
+            "consent": signup_consent(),
         },
     )
     assert r.status_code == 201, r.text
     seeker = r.json()
+    r = await client.put(  # location was said yes to (tests/test_web_consent.py asks)
+        "/v1/jobseekers/me/consents/location", json={"granted": True},
+        headers=auth(seeker["token"]),
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
 
     context = await new_context(browser, server.base_url, geolocation=VIBY)
     contexts.append(context)

@@ -62,7 +62,7 @@ export function reportControl(vacancyId, send) {
     h("p", { class: "hint" }, t("trust.report.who")),
     error,
     h("button", { type: "submit", class: "btn small" }, t("trust.report.send")));
-  const box = h("details", { class: "report", dataset: { vacancyId } },
+  const box = h("details", { class: "report", dataset: { reportFor: vacancyId } },
     h("summary", {}, icon("⚑"), " ", t("trust.report")), form);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
