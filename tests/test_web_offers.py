@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from tests.browser import launch, new_context, screenshot, watch_errors
-from tests.builders import auth, birth_date_for_age, occupation, signup_consent
+from tests.builders import auth, birth_date_for_age, occupation, signup_consent, verify_employer
 from tests.conftest import ServerProcess
 
 VIBY = (56.1280, 10.1400)  # near the 8260 Viby J centre
@@ -93,6 +93,10 @@ async def test_a_club_posts_a_leisure_offer_and_an_opted_in_phone_gets_it(
     await club.select_option("#emp-org-kind", "club")
     await club.click("#signup-form button[type=submit]")
     await club.wait_for_selector("#dashboard:not([hidden])")
+    # Verified (here as an operator would), or its offers never reach a 16-year-old.
+    key = await club.evaluate("() => localStorage.getItem('jotr.employer.key')")
+    me = await client.get("/v1/employers/me", headers=auth(key))
+    verify_employer(server.base_url, me.json()["id"])
     await club.click("#new-job")
     assert await club.is_visible("#f-type")  # a job by default
     await club.check('input[name="offer-kind"][value="leisure"]')
