@@ -160,6 +160,17 @@ SUITE_LIMITS = {
 }
 
 
+# Webhook delivery, the same for every server of the suite, as production nodes share
+# one configuration: every server on the test database runs a dispatcher, and whichever
+# claims a delivery applies its own schedule (tests/test_integrations.py counts on this
+# one: six quick retries, about 5.5 s, then the dead letter).
+SUITE_WEBHOOKS = {
+    "JOTR_WEBHOOK_BACKOFF_S": "0.5,1,1,1,1,1",
+    "JOTR_WEBHOOK_POLL_S": "0.1",
+    "JOTR_WEBHOOK_TIMEOUT_S": "2",
+    "JOTR_WEBHOOK_HTTP_ALLOW": "http://127.0.0.1:",
+}
+
 # One VAPID key for every server of the suite, as production has one for every node:
 # servers on one database all hear a vacancy, and whichever records the match first
 # sends its Web Push, so they must sign with the same key (tests/test_webpush.py).
@@ -194,6 +205,7 @@ class ServerProcess:
             "JOTR_RATE_LIMIT_KEY_PREFIX": f"jotr-test-{uuid.uuid4().hex[:12]}",
             **SUITE_LIMITS,
             "JOTR_VAPID_PRIVATE_KEY": SUITE_VAPID_PEM,
+            **SUITE_WEBHOOKS,
             **(env or {}),
         }
         self._workers = workers

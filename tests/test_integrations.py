@@ -34,16 +34,12 @@ from tests.builders import (
     new_vacancy,
     next_spot,
 )
-from tests.conftest import ServerProcess, _free_port, _libpq
+from tests.conftest import SUITE_WEBHOOKS, ServerProcess, _free_port, _libpq
 
-BACKOFF = "0.5,1,1,1,1,1"  # six retries, about 5.5 s, then dead
+# Every server of the suite delivers webhooks with these (tests/conftest.py): six
+# retries, about 5.5 s, then dead.
+ENV = SUITE_WEBHOOKS
 ATTEMPTS_UNTIL_DEAD = 7
-ENV = {
-    "JOTR_WEBHOOK_BACKOFF_S": BACKOFF,
-    "JOTR_WEBHOOK_POLL_S": "0.1",
-    "JOTR_WEBHOOK_TIMEOUT_S": "2",
-    "JOTR_WEBHOOK_HTTP_ALLOW": "http://127.0.0.1:",
-}
 
 
 # --- a receiver that verifies like the spec says -----------------------------------
