@@ -25,6 +25,7 @@ import pytest
 from alembic.config import Config
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from playwright.async_api import Browser, BrowserContext, async_playwright
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
 
 from alembic import command
 from matcher.db import async_url, sync_url
+from tests.browser import launch
 from tests.run_logs import SERVER_DATABASES, SERVER_LOG_DIR, server_log_leaks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -290,3 +292,24 @@ def server(database_url: str, esco_loaded: object) -> Iterator[ServerProcess]:
 async def client(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.base_url, timeout=10.0) as c:
         yield c
+
+
+# --- browsers (Debian's Chromium; tests/browser.py) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """One Chromium per test module."""
+    async with async_playwright() as pw:
+        b = await launch(pw)
+        yield b
+        await b.close()
+
+
+@pytest.fixture
+async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
+    """Contexts a test opens; all closed after it (their websockets with them)."""
+    opened: list[BrowserContext] = []
+    yield opened
+    for c in opened:
+        await c.close()

@@ -15,19 +15,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import psycopg
-import pytest
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
 from tests.browser import (
     DESKTOP,
     accessibility_problems,
     horizontal_overflow,
-    launch,
     new_context,
     screenshot,
     watch_errors,
@@ -51,23 +48,6 @@ RISSKOV = (56.1915, 10.2360)
 RISSKOV_SHOP = (56.1935, 10.2355)  # ~220 m north
 VIBY = (56.1280, 10.1400)  # near the 8260 Viby J centre
 BRABRAND = (56.1560, 10.1100)
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await launch(pw)
-        yield b
-        await b.close()
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
-    """Contexts a test opens; all closed after it (their websockets with them)."""
-    opened: list[BrowserContext] = []
-    yield opened
-    for c in opened:
-        await c.close()
 
 
 async def open_page(

@@ -10,14 +10,12 @@ and employer-interest.png.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 
-from tests.browser import launch, new_context, screenshot, watch_errors
+from tests.browser import new_context, screenshot, watch_errors
 from tests.builders import auth, birth_date_for_age, new_employer, new_vacancy, signup_consent
 from tests.conftest import ServerProcess
 from tests.test_web_browser import barista_profile, close_toasts
@@ -28,22 +26,6 @@ CAFE = (56.1782, 10.1640)  # ~150 m away
 APPLY = {"url": "https://job.example.dk/barista", "phone": "86 12 34 56",
          "how": "Tag gerne en ven med"}  # fmt: skip
 SCHEDULE = [{"days": ["sat", "sun"], "start": "09:00", "end": "15:00"}]
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await launch(pw)
-        yield b
-        await b.close()
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
-    opened: list[BrowserContext] = []
-    yield opened
-    for c in opened:
-        await c.close()
 
 
 async def page_with(

@@ -8,34 +8,16 @@ With JOTR_SCREENSHOTS=1 the test saves the screens in docs/screenshots/.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext
 
-from tests.browser import launch, new_context, screenshot, watch_errors
+from tests.browser import new_context, screenshot, watch_errors
 from tests.builders import auth, birth_date_for_age, occupation, signup_consent, verify_employer
 from tests.conftest import ServerProcess
 
 VIBY = (56.1280, 10.1400)  # near the 8260 Viby J centre
 VIBY_CLUB = (56.1295, 10.1410)  # ~180 m north
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await launch(pw)
-        yield b
-        await b.close()
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
-    opened: list[BrowserContext] = []
-    yield opened
-    for c in opened:
-        await c.close()
 
 
 async def test_a_club_posts_a_leisure_offer_and_an_opted_in_phone_gets_it(

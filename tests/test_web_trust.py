@@ -8,16 +8,11 @@ console-moderation.png.
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from typing import Any
-
 import httpx
 import psycopg
-import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext
 
-from tests.browser import DESKTOP, launch, new_context, screenshot, watch_errors
+from tests.browser import DESKTOP, screenshot
 from tests.builders import (
     auth,
     birth_date_for_age,
@@ -29,36 +24,7 @@ from tests.builders import (
     occupation,
 )
 from tests.conftest import ServerProcess, _libpq
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await launch(pw)
-        yield b
-        await b.close()
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
-    opened: list[BrowserContext] = []
-    yield opened
-    for c in opened:
-        await c.close()
-
-
-async def open_page(
-    browser: Browser, server: ServerProcess, contexts: list[BrowserContext], **kw: Any
-) -> tuple[Page, list[str]]:
-    token = kw.pop("seeker_token", None)
-    context = await new_context(browser, server.base_url, **kw)
-    contexts.append(context)
-    if token:
-        await context.add_init_script(
-            f"localStorage.setItem('jotr.seeker.token', {json.dumps(token)})"
-        )
-    page = await context.new_page()
-    return page, watch_errors(page)
+from tests.test_web_browser import open_page
 
 
 async def test_employer_waits_for_approval_and_the_console_approves_and_moderates(
