@@ -20,8 +20,6 @@ from tests.conftest import ServerProcess
 from tests.test_web_browser import (
     BRABRAND,
     barista_profile,
-    browser,  # noqa: F401  (a fixture)
-    contexts,  # noqa: F401  (a fixture)
     has_position,
     new_seeker,
     open_page,
@@ -30,10 +28,10 @@ from tests.test_web_browser import (
 
 
 async def test_a_14_year_old_signs_up_with_consent_a_parent_and_no_location(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: ServerProcess,
     client: httpx.AsyncClient,
-    contexts: list[BrowserContext],  # noqa: F811
+    contexts: list[BrowserContext],
     database_url: str,
 ) -> None:
     await barista_profile(client)
@@ -94,10 +92,10 @@ async def test_a_14_year_old_signs_up_with_consent_a_parent_and_no_location(
 
 
 async def test_saying_yes_to_location_later_starts_the_position(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: ServerProcess,
     client: httpx.AsyncClient,
-    contexts: list[BrowserContext],  # noqa: F811
+    contexts: list[BrowserContext],
     database_url: str,
 ) -> None:
     profile = await barista_profile(client)
@@ -132,9 +130,9 @@ async def test_saying_yes_to_location_later_starts_the_position(
 @pytest.mark.parametrize(("min_age", "light", "shown"), [(15, False, False), (13, False, True),
                                                          (15, True, True)])  # fmt: skip
 async def test_employer_form_reminds_to_inform_the_parents(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: ServerProcess,
-    contexts: list[BrowserContext],  # noqa: F811
+    contexts: list[BrowserContext],
     min_age: int,
     light: bool,
     shown: bool,
