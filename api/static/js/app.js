@@ -14,6 +14,7 @@ import { kindIcon, kindOf, newOfferTitle, optInSection } from "./offers.js";
 import { consultantCard } from "./consultant_link.js";
 import { initJobView, showJob, onReply } from "./jobview.js";
 import { passkeyCard } from "./passkeys.js";
+import { interestsSection } from "./interests.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
 const LOCAL_KEY = "jotr.seeker.local";
@@ -693,6 +694,10 @@ function renderSettings() {
       h("h3", {}, t("settings.profile")),
       h("p", {}, state.me?.display_name ? `${state.me.display_name} · ` : "",
         t("con.age", { n: state.me?.age ?? "?" }), " · ", t("settings.skills", { n: state.me?.skills?.length ?? 0 }))),
+    interestsSection(api, state.me, (me) => {
+      state.me = me;
+      profileChanged();
+    }),
     h("section", { class: "card stack" },
       h("label", { for: "radius" }, icon("📍"), " ", t("settings.radius")), range, out),
     h("section", { class: "card stack" },
@@ -755,9 +760,15 @@ async function setOfferKinds(kinds) {
     return toast(t("error.generic"), { symbol: "⚠️" });
   }
   toast(t("offer.optin.saved"), { symbol: "✓" });
+  profileChanged();
+}
+
+// The profile changed on the server (offer kinds, interests): the list is read
+// again, and the push server learns it too.
+function profileChanged() {
   // A settings frame makes the push server read the seeker afresh at the next
-  // position (push/hub.py on_settings), which we send at once: the new kinds are
-  // pushed from now on, also when nothing moves.
+  // position (push/hub.py on_settings), which we send at once: what is pushed
+  // follows the change from now on, also when nothing moves.
   if (state.push?.state === "open") {
     state.push.sendSettings({ radius_m: state.settings.radius_m });
     if (state.sentPos) state.push.sendLocation(state.sentPos.lat, state.sentPos.lon);

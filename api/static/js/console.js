@@ -9,6 +9,7 @@ import { histogram, lines, verdictBar } from "./charts.js";
 import { renderEmployers, renderModeration } from "./trust.js";
 import { kindOf } from "./offers.js";
 import { inviteButton } from "./consultant_link.js";
+import { interestCard, loadInterest } from "./console_interest.js";
 
 const KEY = "jotr.consultant.token";
 const $ = (sel) => document.querySelector(sel);
@@ -31,6 +32,7 @@ const state = {
   radius: null,
   matches: null,
   verdicts: new Map(), // vacancy id -> {verdict, reason, saved}
+  interest: undefined, // the person's "Jeg er interesseret" (undefined: loading)
   outcomes: undefined,
   fairness: undefined,
 };
@@ -116,6 +118,7 @@ function renderCaseload() {
 
 async function selectPerson(id) {
   state.matches = null;
+  state.interest = undefined;
   state.verdicts = new Map();
   try {
     state.person = await api.get(`/v1/jobseekers/${id}`);
@@ -127,6 +130,14 @@ async function selectPerson(id) {
   renderCaseload();
   renderPerson();
   $("#person h2")?.focus();
+  if (state.person) {
+    // Read once per person chosen (each read is audited); the language button redraws it.
+    loadInterest(api, state.person.id).then((items) => {
+      if (state.person?.id !== id) return;
+      state.interest = items;
+      $("#person-interest")?.replaceWith(interestCard(items));
+    });
+  }
   await loadMatches();
 }
 
@@ -178,6 +189,7 @@ function renderPerson() {
       p.work_profile ? profileBars(p.work_profile) : null,
       subsidyBox(p.id),
     ),
+    interestCard(state.interest),
     h("form", {
       class: "card row", style: "align-items:flex-end",
       onsubmit: (e) => {

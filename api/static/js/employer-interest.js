@@ -70,7 +70,7 @@ function person(v, i) {
 }
 
 // "+4520304050" as people write it: "+45 20 30 40 50".
-function spaced(phone) {
+export function spaced(phone) {
   const m = /^\+45(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(phone);
   return m ? `+45 ${m.slice(1).join(" ")}` : phone;
 }

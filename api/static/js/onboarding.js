@@ -3,33 +3,10 @@
 // No free text is required; the first name is optional.
 import { t, getLang, onLangChange } from "./i18n.js";
 import { h, icon, clear, combobox } from "./ui.js";
+import { occupationPicker } from "./occupations.js";
 import { loadNotice, noticeList } from "./consent.js";
 import { quizGroups } from "./workprofile.js";
 import { passkeysSupported, signInWithPasskey } from "./passkeys.js";
-
-// Each picture stands for a few occupations young people often start in; each
-// query names one of them exactly (the top answer is taken when it is strong).
-const QUICK_OCCUPATIONS = [
-  { key: "occ.cafe", symbol: "☕", q: { da: ["barista", "tjener", "opvasker", "bartender"],
-    en: ["barista", "waiter", "kitchen porter", "bartender"] } },
-  { key: "occ.shop", symbol: "🛒", q: { da: ["butiksassistent", "kasseassistent", "vareopfylder", "salgsassistent"],
-    en: ["shop assistant", "cashier", "shelf filler", "sales assistant"] } },
-  { key: "occ.stock", symbol: "📦", q: { da: ["lagerarbejder", "lagerekspedient", "gaffeltruckfører"],
-    en: ["warehouse worker", "warehouse order picker", "forklift operator"] } },
-  { key: "occ.clean", symbol: "🧽", q: { da: ["rengøringsassistent", "rengøringshjælp", "vinduespudser"],
-    en: ["office cleaner", "domestic cleaner", "window cleaner"] } },
-  { key: "occ.kitchen", symbol: "🍳", q: { da: ["køkkenassistent", "kok", "pizzabager", "opvasker"],
-    en: ["kitchen assistant", "cook", "pizzaiolo", "kitchen porter"] } },
-  { key: "occ.care", symbol: "🧸", q: { da: ["medarbejder i en børnepasningsordning", "social- og sundhedshjælper", "hjemmehjælper"],
-    en: ["child care worker", "social care worker", "home care aide"] } },
-  { key: "occ.bike", symbol: "🚲", q: { da: ["cykelbud", "chauffør - vareudbringning", "postbud"],
-    en: ["bicycle courier", "postman/postwoman"] } },
-  { key: "occ.garden", symbol: "🌳", q: { da: ["gartner", "havegartner", "anlægsgartner"],
-    en: ["garden labourer", "landscape gardener", "horticulture worker"] } },
-  { key: "occ.build", symbol: "🔨", q: { da: ["tømrer", "murer", "anlægsarbejder", "bygningsmaler"],
-    en: ["carpenter", "bricklayer", "construction painter", "construction worker"] } },
-];
-const STRONG = 1.5; // autocomplete scores: ~2.4 for the very label, under 1 for loose hits
 
 const LIKES = [
   { dim: "realistic", symbol: "🔧" },
@@ -271,61 +248,27 @@ export class Onboarding {
   }
 
   _occupation() {
-    const input = h("input", { type: "search", id: "ob-occ", placeholder: t("ob.occ.search") });
     const chosen = h("p", { class: "banner", role: "status", hidden: !this.draft.occupation, id: "ob-occ-chosen" },
       this.draft.occupation ? t("ob.occ.chosen", { label: this.draft.occupation.label }) : "");
-    const options = h("div", { class: "chips", role: "group", "aria-label": t("ob.occ.title") });
-    const pick = async (item) => {
-      this.draft.occupation = { uri: item.value, label: item.label };
-      input.value = item.label;
-      chosen.textContent = t("ob.occ.chosen", { label: item.label });
-      chosen.hidden = false;
-      await this._loadSkills(item.value);
-      this.go(this.step + 1);
-    };
-    const search = async (q) => {
-      const res = await this.api.get("/v1/occupations", { q, lang: getLang(), limit: 8 });
-      return res.items.map((i) => ({
-        label: i.label,
-        sub: i.matched_label !== i.label ? i.matched_label : "",
-        value: i.uri,
-      }));
-    };
-    const quickSearch = async (queries) => {
-      const found = await Promise.all(queries.map((q) =>
-        this.api.get("/v1/occupations", { q, lang: getLang(), limit: 1 }).catch(() => ({ items: [] }))));
-      const seen = new Set();
-      return found.flatMap((r) => r.items)
-        .filter((i) => i.score >= STRONG && !seen.has(i.uri) && seen.add(i.uri))
-        .map((i) => ({ label: i.label, value: i.uri }));
-    };
-    const quick = h("div", { class: "grid3" },
-      QUICK_OCCUPATIONS.map((o) =>
-        h("button", {
-          type: "button", class: "pick",
-          onclick: async () => {
-            const items = await quickSearch(o.q[getLang()] || o.q.da);
-            clear(options);
-            for (const it of items.slice(0, 5)) {
-              options.append(h("button", { type: "button", class: "chip", onclick: () => pick(it) }, it.label));
-            }
-            if (!items.length) options.append(h("p", { class: "hint" }, t("ob.occ.none")));
-            options.querySelector("button")?.focus();
-          },
-        }, icon(o.symbol), t(o.key)),
-      ),
-    );
-    const section = h("section", { class: "stack", "aria-labelledby": "ob-h" },
+    // The tiles and the search (js/occupations.js): the settings use them too.
+    const picker = occupationPicker(this.api, {
+      inputId: "ob-occ",
+      onPick: async (item) => {
+        this.draft.occupation = { uri: item.value, label: item.label };
+        picker.input.value = item.label;
+        chosen.textContent = t("ob.occ.chosen", { label: item.label });
+        chosen.hidden = false;
+        await this._loadSkills(item.value);
+        this.go(this.step + 1);
+      },
+    });
+    return h("section", { class: "stack", "aria-labelledby": "ob-h" },
       h("h2", { id: "ob-h" }, icon("💼"), " ", t("ob.occ.title")),
       h("p", { class: "hint" }, t("ob.occ.hint")),
-      quick,
-      options,
-      h("div", { class: "field combo" }, h("label", { for: "ob-occ" }, t("ob.occ.search")), input),
+      picker.root,
       chosen,
       this._nav({ next: () => (this.draft.occupation ? this.go(this.step + 1) : this.go(this.step + 2)), skip: false }),
     );
-    combobox(input, { search, onPick: pick, emptyText: t("ob.occ.none") });
-    return section;
   }
 
   async _loadSkills(uri) {
