@@ -179,3 +179,45 @@ async def test_interest_reaches_the_employer_and_the_answer_comes_back(
     assert "Kom forbi lørdag kl. 10" in await reply.inner_text()
     await phone.locator(".toast", has_text="Svar fra Café Hasle").wait_for()
     assert phone_errors == [] and shop_errors == []
+
+
+async def test_the_app_follows_the_phones_language_and_share_links_carry_it(
+    browser: Browser, server: ServerProcess, client: httpx.AsyncClient,
+    contexts: list[BrowserContext],
+) -> None:  # fmt: skip
+    seeker, _, v = await setup(client)
+    # A phone set to British English opens a notification's link.
+    page, errors = await page_with(
+        browser, server, contexts, "jotr.seeker.token", seeker["token"], geolocation=HASLE,
+        locale="en-GB",
+    )  # fmt: skip
+    # The phone's share sheet (navigator.share), recorded: what the app hands it.
+    await page.add_init_script("window.__shared = []; navigator.share = async (d) => {"
+                               " window.__shared.push(d); };")  # fmt: skip
+    await page.goto(f"/app#job-{v['id']}")
+    view = page.locator("#jobview")
+    await view.locator("#jobview-title").wait_for()
+    text = await view.inner_text()
+    for part in ("DKK 130 an hour", "How to apply", "I'm interested", "Sat, Sun 09:00–15:00"):
+        assert part in text, (part, text)
+    await page.click("#jobview-close")
+    card = page.locator(f"#job-{v['id']}")
+    await card.wait_for()
+    await close_toasts(page)
+    await card.locator('[data-action="share"]').click()
+    await page.wait_for_function("window.__shared.length > 0")
+    shared = await page.evaluate("window.__shared[0].url")
+    assert shared == f"{server.base_url}/v/{v['id']}?lang=en"
+
+    # A friend whose phone is in Danish opens the link: the page and the app stay English.
+    friend, friend_errors = await page_with(
+        browser, server, contexts, "jotr.seeker.token", seeker["token"], geolocation=HASLE
+    )
+    await friend.goto(shared.removeprefix(server.base_url))
+    assert await friend.get_attribute("html", "lang") == "en"
+    open_app = friend.get_by_role("link", name="Open in the app")
+    assert await open_app.get_attribute("href") == f"/app?lang=en#job-{v['id']}"
+    await open_app.click()
+    await friend.locator("#jobview #jobview-title").wait_for()
+    assert "How to apply" in await friend.locator("#jobview").inner_text()
+    assert errors == [] and friend_errors == []

@@ -271,12 +271,15 @@ async def share_page(
         f'<li><span aria-hidden="true">{icon}</span> {esc(label)}</li>' for icon, label in facts
     )
     url = _absolute(request, f"/v/{vacancy.id}")
+    # A link shared in a language opens the app in it too (the app reads ?lang=);
+    # without one the app follows the phone.
+    carried = f"?lang={lang}" if "lang" in request.query_params else ""
     body = Template(_read("share.html")).safe_substitute(
         lang=lang, locale=text["locale"], title=esc(vacancy.title, quote=True),
         description=esc(description, quote=True), url=esc(url, quote=True),
         image=esc(image, quote=True), heading=esc(vacancy.title), employer=esc(employer),
         facts=facts_html, body=esc(vacancy.description or ""),
-        app_link=esc(f"/app#job-{vacancy.id}", quote=True), open_label=esc(text["open"]),
+        app_link=esc(f"/app{carried}#job-{vacancy.id}", quote=True), open_label=esc(text["open"]),
         robots="index",
     )  # fmt: skip
     return HTMLResponse(body, headers=headers)
