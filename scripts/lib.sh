@@ -96,6 +96,23 @@ ensure_chromium() {
 apt-get install chromium chromium-driver (or set JOTR_CHROMIUM to a Chromium binary)."
 }
 
+# A virtual X screen for the test that captures Chromium's real notification popup
+# (tests/test_web_notification.py): Xvfb, and xwd to dump the screen. Without
+# them (and no apt-get) that one test is skipped, saying so, except on CI.
+ensure_xvfb() {
+    command -v Xvfb >/dev/null 2>&1 && command -v xwd >/dev/null 2>&1 && return 0
+    if can_apt; then
+        say "Installing Xvfb for the notification test (apt-get install xvfb x11-apps)"
+        apt_install xvfb x11-apps || die "could not install xvfb with apt-get"
+        return 0
+    fi
+    # CI (.ci/run) must run it, not skip it.
+    [ -z "${CI:-}" ] || die "Xvfb is missing for the notification test. Install it as root: \
+apt-get install xvfb x11-apps"
+    say "Xvfb or xwd missing: the notification screen test will be skipped \
+(install as root: apt-get install xvfb x11-apps)"
+}
+
 # The project's virtualenv, with the package installed (editable) and extras "$1".
 ensure_venv() {
     local extras="${1:-}" spec="." stamp python="${PYTHON:-python3}"

@@ -96,9 +96,14 @@ async def test_the_console_shows_a_persons_interest_and_the_answers(
     emp = await new_employer(client, name="Lystrup Bageri")
     answered, waiting = [
         await new_vacancy(
-            client, emp["api_key"], *LYSTRUP_CAFE, title=title, walk_in=False,
-            occupation_uri=profile["uri"], required_skills=[{"uri": u} for u in skills[:3]],
-        )  # fmt: skip
+            client,
+            emp["api_key"],
+            *LYSTRUP_CAFE,
+            title=title,
+            walk_in=False,
+            occupation_uri=profile["uri"],
+            required_skills=[{"uri": u} for u in skills[:3]],
+        )
         for title in ("Barista i bageriet", "Kaffe og kage i weekenden")
     ]
     ids = {}
