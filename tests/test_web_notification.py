@@ -130,7 +130,7 @@ async def _alert(
     assert json.loads(message)["vacancy_id"] == v["id"]
 
     deadline = time.monotonic() + 10
-    ours = []
+    ours: list[dict[str, Any]] = []
     while not ours:
         assert time.monotonic() < deadline, registrations
         ours = [r for r in registrations.values()
