@@ -97,20 +97,21 @@ apt-get install chromium chromium-driver (or set JOTR_CHROMIUM to a Chromium bin
 }
 
 # A virtual X screen for the test that captures Chromium's real notification popup
-# (tests/test_web_notification.py): Xvfb, and xwd to dump the screen. Without
-# them (and no apt-get) that one test is skipped, saying so, except on CI.
+# (tests/test_web_notification.py): Xvfb, xwd to dump the screen, xdotool to tap
+# it. Without them (and no apt-get) that one test is skipped, saying so; not on CI.
 ensure_xvfb() {
-    command -v Xvfb >/dev/null 2>&1 && command -v xwd >/dev/null 2>&1 && return 0
+    command -v Xvfb >/dev/null 2>&1 && command -v xwd >/dev/null 2>&1 \
+        && command -v xdotool >/dev/null 2>&1 && return 0
     if can_apt; then
-        say "Installing Xvfb for the notification test (apt-get install xvfb x11-apps)"
-        apt_install xvfb x11-apps || die "could not install xvfb with apt-get"
+        say "Installing Xvfb for the notification test (apt-get install xvfb x11-apps xdotool)"
+        apt_install xvfb x11-apps xdotool || die "could not install xvfb with apt-get"
         return 0
     fi
     # CI (.ci/run) must run it, not skip it.
     [ -z "${CI:-}" ] || die "Xvfb is missing for the notification test. Install it as root: \
-apt-get install xvfb x11-apps"
-    say "Xvfb or xwd missing: the notification screen test will be skipped \
-(install as root: apt-get install xvfb x11-apps)"
+apt-get install xvfb x11-apps xdotool"
+    say "Xvfb, xwd or xdotool missing: the notification screen test will be skipped \
+(install as root: apt-get install xvfb x11-apps xdotool)"
 }
 
 # The project's virtualenv, with the package installed (editable) and extras "$1".

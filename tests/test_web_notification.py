@@ -9,9 +9,10 @@ the plaintext to Chromium's push machinery through the DevTools protocol
 own push service, which a test cannot reach). The app's service worker (/sw.js)
 then runs its real `push` handler and Chromium draws its notification popup on
 the X screen, which is captured with `xwd`. The notification must name the job,
-the distance, carry the app's icon and open /app#job-<id>, whose job view opens.
+the distance, carry the app's icon and open /app#job-<id>; a real click on the
+popup (xdotool) opens the app's job view through the worker's notificationclick.
 
-Needs Xvfb and xwd (Debian: xvfb, x11-apps; `ensure_xvfb` in scripts/lib.sh
+Needs Xvfb, xwd and xdotool (Debian: xvfb, x11-apps, xdotool; `ensure_xvfb` in scripts/lib.sh
 installs them); skipped with that reason where they are missing. With
 JOTR_SCREENSHOTS=1 it saves docs/screenshots/app-notification.png.
 """
@@ -36,7 +37,7 @@ from tests.push_client import push_spot
 from tests.test_api_vacancies import offset
 from tests.test_webpush import VAPID_PEM, PushService, post_vacancy, seeker_at_home
 from tests.test_webpush import Browser as Subscription
-from tests.xscreen import MISSING, WHY_MISSING, capture, png, xvfb
+from tests.xscreen import MISSING, WHY_MISSING, capture, click, png, xvfb
 
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=WHY_MISSING)
 
@@ -162,9 +163,16 @@ async def _alert(
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / "app-notification.png").write_bytes(png(screen))
 
-    # Its link opens the job view (the same link the service worker opens on a tap).
+    # A tap on the popup (a real X click): the service worker's notificationclick
+    # opens the app at the job (no app window is open, so a new one), signed in.
     await page.evaluate(f"localStorage.setItem('jotr.seeker.token', {json.dumps(seeker['token'])})")
-    await page.goto(shown["data"]["url"])
-    await page.locator("#jobview #jobview-title").wait_for()
-    assert await page.inner_text("#jobview-title") == "Barista i weekenden"
-    assert errors == []
+    ys, xs = (corner.min(axis=2) > 200).nonzero()
+    x, y = WINDOW[0] + 10 + int(xs.min()) + 40, SCREEN[1] // 2 + int((ys.min() + ys.max()) // 2)
+    async with context.expect_page() as opened:
+        click(display, x, y)
+    app = await opened.value
+    app_errors = watch_errors(app)
+    await app.locator("#jobview #jobview-title").wait_for()
+    assert app.url == f"{base}/app#job-{v['id']}"
+    assert await app.inner_text("#jobview-title") == "Barista i weekenden"
+    assert errors == [] and app_errors == []

@@ -1,7 +1,8 @@
 """A real X screen for tests that must see what Chromium draws outside the page
-(its notification popups): Xvfb on a free display, and the whole screen as PNG.
+(its notification popups): Xvfb on a free display, the whole screen as PNG, and a
+mouse click anywhere on it.
 
-Debian's `xvfb` and `x11-apps` (for `xwd`) provide the tools; scripts/lib.sh
+Debian's `xvfb`, `x11-apps` (for `xwd`) and `xdotool` provide the tools; scripts/lib.sh
 `ensure_xvfb` installs them. The XWD dump is turned into PNG here (numpy and zlib),
 so no image library is needed.
 """
@@ -19,9 +20,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-MISSING = [tool for tool in ("Xvfb", "xwd") if shutil.which(tool) is None]
+MISSING = [tool for tool in ("Xvfb", "xwd", "xdotool") if shutil.which(tool) is None]
 WHY_MISSING = (
-    f"needs {' and '.join(MISSING)} for a real X screen (apt-get install xvfb x11-apps;"
+    f"needs {', '.join(MISSING)} for a real X screen (apt-get install xvfb x11-apps xdotool;"
     " scripts/lib.sh ensure_xvfb)"
 )
 
@@ -54,6 +55,14 @@ def capture(display: str) -> np.ndarray:
         ["xwd", "-root", "-silent", "-display", display], capture_output=True, check=True
     ).stdout
     return _xwd_rgb(dump)
+
+
+def click(display: str, x: int, y: int) -> None:
+    """A left click at (x, y) on the screen, as a person's (XTEST, through xdotool)."""
+    subprocess.run(
+        ["xdotool", "mousemove", str(x), str(y), "click", "1"],
+        env={**os.environ, "DISPLAY": display}, check=True,
+    )  # fmt: skip
 
 
 def _xwd_rgb(data: bytes) -> np.ndarray:
