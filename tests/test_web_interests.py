@@ -13,7 +13,7 @@ import httpx
 import psycopg
 from playwright.async_api import Browser, BrowserContext
 
-from tests.browser import DESKTOP, screenshot
+from tests.browser import DESKTOP, accessibility_problems, horizontal_overflow, screenshot
 from tests.builders import auth, new_consultant, new_employer, new_vacancy
 from tests.conftest import ServerProcess, _libpq
 from tests.test_web_browser import barista_profile, close_toasts, new_seeker, open_page
@@ -68,6 +68,9 @@ async def test_interests_are_changed_in_the_settings_and_the_list_follows(
     me = (await client.get("/v1/jobseekers/me", headers=auth(seeker["token"]))).json()
     assert len(me["interests"]) == 2 and me["interests"][0]["uri"] == profile["uri"]
     await page.evaluate("document.querySelectorAll('.toast').forEach((t) => t.remove())")
+    # The open card, tiles and chips fit a phone and pass the in-page checks.
+    assert await horizontal_overflow(page) == 0
+    assert await accessibility_problems(page) == []
     await box.evaluate("e => { e.scrollIntoView({block: 'start'}); window.scrollBy(0, -70); }")
     await screenshot(page, "app-settings-interests")
 
@@ -92,7 +95,7 @@ async def test_the_console_shows_a_persons_interest_and_the_answers(
 ) -> None:  # fmt: skip
     profile = await barista_profile(client)
     skills = [s["uri"] for s in profile["essential"]]
-    seeker = await new_seeker(client, skills, display_name="Emil Holm")
+    seeker = await new_seeker(client, skills, display_name="Emil Holm", interests=[profile["uri"]])
     emp = await new_employer(client, name="Lystrup Bageri")
     answered, waiting = [
         await new_vacancy(
@@ -141,6 +144,9 @@ async def test_the_console_shows_a_persons_interest_and_the_answers(
     second = await box.locator(f'[data-application-id="{ids[waiting["id"]]}"]').inner_text()
     assert "Venter på svar" in second
     await close_toasts(page)
+    # The wished-for occupations show in the profile too.
+    assert "Ønsker: barista" in await page.locator("#person").inner_text()
+    assert await accessibility_problems(page) == []
     await box.evaluate("e => e.scrollIntoView({block: 'center'})")
     await screenshot(page, "console-interest")
 

@@ -186,6 +186,9 @@ function renderPerson() {
         ? h("p", {}, h("strong", {}, t("con.skills", { n: p.skills.length }), ": "), p.skills.map((s) => s.label).join(", "))
         : null,
       p.certificates.length ? h("p", {}, h("strong", {}, t("con.certs"), ": "), p.certificates.join(", ")) : null,
+      p.interests?.length
+        ? h("p", {}, h("strong", {}, icon("🎯"), " ", t("con.interests"), ": "), p.interests.map((o) => o.label).join(", "))
+        : null,
       p.work_profile ? profileBars(p.work_profile) : null,
       subsidyBox(p.id),
     ),

@@ -1,4 +1,5 @@
-// Strings of the console's view of the interest a person sent and the answers.
+// Strings of the console's view of the interest a person sent and the answers,
+// and of the occupations they would like (their interests).
 import { addStrings } from "../i18n.js";
 
 addStrings({
@@ -10,6 +11,7 @@ addStrings({
     "con.int.answer": "Svar {date}: {reply}",
     "con.int.shared": "Delte",
     "con.int.failed": "Kunne ikke hente interesse.",
+    "con.interests": "Ønsker",
   },
   en: {
     "con.int.title": "I'm interested",
@@ -19,5 +21,6 @@ addStrings({
     "con.int.answer": "Answer {date}: {reply}",
     "con.int.shared": "Shared",
     "con.int.failed": "Could not fetch the interest.",
+    "con.interests": "Would like",
   },
 });
