@@ -53,8 +53,10 @@ class Ranker(Protocol):
 
 
 class _Match(Protocol):
-    distance_m: float
-    explanation: dict[str, Any]
+    @property
+    def distance_m(self) -> float: ...
+    @property
+    def explanation(self) -> dict[str, Any]: ...
 
 
 class ScoredRows(Protocol):
