@@ -474,31 +474,60 @@ def _coverage(
     adds each cell's entries in entry order, as a one-seeker bincount would."""
     n_s = len(credits)
     got = np.zeros((n_s, len(ids)), dtype=np.float32)
-    for i, credit in enumerate(credits):
+    for members, known, safe in _by_length(credits, ids):
+        g = np.stack([credits[i][safe] for i in members])
         # Skill ids beyond the taxonomy (added after this process loaded it) earn nothing.
-        known = ids < len(credit)
-        got[i, known] = credit[ids[known]]
+        g = g if known is None else np.where(known, g, 0.0)
+        if len(members) == n_s:
+            got[:] = g
+        else:
+            got[members] = g
     w = weights if weights is not None else np.ones(len(ids), dtype=np.float32)
-    cells = (seg[None, :] + n * np.arange(n_s)[:, None]).ravel()
+    cells = seg if n_s == 1 else (seg[None, :] + n * np.arange(n_s)[:, None]).ravel()
     covered = np.bincount(cells, weights=(got * w).ravel(), minlength=n_s * n)
     total = np.bincount(seg, weights=w, minlength=n)
     return covered.reshape(n_s, n), total
 
 
+def _by_length(
+    arrays: Sequence[np.ndarray | None], ids: np.ndarray
+) -> list[tuple[list[int], np.ndarray | None, np.ndarray]]:
+    """Seekers grouped by the length of a per-seeker lookup array (one taxonomy:
+    one group): (their indices, which of `ids` it covers (None: all), `ids` safe
+    to index it with). A group gathers with one index array per seeker."""
+    groups: dict[int, list[int]] = {}
+    for i, a in enumerate(arrays):
+        if a is not None:
+            groups.setdefault(len(a), []).append(i)
+    out: list[tuple[list[int], np.ndarray | None, np.ndarray]] = []
+    for length, members in groups.items():
+        known = (ids >= 0) & (ids < length)
+        if known.all():
+            out.append((members, None, ids))
+        else:
+            out.append((members, known, np.where(known, ids, 0)))
+    return out
+
+
 def _occupation_grid(
     seekers: list[SeekerContext], ids: np.ndarray | None, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(occupation part, profile coverage), seekers x rows. Seekers sharing an
-    occupation fit (the per-process cache hands out one object) share one gather."""
-    part, cover = np.empty((len(seekers), n)), np.empty((len(seekers), n))
-    done: dict[int, int] = {}
-    for i, s in enumerate(seekers):
-        key = id(s.occupations)
-        if key in done:
-            part[i], cover[i] = part[done[key]], cover[done[key]]
-            continue
-        part[i], cover[i] = _occupation_columns(s.occupations, ids, n)
-        done[key] = i
+    """(occupation part, profile coverage), seekers x rows: neutral / NaN where
+    either side has nothing to compare (as `_occupation_columns`)."""
+    part, cover = np.full((len(seekers), n), NEUTRAL), np.full((len(seekers), n), np.nan)
+    if ids is None or n == 0:
+        return part, cover
+    fits = [s.occupations for s in seekers]
+    for members, known, safe in _by_length([f.part if f is not None else None for f in fits], ids):
+        p = np.stack([fits[i].part[safe] for i in members])  # type: ignore[union-attr]
+        c = np.stack([fits[i].cover[safe] for i in members])  # type: ignore[union-attr]
+        p = np.where(np.isnan(p), NEUTRAL, p)
+        if known is not None:
+            p, c = np.where(known, p, NEUTRAL), np.where(known, c, np.nan)
+        if len(members) == len(seekers):
+            part, cover = p, c
+        else:
+            part[members], cover[members] = p, c
     return part, cover
 
 
@@ -549,7 +578,10 @@ def _profile_grid(seekers: list[np.ndarray | None], profiles: np.ndarray) -> np.
     lean = np.where(both, 4.0 * np.nan_to_num(a) * b, 0.0).sum(axis=2)
     agreement = lean / np.maximum(both.sum(axis=2), PROFILE_MIN_ANSWERS)
     missing = np.isnan(profiles).any(axis=1)
-    out[having] = np.where(missing[None, :], NEUTRAL, 0.5 + 0.5 * agreement)
+    fit = np.where(missing[None, :], NEUTRAL, 0.5 + 0.5 * agreement)
+    if len(having) == len(seekers):
+        return fit  # type: ignore[no-any-return]
+    out[having] = fit
     return out
 
 
