@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 from hypothesis import given, settings
@@ -91,7 +92,7 @@ skill_ids = st.integers(0, N_SKILLS - 1)
 
 
 @st.composite
-def vacancies(draw: st.DrawFn) -> dict[str, object]:
+def vacancies(draw: st.DrawFn) -> dict[str, Any]:
     req = draw(st.lists(skill_ids, max_size=8))
     return {
         "req": req,
@@ -107,53 +108,53 @@ def vacancies(draw: st.DrawFn) -> dict[str, object]:
     }
 
 
-def batch_of(rows: list[dict[str, object]]) -> CandidateBatch:
+def batch_of(rows: list[dict[str, Any]]) -> CandidateBatch:
     batch = make_batch(rows)
     batch.occupation_ids = np.array([r["occupation"] for r in rows], dtype=np.int64)
     return batch
 
 
-def reference(s: SeekerContext, v: dict[str, object], distance_m: float | None) -> dict:
+def reference(s: SeekerContext, v: dict[str, Any], distance_m: float | None) -> dict[str, Any]:
     """One pair, in plain Python, from the rules (docs/matching.md)."""
 
     def credit(i: int) -> float:
         return float(s.credit[i]) if i < len(s.credit) else 0.0
 
     req, req_w, opt = v["req"], v["req_w"], v["opt"]
-    covered = sum(credit(i) * w for i, w in zip(req, req_w, strict=True))  # type: ignore[call-overload]
-    weight = float(sum(req_w))  # type: ignore[arg-type]
+    covered = sum(credit(i) * w for i, w in zip(req, req_w, strict=True))
+    weight = float(sum(req_w))
     weak = weight > 0 and covered <= 0
     occupation, cover = NEUTRAL, math.nan
-    o = int(v["occupation"])  # type: ignore[call-overload]
+    o = int(v["occupation"])
     if s.occupations is not None and 0 <= o < len(s.occupations.part):
         p = float(s.occupations.part[o])
         occupation = NEUTRAL if math.isnan(p) else p
         cover = float(s.occupations.cover[o])
     if not math.isnan(cover):
-        standin = STANDIN_WEIGHT * max(STANDIN_SLOTS - len(req), 0)  # type: ignore[arg-type]
+        standin = STANDIN_WEIGHT * max(STANDIN_SLOTS - len(req), 0)
         covered += standin * cover
         weight += standin
     required = covered / weight if weight > 0 else 1.0
-    optional = sum(credit(i) for i in opt) / len(opt) if opt else NEUTRAL  # type: ignore[union-attr, arg-type]
+    optional = sum(credit(i) for i in opt) / len(opt) if opt else NEUTRAL
 
     fit = NEUTRAL
     vp = v["profile"]
     if s.work_profile is not None and vp is not None:
         lean, answered = 0.0, 0
-        for a, b in zip(np.float32(vp), s.work_profile, strict=True):  # type: ignore[call-overload]
+        for a, b in zip(np.asarray(vp, dtype=np.float32), s.work_profile, strict=True):
             if abs(a - 0.5) >= PROFILE_MIN_LEAN and abs(b - 0.5) >= PROFILE_MIN_LEAN:
                 lean += 4 * (float(a) - 0.5) * (float(b) - 0.5)
                 answered += 1
         fit = 0.5 + 0.5 * lean / max(answered, PROFILE_MIN_ANSWERS)
 
-    h = float(v["hours"])  # type: ignore[arg-type]
+    h = float(v["hours"])
     lo = s.hours_min if s.hours_min is not None else 0.0
     hi = s.hours_max if s.hours_max is not None else 80.0
     outside = 0.0 if math.isnan(h) else max(lo - h, 0.0) + max(h - hi, 0.0)
     hours = min(max(1.0 - outside / HOURS_TOLERANCE, 0.0), 1.0)
     jt = v["job_type"]
     wished = not s.job_types or not jt or jt in s.job_types
-    days = float(v["start_in"])  # type: ignore[arg-type]
+    days = float(v["start_in"])
     days = 0.0 if math.isnan(days) else days
     late = min(max((days - START_SOON_DAYS) / (START_FAR_DAYS - START_SOON_DAYS), 0.0), 1.0)
     practical = (hours + (1.0 if wished else UNWISHED_JOB_TYPE) + (1.0 - 0.5 * late)) / 3.0
@@ -190,7 +191,7 @@ grid = st.tuples(
 
 @settings(max_examples=150, deadline=None)
 @given(grid)
-def test_the_grid_equals_per_pair_scoring(case: tuple) -> None:
+def test_the_grid_equals_per_pair_scoring(case: tuple[Any, ...]) -> None:
     people, rows, seed = case
     rng = np.random.default_rng(seed)
     batch = batch_of(rows)
@@ -227,7 +228,7 @@ def test_the_grid_equals_per_pair_scoring(case: tuple) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(grid)
-def test_the_distance_added_later_is_the_full_score(case: tuple) -> None:
+def test_the_distance_added_later_is_the_full_score(case: tuple[Any, ...]) -> None:
     people, rows, seed = case
     rng = np.random.default_rng(seed)
     batch = batch_of(rows)
@@ -256,7 +257,11 @@ def test_the_distance_added_later_is_the_full_score(case: tuple) -> None:
 
 
 def test_one_seeker_broadcasts_to_rows_and_a_sequence_to_a_grid() -> None:
-    rows = [{"req": [1, 2], "opt": [3]}, {"req": [], "opt": []}, {"req": [4]}]
+    rows: list[dict[str, object]] = [
+        {"req": [1, 2], "opt": [3]},
+        {"req": [], "opt": []},
+        {"req": [4]},
+    ]
     batch = make_batch(rows)
     me = seeker({1: 1.0, 4: 0.5})
     assert score(me, batch).total.shape == (3,)
