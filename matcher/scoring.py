@@ -19,6 +19,15 @@ six parts, each in [0, 1]:
 A part with nothing to compare (a vacancy without optional skills, a missing
 work profile) is neutral (0.5) for optional/profile and full (1.0) for required:
 a job that requires nothing does not hold anything against anyone.
+
+This module is the one scorer: nothing outside it knows the weights or how the
+parts combine. `score` broadcasts over seekers x rows (one seeker x many
+vacancies for matches, many seekers x one vacancy for push and reach), with or
+without a position; `static_total` / `with_distance` / `best_with_distance`
+split off the distance part (the push cache), `combine` sums given parts (the
+hand-set ranker), `skill_ceiling` / `skill_entry_scales` give the guidance
+counterfactual its gains, and `features_from_match` is the feature vector the
+feedback log and the learned ranker share.
 """
 
 from __future__ import annotations
