@@ -320,6 +320,11 @@ def distance_part(distance_m: np.ndarray | float, radius_m: np.ndarray | float) 
     return np.clip(1.0 - distance_m / np.maximum(radius_m, 1.0), 0.0, 1.0)  # type: ignore[no-any-return]
 
 
+def _total(static: np.ndarray | float, distance: np.ndarray | float) -> np.ndarray:
+    """The total from the static sum and the distance part: the one place they meet."""
+    return np.clip(static + _W_DISTANCE * distance, 0.0, 1.0)  # type: ignore[no-any-return]
+
+
 def with_distance(
     static: np.ndarray | float,
     distance_m: np.ndarray | float | None,
@@ -327,8 +332,7 @@ def with_distance(
 ) -> np.ndarray:
     """The total at a distance, from the static total (`Scores.static`).
     `distance_m` None: no position, so the distance part counts as neutral."""
-    part = NEUTRAL if distance_m is None else distance_part(distance_m, radius_m)
-    return np.clip(static + _W_DISTANCE * part, 0.0, 1.0)  # type: ignore[no-any-return]
+    return _total(static, NEUTRAL if distance_m is None else distance_part(distance_m, radius_m))
 
 
 def best_with_distance(static: np.ndarray | float) -> np.ndarray:
@@ -345,7 +349,7 @@ def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
     """The total from given parts (aligned arrays); an unknown (NaN) part counts as
     neutral, as in `score`. The learned ranker's hand-set baseline is this."""
     known = {p: np.where(np.isnan(parts[p]), NEUTRAL, parts[p]) for p in PARTS}
-    return np.clip(_static_sum(known) + _W_DISTANCE * known["distance"], 0.0, 1.0)  # type: ignore[no-any-return]
+    return _total(_static_sum(known), known["distance"])
 
 
 def skill_ceiling(scores: Scores, has_required: np.ndarray, has_optional: np.ndarray) -> np.ndarray:
@@ -443,7 +447,9 @@ def _grid(
     if positioned:
         d = batch.distance_m if distance_m is None else np.asarray(distance_m, dtype=np.float64)
         radii = np.array([[s.radius_m] for s in seekers], dtype=np.float64)
-        distance = np.broadcast_to(distance_part(d, radii), (n_s, n_v))
+        distance = distance_part(d, radii)
+        if distance.shape != (n_s, n_v):  # one distance for all: an array of its own
+            distance = np.broadcast_to(distance, (n_s, n_v)).copy()
     else:
         distance = np.full((n_s, n_v), np.nan)
     parts = {
@@ -456,7 +462,7 @@ def _grid(
     }
     static = _static_sum(parts)
     # Without a position the distance part is unknown and counts as neutral.
-    total = np.clip(static + _W_DISTANCE * (distance if positioned else NEUTRAL), 0.0, 1.0)
+    total = _total(static, distance if positioned else NEUTRAL)
     return Scores(total=total, parts=parts, fits=fits, weak=weak, static=static)
 
 
