@@ -31,6 +31,7 @@ from matcher.scoring import (
     CandidateBatch,
     features_from_match,
     hand_set_scores,
+    part_columns,
 )
 
 log = logging.getLogger("jotr.ranking")
@@ -80,10 +81,10 @@ class HandSetRanker:
     name = HAND_SET_NAME
 
     def __init__(self, feature_names: tuple[str, ...] | None = None):
-        self._names = feature_names or FEATURE_NAMES
+        self._columns = part_columns(feature_names or FEATURE_NAMES)
 
     def scores(self, features: np.ndarray) -> np.ndarray:
-        return hand_set_scores(features, self._names)
+        return hand_set_scores(features, self._columns)
 
 
 def is_hand_set(ranker: Ranker) -> bool:

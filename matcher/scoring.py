@@ -698,10 +698,15 @@ def _num(value: Any) -> float:
     return float(value)
 
 
-def hand_set_scores(
-    features: np.ndarray, feature_names: Sequence[str] = FEATURE_NAMES
-) -> np.ndarray:
+def part_columns(feature_names: Sequence[str] = FEATURE_NAMES) -> dict[str, int]:
+    """Where each part sits in feature vectors of these names (ValueError if one
+    is missing)."""
+    names = list(feature_names)
+    return {p: names.index(f"part_{p}") for p in PARTS}
+
+
+def hand_set_scores(features: np.ndarray, columns: Mapping[str, int] | None = None) -> np.ndarray:
     """The hand-set total over rows of feature vectors (`combine` of their part
-    columns): the learned ranker's baseline, and the order it falls back to."""
+    columns, `part_columns`): the learned ranker's baseline and its fallback."""
     x = np.asarray(features, dtype=np.float64)
-    return combine({p: x[:, list(feature_names).index(f"part_{p}")] for p in PARTS})
+    return combine({p: x[:, c] for p, c in (columns or part_columns()).items()})
