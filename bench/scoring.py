@@ -17,6 +17,9 @@ Two shapes, each timed as the median of `--repeat` runs:
 * **1 seeker x N vacancies** (matches near a point). Broadcast:
   `score(seeker, batch)`, one call. Baseline: `score(seeker, one_row_batch)` once
   per vacancy, the per-pair loop.
+* **N seekers x 20 vacancies** (a batch of vacancy changes scored for the
+  connections near them). Broadcast: `score(seekers, batch, distances)`, one
+  call. Baseline: `score(seeker, batch)` once per seeker.
 
 Both sides are checked to give the same totals (bit for bit) before timing.
 Prints a markdown table with the load average before and after.
@@ -114,6 +117,27 @@ def one_x_vacancies(esco: Esco, n: int, repeat: int, seed: int) -> tuple[float, 
     return _median_ms(broadcast, repeat), _median_ms(loop, repeat)
 
 
+def seekers_x_some(esco: Esco, n: int, repeat: int, seed: int, k: int = 20) -> tuple[float, float]:
+    rng = np.random.default_rng(seed + 2)
+    people = make_seekers(esco, rng, n)
+    batch = make_batch(esco, rng, k)
+    dist = rng.uniform(0, RADIUS_M, (n, k))
+    own = []  # each seeker's rows at their own distances
+    for i in range(n):
+        b = batch.take(np.arange(k))
+        b.distance_m = dist[i]
+        own.append(b)
+
+    def broadcast() -> np.ndarray:
+        return score(people, batch, dist).total
+
+    def loop() -> np.ndarray:
+        return np.stack([score(s, b).total for s, b in zip(people, own, strict=True)])
+
+    assert np.array_equal(broadcast(), loop())
+    return _median_ms(broadcast, repeat), _median_ms(loop, repeat)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,1000,5000")
@@ -131,6 +155,7 @@ def main() -> None:
         for name, fn in (
             ("N seekers x 1 vacancy", seekers_x_one),
             ("1 seeker x N vacancies", one_x_vacancies),
+            ("N seekers x 20 vacancies", seekers_x_some),
         ):
             b, loop = fn(esco, n, args.repeat, args.seed)
             lines.append(f"| {name} | {n:,} | {b:.2f} | {loop:.2f} | {loop / b:.0f}x |")

@@ -430,8 +430,10 @@ def _grid(
         return _empty((n_s, n_v))
 
     req_seg, opt_seg = _segment_ids(batch.req_offsets), _segment_ids(batch.opt_offsets)
-    credits = [s.credit for s in seekers]
-    covered, total_w = _coverage(credits, batch.req_ids, batch.req_weights, req_seg, n_v)
+    # One gather per seeker for both skill columns (push scores thousands of seekers).
+    got = _credits([s.credit for s in seekers], np.concatenate([batch.req_ids, batch.opt_ids]))
+    n_req = len(batch.req_ids)
+    covered, total_w = _coverage(got[:, :n_req], batch.req_weights, req_seg, n_v)
     weak = (total_w > 0) & (covered <= 0)
     occupation, cover = _occupation_grid(seekers, batch.occupation_ids, n_v)
     standin = standin_weights(batch, cover)
@@ -439,7 +441,7 @@ def _grid(
     total_w = total_w + standin
     required = np.where(total_w > 0, covered / np.maximum(total_w, 1e-9), 1.0)
 
-    opt_cov, opt_n = _coverage(credits, batch.opt_ids, None, opt_seg, n_v)
+    opt_cov, opt_n = _coverage(got[:, n_req:], None, opt_seg, n_v)
     optional = np.where(opt_n > 0, opt_cov / np.maximum(opt_n, 1.0), NEUTRAL)
 
     fit = _profile_grid([s.work_profile for s in seekers], batch.profiles)
@@ -477,16 +479,8 @@ def _empty(shape: tuple[int, int]) -> Scores:
     return Scores(total=empty, parts={p: empty for p in PARTS}, fits=none, weak=none, static=empty)
 
 
-def _coverage(
-    credits: list[np.ndarray],
-    ids: np.ndarray,
-    weights: np.ndarray | None,
-    seg: np.ndarray,
-    n: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per seeker and row, the weighted credit sum over a flattened skill column
-    (seekers x rows), and per row the weight sum. One bincount over the grid
-    adds each cell's entries in entry order, as a one-seeker bincount would."""
+def _credits(credits: list[np.ndarray], ids: np.ndarray) -> np.ndarray:
+    """float32[seekers, entries]: each seeker's credit for each skill entry."""
     n_s = len(credits)
     got = np.zeros((n_s, len(ids)), dtype=np.float32)
     for members, known, safe in _by_length(credits, ids):
@@ -497,7 +491,17 @@ def _coverage(
             got[:] = g
         else:
             got[members] = g
-    w = weights if weights is not None else np.ones(len(ids), dtype=np.float32)
+    return got
+
+
+def _coverage(
+    got: np.ndarray, weights: np.ndarray | None, seg: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per seeker and row, the weighted credit sum over a flattened skill column
+    (`got`: seekers x entries), and per row the weight sum. One bincount over the
+    grid adds each cell's entries in entry order, as a one-seeker bincount would."""
+    n_s = len(got)
+    w = weights if weights is not None else np.ones(got.shape[1], dtype=np.float32)
     cells = seg if n_s == 1 else (seg[None, :] + n * np.arange(n_s)[:, None]).ravel()
     covered = np.bincount(cells, weights=(got * w).ravel(), minlength=n_s * n)
     total = np.bincount(seg, weights=w, minlength=n)
