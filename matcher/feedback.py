@@ -2,8 +2,10 @@
 
 Every event row (`match_events`, append-only) carries the score and a feature
 vector in the order of `FEATURE_NAMES`, taken from the matcher's own output (the
-explanation of `matching.Match`), so the learned ranker trains on exactly what
-the hand scorer saw and nothing here re-derives scoring math:
+explanation of `matching.Match`) by the scorer's one feature function
+(`matcher.scoring.features_from_match`, which the learned ranker reads through
+too), so the learned ranker trains on exactly what the hand scorer saw and
+nothing here re-derives scoring math:
 
 - `pushed` (the push layer, push/delivery.py): the pushed match itself.
 - a seeker's action on a vacancy that was pushed to them: a copy of the latest
@@ -12,9 +14,10 @@ the hand scorer saw and nothing here re-derives scoring math:
   found through the matches list): scored now, at the point the actor gave,
   else at the seeker's last known position, else without a position (below).
 
-Without any position the distance is unknown: `distance` and `distance_km` are
-NaN and the score counts the distance part as neutral (0.5), the scorer's own
-rule for a part with nothing to compare (matcher/scoring.py).
+Without any position the distance is unknown: the match is scored without one
+(`scoring.score(..., positioned=False)`), so `distance` and `distance_km` are
+NaN and the score counts the distance part as neutral, the scorer's own rule for
+a part with nothing to compare (matcher/scoring.py).
 
 Statistics get only `age_band` (from the birth date, on the Danish calendar day
 of the event) and the vacancy's coarse `area` (matcher/areas.py), never a
@@ -37,31 +40,11 @@ from matcher import geo, matching
 from matcher.areas import area_of
 from matcher.errors import NotFound
 from matcher.models import Jobseeker
-from matcher.scoring import NEUTRAL, PARTS, WEIGHTS
+from matcher.scoring import FEATURE_NAMES, features_from_match
 from matcher.vacancies import lat_lon
 
 # The scorer that produced `score`; a learned ranker writes its own version.
 HAND_SCORER = "hand-v2"
-
-# The feature vector, in this order (docs/matching.md, "Feedback features").
-# Append only: stored rows keep their meaning by position.
-FEATURE_NAMES: tuple[str, ...] = (
-    "part_required",  # the five scoring parts, as in the explanation
-    "part_optional",
-    "part_profile",
-    "part_practical",
-    "part_distance",
-    "distance_km",
-    "n_required",  # required skills on the vacancy
-    "n_matched_required",  # of which the seeker earns any credit for
-    "n_optional",
-    "n_matched_optional",
-    "walk_in",  # 1 if the vacancy welcomes walk-ins
-    "hours_per_week",
-    "starts_in_days",  # 0 when no start date (scoring treats it as "now")
-    "eligible",  # 1 if the hard rules allow it (always 1 for pushed)
-    "part_occupation",  # the occupation part (scorer hand-v2; NaN in older rows)
-)
 
 SEEKER_ACTIONS: tuple[str, ...] = ("opened", "dismissed", "saved", "applied", "hired")
 VERDICTS: Mapping[str, str] = {"good": "verdict_good", "bad": "verdict_bad"}
@@ -147,41 +130,6 @@ class Event:
         }
 
 
-def features_from_match(
-    explanation: Mapping[str, Any], distance_m: float | None, eligible: bool
-) -> list[float]:
-    """The feature vector of a match, read off the matcher's explanation.
-
-    Missing pieces are NaN, so a partial explanation (an old payload) still
-    gives a vector of the right length.
-    """
-    parts = explanation.get("parts") or {}
-    req = explanation.get("required_skills") or {}
-    opt = explanation.get("optional_skills") or {}
-    practical = explanation.get("practical") or {}
-    n_req_matched, n_opt_matched = len(req.get("matched", ())), len(opt.get("matched", ()))
-    starts = practical.get("starts_in_days")
-    values: dict[str, float] = {
-        **{f"part_{p}": _num(parts.get(p)) for p in PARTS},
-        "distance_km": _num(distance_m) / 1000.0,
-        "n_required": float(n_req_matched + len(req.get("missing", ()))),
-        "n_matched_required": float(n_req_matched),
-        "n_optional": float(n_opt_matched + len(opt.get("missing", ()))),
-        "n_matched_optional": float(n_opt_matched),
-        "walk_in": _num(explanation.get("walk_in")),
-        "hours_per_week": _num(practical.get("hours_per_week")),
-        "starts_in_days": 0.0 if starts is None else _num(starts),
-        "eligible": 1.0 if eligible else 0.0,
-    }
-    return [values[n] for n in FEATURE_NAMES]
-
-
-def _num(value: Any) -> float:
-    if value is None or isinstance(value, str):
-        return math.nan
-    return float(value)
-
-
 async def vacancy_ref(
     session: AsyncSession, jobseeker_id: uuid.UUID, vacancy_id: uuid.UUID
 ) -> VacancyRef | None:
@@ -198,23 +146,20 @@ async def score_now(
     point: tuple[float, float] | None,
 ) -> tuple[float, list[float]] | None:
     """(score, features) of the match now, through the matcher's own path
-    (`matching.score_vacancies`); None if the vacancy does not exist."""
+    (`matching.score_vacancies`); None if the vacancy does not exist. Without
+    any position it is scored without one (the distance part unknown)."""
     if point is None and seeker.last_position is not None:
         point = lat_lon(seeker.last_position)
     lat, lon = point if point is not None else (0.0, 0.0)
     scored = await matching.score_vacancies(
-        session, taxonomy, seeker, [vacancy_id], lat, lon, seeker.radius_m
-    )
+        session, taxonomy, seeker, [vacancy_id], lat, lon, seeker.radius_m,
+        positioned=point is not None,
+    )  # fmt: skip
     if vacancy_id not in scored:
         return None
     match, eligible = scored[vacancy_id]
-    if point is not None:
-        return match.score, features_from_match(match.explanation, match.distance_m, eligible)
-    # No position at all: the distance part counts as neutral and is unknown.
-    part = float(match.explanation["parts"]["distance"])
-    score = match.score + WEIGHTS["distance"] * (NEUTRAL - part)
-    explanation = {**match.explanation, "parts": {**match.explanation["parts"], "distance": None}}
-    return round(score, 4), features_from_match(explanation, None, eligible)
+    distance_m = match.distance_m if point is not None else None
+    return match.score, features_from_match(match.explanation, distance_m, eligible)
 
 
 async def latest_pushed(

@@ -8,16 +8,18 @@ optional, not fully held), we re-score all of them as if the seeker held that
 one skill too, and count how many would then reach the threshold.
 
 Re-scoring, vectorised. Skills enter the score only through the `required`
-and `optional` parts, and the score is linear in its parts (matcher/scoring.py:
-`total = sum(WEIGHTS[p] * part[p])`, each part a weighted mean of per-skill
-credits). Holding one more skill `s` raises a skill entry's credit from `c` to
-`max(c, credit(s -> entry))`, where `credit(s -> .)` is the taxonomy's own
-`credit_vector([s])` (exact skill 1.0, partial credit through the hierarchy and
-relations). So per (skill, candidate) the new score is
+and `optional` parts, and the score is linear in its parts, each a weighted
+mean of per-skill credits. Holding one more skill `s` raises a skill entry's
+credit from `c` to `max(c, credit(s -> entry))`, where `credit(s -> .)` is the
+taxonomy's own `credit_vector([s])` (exact skill 1.0, partial credit through
+the hierarchy and relations). So per (skill, candidate) the new score is
 
-    total + W_req * sum_req(w * gain) / sum_req(w) + W_opt * sum_opt(gain) / n_opt
+    total + sum over the candidate's entries of scale(entry) * gain
 
-and only the (skill, entry) pairs where `s` earns credit are ever formed: a
+where the scorer says what one unit of credit on an entry is worth
+(`scoring.skill_entry_scales`) and how high all skills together could lift a
+candidate (`scoring.skill_ceiling`); this module never sees the weights.
+Only the (skill, entry) pairs where `s` earns credit are ever formed: a
 sparse join of the skills' credit rows with the candidates' flattened skill
 entries, summed with one `np.unique` + `np.bincount`. No Python loop runs per
 request: each skill's credit row is built once per process (`CreditRows`, from the
@@ -47,7 +49,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import courses, geo, matching
-from matcher.scoring import WEIGHTS, profile_cover, standin_weights
+from matcher.scoring import profile_cover, skill_ceiling, skill_entry_scales, standin_weights
 from matcher.vacancies import lat_lon
 
 EXAMPLES_PER_SKILL = 3
@@ -118,19 +120,12 @@ def _entries_to_lift(scored: matching.Scored, threshold: float) -> _Entries:
     )
     opt_n = np.bincount(opt_row, minlength=n).astype(np.float64)
     # The best any skills could do: every required and optional skill fully held.
-    ceiling = (
-        total
-        + WEIGHTS["required"] * (1.0 - scores.parts["required"]) * (req_sum > 0)
-        + WEIGHTS["optional"] * (1.0 - scores.parts["optional"]) * (opt_n > 0)
-    )
+    ceiling = skill_ceiling(scores, req_sum > 0, opt_n > 0)
     liftable = scored.eligible & ~current & (ceiling >= threshold)
     keep_r, keep_o = liftable[req_row], liftable[opt_row]
     skill = np.concatenate([batch.req_ids[keep_r], batch.opt_ids[keep_o]]).astype(np.int64)
     scale = np.concatenate(
-        [
-            WEIGHTS["required"] * req_w[keep_r] / np.maximum(req_sum[req_row[keep_r]], 1e-9),
-            WEIGHTS["optional"] / np.maximum(opt_n[opt_row[keep_o]], 1.0),
-        ]
+        skill_entry_scales(req_w[keep_r], req_sum[req_row[keep_r]], opt_n[opt_row[keep_o]])
     )
     known = skill < len(credit)
     held = np.zeros(len(skill), dtype=np.float64)

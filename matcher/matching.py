@@ -24,13 +24,13 @@ from matcher.geo import fetch_candidates, fetch_candidates_by_id
 from matcher.scoring import (
     PARTS,
     REASONS,
-    WEIGHTS,
     CandidateBatch,
     Scores,
     SeekerContext,
     occupation_fit,
-    score_batch,
+    weights,
 )
+from matcher.scoring import score as score_seekers
 
 # Candidates considered per request, nearest first. At 100k vacancies over
 # Denmark a 5 km radius in central Copenhagen holds tens of thousands; fetching
@@ -173,8 +173,11 @@ class Scored:
         )
 
 
-def score(ctx: SeekerContext, batch: CandidateBatch) -> Scored:
-    return Scored(ctx, batch, score_batch(ctx, batch), eligible_mask(batch.eligibility, ctx))
+def score(ctx: SeekerContext, batch: CandidateBatch, positioned: bool = True) -> Scored:
+    """The batch scored for this seeker, with the hard rules; `positioned=False`:
+    no position is known (the distance part unknown, counted as neutral)."""
+    scores = score_seekers(ctx, batch, positioned=positioned)
+    return Scored(ctx, batch, scores, eligible_mask(batch.eligibility, ctx))
 
 
 def rank(
@@ -226,8 +229,9 @@ def explain(
     req = slice(batch.req_offsets[row], batch.req_offsets[row + 1])
     opt = slice(batch.opt_offsets[row], batch.opt_offsets[row + 1])
     return {
-        "parts": {p: round(float(scores.parts[p][row]), 4) for p in PARTS},
-        "weights": WEIGHTS,
+        # An unknown part (the distance without a position) is null.
+        "parts": {p: _part(float(scores.parts[p][row])) for p in PARTS},
+        "weights": weights(),
         "required_skills": _skill_split(taxonomy, ctx, batch.req_ids[req]),
         "optional_skills": _skill_split(taxonomy, ctx, batch.opt_ids[opt]),
         "practical": {
@@ -242,6 +246,10 @@ def explain(
         "preference_misses": _misses(ctx, batch, row),
         "weak": bool(scores.weak[row]),
     }
+
+
+def _part(x: float) -> float | None:
+    return None if math.isnan(x) else round(x, 4)
 
 
 def _round_or_none(x: float) -> float | None:
@@ -365,14 +373,16 @@ async def score_vacancies(
     lon: float,
     radius_m: float,
     today: dt.date | None = None,
+    positioned: bool = True,
 ) -> dict[uuid.UUID, tuple[Match, bool]]:
-    """Score given vacancies for a seeker at a point, eligible or not.
+    """Score given vacancies for a seeker at a point, eligible or not;
+    `positioned=False`: the point is no position (`score`).
 
     Returns {vacancy id: (match, eligible)}; ids that do not exist are absent.
     """
     ctx = seeker_context(seeker, taxonomy, radius_m, today)
     batch = await fetch_candidates_by_id(session, vacancy_ids, lat, lon, sorted(ctx.certificates))
-    scored = score(ctx, batch)
+    scored = score(ctx, batch, positioned)
     return {
         batch.ids[r]: (scored.match(taxonomy, r), bool(scored.eligible[r]))  # type: ignore[misc]
         for r in range(len(batch))

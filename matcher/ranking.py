@@ -10,7 +10,7 @@ With a learned ranker active, `matching.rank` takes the best `RERANK_K`
 eligible candidates by hand score (the nearby query and the vectorised score stay
 as fast as ever) and this module re-orders only those. The ranker sees the
 feature vector of each match built by the very function that writes the
-training data (`matcher.feedback.features_from_match`, fed with the match as
+training data (`matcher.scoring.features_from_match`, fed with the match as
 `matching.Scored.match` makes it), so serving and training agree by
 construction. The score and explanation shown stay the hand-set ones: they are
 what a person can read; the learned ranker only changes the order.
@@ -22,14 +22,17 @@ for that request (hand-set order): a bad model must never break matching.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from matcher.scoring import NEUTRAL, PARTS, WEIGHTS
-
-if TYPE_CHECKING:
-    from matcher.matching import Scored
+from matcher.scoring import (
+    FEATURE_NAMES,
+    CandidateBatch,
+    features_from_match,
+    hand_set_scores,
+    part_columns,
+)
 
 log = logging.getLogger("jotr.ranking")
 
@@ -42,7 +45,7 @@ HAND_SET_NAME = "hand-set"
 
 @runtime_checkable
 class Ranker(Protocol):
-    """Scores for rows of feature vectors (`matcher.feedback.FEATURE_NAMES` order);
+    """Scores for rows of feature vectors (`matcher.scoring.FEATURE_NAMES` order);
     higher is better. Only the order of the scores matters."""
 
     name: str
@@ -50,14 +53,26 @@ class Ranker(Protocol):
     def scores(self, features: np.ndarray) -> np.ndarray: ...
 
 
-def _feature_names() -> tuple[str, ...]:
-    from matcher.feedback import FEATURE_NAMES  # feedback imports matching, which imports us
+class _Match(Protocol):
+    @property
+    def distance_m(self) -> float: ...
+    @property
+    def explanation(self) -> dict[str, Any]: ...
 
-    return FEATURE_NAMES
+
+class ScoredRows(Protocol):
+    """What ranking needs of a scored batch (`matching.Scored`): its rows, whether
+    each passes the hard rules, and each row as a match. A protocol, so ranking
+    sits below matching and never imports it."""
+
+    batch: CandidateBatch
+    eligible: np.ndarray
+
+    def match(self, taxonomy: Any, row: int) -> _Match: ...
 
 
 class HandSetRanker:
-    """The hand-set weights of `matcher.scoring` over the parts in a feature vector.
+    """The hand-set score (`matcher.scoring.combine`) over the parts in a feature vector.
 
     The same number as the match's score (up to its rounding): an unknown part
     (NaN, e.g. distance without a position) counts as neutral, as the scorer does.
@@ -66,13 +81,10 @@ class HandSetRanker:
     name = HAND_SET_NAME
 
     def __init__(self, feature_names: tuple[str, ...] | None = None):
-        names = feature_names or _feature_names()
-        self._columns = np.asarray([names.index(f"part_{p}") for p in PARTS], dtype=np.int64)
-        self._weights = np.asarray([WEIGHTS[p] for p in PARTS], dtype=np.float64)
+        self._columns = part_columns(feature_names or FEATURE_NAMES)
 
     def scores(self, features: np.ndarray) -> np.ndarray:
-        parts = np.asarray(features, dtype=np.float64)[:, self._columns]
-        return np.where(np.isnan(parts), NEUTRAL, parts) @ self._weights  # type: ignore[no-any-return]
+        return hand_set_scores(features, self._columns)
 
 
 def is_hand_set(ranker: Ranker) -> bool:
@@ -113,18 +125,16 @@ class _NoLabels:
         return ""
 
 
-def feature_matrix(scored: Scored, rows: np.ndarray) -> np.ndarray:
+def feature_matrix(scored: ScoredRows, rows: np.ndarray) -> np.ndarray:
     """float64[len(rows), n_features]: each row's match as the feedback log stores it."""
-    from matcher.feedback import features_from_match
-
-    out = np.empty((len(rows), len(_feature_names())), dtype=np.float64)
+    out = np.empty((len(rows), len(FEATURE_NAMES)), dtype=np.float64)
     for i, row in enumerate(rows.tolist()):
         m = scored.match(_NoLabels(), row)
         out[i] = features_from_match(m.explanation, m.distance_m, bool(scored.eligible[row]))
     return out
 
 
-def rerank(scored: Scored, rows: np.ndarray, ranker: Ranker | None = None) -> np.ndarray:
+def rerank(scored: ScoredRows, rows: np.ndarray, ranker: Ranker | None = None) -> np.ndarray:
     """`rows` (best first by hand score) in the ranker's order; unchanged for hand-set."""
     ranker = ranker or active()
     if is_hand_set(ranker) or len(rows) < 2:

@@ -5,8 +5,8 @@ Reach counts the jobseekers who would be *told* about the vacancy: their stored
 position (`jobseekers.last_position`, kept only while their app is connected)
 lies within their own radius of the vacancy, they have not paused, they may
 legally take the job (the hard rules) and it scores at least their own push
-threshold. It is scored exactly as push scores it (`matching.score`), once per
-nearby seeker against a one-row batch fetched once.
+threshold. It is scored exactly as push scores it: one row fetched once, scored
+for every nearby seeker at once (`scoring.score`, seekers x one vacancy).
 
 Small counts could point at a person ("one 16-year-old barista near my shop"),
 so a count below `REACH_FLOOR` is reported as "fewer than 3" and never exactly
@@ -24,9 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import geo, matching
+from matcher.eligibility import eligible_mask
 from matcher.errors import NotFound
 from matcher.matching import SkillLookup
 from matcher.models import Jobseeker, Vacancy, VacancyStatus
+from matcher.scoring import score
 from matcher.vacancies import lat_lon
 
 REACH_FLOOR = 3
@@ -105,19 +107,20 @@ async def reach(
         return Reach(0)
     required = frozenset(vacancy.required_certificates)
     today = matching.today_in_denmark()
-    count = 0
-    for seeker in seekers:
-        one = dataclasses.replace(
-            base,
-            distance_m=np.array([distance[seeker.id]], dtype=np.float64),
-            eligibility=dataclasses.replace(
-                base.eligibility,
-                certificates_ok=np.array([required <= set(seeker.certificates)], dtype=bool),
-            ),
+    ctxs = [
+        matching.seeker_context(
+            s, taxonomy, matching.usable_radius(s.radius_m, max_radius_m), today
         )
-        radius_m = matching.usable_radius(seeker.radius_m, max_radius_m)
-        ctx = matching.seeker_context(seeker, taxonomy, radius_m, today)
-        scored = matching.score(ctx, one)
-        if bool(scored.eligible[0]) and float(scored.scores.total[0]) >= seeker.push_min_score:
+        for s in seekers
+    ]
+    at = np.array([[distance[s.id]] for s in seekers], dtype=np.float64)
+    total = score(ctxs, base, at).column(0).total
+    count = 0
+    for seeker, ctx, t in zip(seekers, ctxs, total.tolist(), strict=True):
+        cols = dataclasses.replace(
+            base.eligibility,
+            certificates_ok=np.array([required <= set(seeker.certificates)], dtype=bool),
+        )
+        if bool(eligible_mask(cols, ctx)[0]) and t >= seeker.push_min_score:
             count += 1
     return Reach(count)

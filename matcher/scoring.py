@@ -19,13 +19,24 @@ six parts, each in [0, 1]:
 A part with nothing to compare (a vacancy without optional skills, a missing
 work profile) is neutral (0.5) for optional/profile and full (1.0) for required:
 a job that requires nothing does not hold anything against anyone.
+
+This module is the one scorer: nothing outside it knows the weights or how the
+parts combine. `score` broadcasts over seekers x rows (one seeker x many
+vacancies for matches, many seekers x one vacancy for push and reach), with or
+without a position; `static_total` / `with_distance` / `best_with_distance`
+split off the distance part (the push cache), `combine` sums given parts (the
+hand-set ranker), `skill_ceiling` / `skill_entry_scales` give the guidance
+counterfactual its gains, and `features_from_match` is the feature vector the
+feedback log and the learned ranker share.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -247,7 +258,12 @@ def _take_segments(
 
 @dataclass(slots=True)
 class Scores:
-    """Total score and each part, aligned with the batch rows.
+    """Total score and each part, aligned with the batch rows (one seeker), with the
+    seekers (`column` of a grid), or seekers x rows (`score` given a sequence).
+
+    `static`: the total without its distance part, which changes as one walks;
+    `with_distance` adds it for a point. Without a position the distance part is
+    NaN (unknown) and `total` counts it as neutral.
 
     `fits`: the hours are within the seeker's wished range and the job type is
     one they chose (or they chose none); `weak`: the vacancy lists required
@@ -258,64 +274,280 @@ class Scores:
     parts: dict[str, np.ndarray]
     fits: np.ndarray
     weak: np.ndarray
+    static: np.ndarray | None = None  # None: summed from `parts` when asked
 
-    def take(self, rows: np.ndarray) -> Scores:
+    def take(self, rows: np.ndarray | int) -> Scores:
+        """These rows (of a grid: these seekers)."""
         return Scores(
             total=self.total[rows],
             parts={p: v[rows] for p, v in self.parts.items()},
             fits=self.fits[rows],
             weak=self.weak[rows],
+            static=None if self.static is None else self.static[rows],
+        )
+
+    def column(self, j: int) -> Scores:
+        """Vacancy j of a seekers x vacancies grid: one score per seeker."""
+        return Scores(
+            total=self.total[:, j],
+            parts={p: v[:, j] for p, v in self.parts.items()},
+            fits=self.fits[:, j],
+            weak=self.weak[:, j],
+            static=None if self.static is None else self.static[:, j],
         )
 
 
-def _empty() -> Scores:
-    empty = np.zeros(0)
-    none = np.zeros(0, dtype=bool)
-    return Scores(total=empty, parts={p: empty for p in PARTS}, fits=none, weak=none)
+# --- How the parts combine: nothing outside this module knows -------------------
+# The distance part comes last in PARTS, so the total is the static sum plus the
+# distance term in exactly the order of PARTS: `with_distance(static, d, r)` is
+# the same number, bit for bit, as scoring afresh at distance d.
+_STATIC_PARTS: tuple[str, ...] = PARTS[:-1]
+assert PARTS[-1] == "distance"
+_W_DISTANCE = WEIGHTS["distance"]
 
 
-def _segment_ids(offsets: np.ndarray) -> np.ndarray:
-    n = len(offsets) - 1
-    return np.repeat(np.arange(n), np.diff(offsets))
+def weights() -> dict[str, float]:
+    """The weight of each part, for showing them (the explanation); a copy."""
+    return dict(WEIGHTS)
 
 
-def _coverage(
-    credit: np.ndarray, ids: np.ndarray, weights: np.ndarray | None, offsets: np.ndarray
+def _static_sum(parts: Mapping[str, np.ndarray]) -> np.ndarray:
+    return sum(WEIGHTS[p] * parts[p] for p in _STATIC_PARTS)  # type: ignore[return-value]
+
+
+def distance_part(distance_m: np.ndarray | float, radius_m: np.ndarray | float) -> np.ndarray:
+    """The distance part: 1 at the door, 0 at the radius and beyond."""
+    return np.clip(1.0 - distance_m / np.maximum(radius_m, 1.0), 0.0, 1.0)  # type: ignore[no-any-return]
+
+
+def _total(static: np.ndarray | float, distance: np.ndarray | float) -> np.ndarray:
+    """The total from the static sum and the distance part: the one place they meet."""
+    return np.clip(static + _W_DISTANCE * distance, 0.0, 1.0)  # type: ignore[no-any-return]
+
+
+def with_distance(
+    static: np.ndarray | float,
+    distance_m: np.ndarray | float | None,
+    radius_m: np.ndarray | float = 1.0,
+) -> np.ndarray:
+    """The total at a distance, from the static total (`Scores.static`).
+    `distance_m` None: no position, so the distance part counts as neutral."""
+    return _total(static, NEUTRAL if distance_m is None else distance_part(distance_m, radius_m))
+
+
+def best_with_distance(static: np.ndarray | float) -> np.ndarray:
+    """The most a candidate can score anywhere: its total at the door."""
+    return with_distance(static, 0.0)
+
+
+def static_total(scores: Scores) -> np.ndarray:
+    """The score without its distance part: what does not change as one walks."""
+    return scores.static if scores.static is not None else _static_sum(scores.parts)
+
+
+def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The total from given parts (aligned arrays); an unknown (NaN) part counts as
+    neutral, as in `score`. The learned ranker's hand-set baseline is this."""
+    known = {p: np.where(np.isnan(parts[p]), NEUTRAL, parts[p]) for p in PARTS}
+    return _total(_static_sum(known), known["distance"])
+
+
+def skill_ceiling(scores: Scores, has_required: np.ndarray, has_optional: np.ndarray) -> np.ndarray:
+    """The total if the seeker held every required and optional skill of each row
+    (where it lists any): the most new skills could lift it (guidance)."""
+    return (  # type: ignore[no-any-return]
+        scores.total
+        + WEIGHTS["required"] * (1.0 - scores.parts["required"]) * has_required
+        + WEIGHTS["optional"] * (1.0 - scores.parts["optional"]) * has_optional
+    )
+
+
+def skill_entry_scales(
+    req_weights: np.ndarray, req_sums: np.ndarray, opt_counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row weighted credit sum and weight sum over a flattened skill column."""
-    n = len(offsets) - 1
-    seg = _segment_ids(offsets)
-    # Skill ids beyond the taxonomy (added after this process loaded it) earn nothing.
-    got = np.zeros(len(ids), dtype=np.float32)
-    known = ids < len(credit)
-    got[known] = credit[ids[known]]
-    w = weights if weights is not None else np.ones(len(ids), dtype=np.float32)
-    covered = np.bincount(seg, weights=got * w, minlength=n)
-    total = np.bincount(seg, weights=w, minlength=n)
-    return covered, total
+    """What one unit of credit on a listed skill adds to the total: a required
+    entry of weight w in a row of weight sum W (stand-in included), an optional
+    entry in a row of n optional skills. The total is linear in the credits."""
+    return (
+        WEIGHTS["required"] * req_weights / np.maximum(req_sums, 1e-9),
+        WEIGHTS["optional"] / np.maximum(opt_counts, 1.0),
+    )
+
+
+# --- The broadcasting scorer --------------------------------------------------
+
+
+def score(
+    seekers: SeekerContext | Sequence[SeekerContext],
+    batch: CandidateBatch,
+    distance_m: np.ndarray | None = None,
+    *,
+    positioned: bool = True,
+) -> Scores:
+    """Score seekers against the batch's vacancies, broadcasting like NumPy.
+
+    One `SeekerContext`: arrays of one score per row. A sequence of seekers:
+    arrays of seekers x rows (`Scores.column(0)` for a one-row batch: one score
+    per seeker, the push fan-out of a new vacancy).
+
+    `distance_m` broadcasts to the result (one seeker: per row; a grid: e.g.
+    (seekers, 1) for one vacancy); None takes `batch.distance_m` for everyone.
+    `positioned=False`: no position is known, so the distance part is NaN and
+    counts as neutral in `total` (`with_distance` adds it later for a point).
+
+    Cheap where one side is small: the per-seeker work is a few gathers of the
+    batch's skill entries, the rest is array arithmetic over the whole grid
+    (the work-profile part holds seekers x rows x dimensions at once)."""
+    if isinstance(seekers, SeekerContext):
+        return _grid([seekers], batch, distance_m, positioned).take(0)
+    return _grid(list(seekers), batch, distance_m, positioned)
 
 
 def score_batch(seeker: SeekerContext, batch: CandidateBatch) -> Scores:
-    n = len(batch)
-    if n == 0:
-        return _empty()
+    """One seeker against every row, at the batch's distances (`score`)."""
+    return score(seeker, batch)
 
-    covered, total_w = _coverage(seeker.credit, batch.req_ids, batch.req_weights, batch.req_offsets)
+
+def score_for_seekers(
+    seekers: Sequence[SeekerContext], batch: CandidateBatch, distance_m: np.ndarray
+) -> Scores:
+    """One vacancy (the batch's only row) against many seekers, each at their
+    distance: row i of the result is seeker i (`score`)."""
+    d = np.asarray(distance_m, dtype=np.float64).reshape(-1, 1)
+    return score(seekers, batch, d).column(0)
+
+
+def _grid(
+    seekers: list[SeekerContext],
+    batch: CandidateBatch,
+    distance_m: np.ndarray | None,
+    positioned: bool,
+) -> Scores:
+    """seekers x rows. Every operation is the one-seeker operation broadcast over
+    seekers, in the same order, so one seeker's row equals scoring it alone."""
+    n_s, n_v = len(seekers), len(batch)
+    if n_s == 0 or n_v == 0:
+        return _empty((n_s, n_v))
+
+    req_seg, opt_seg = _segment_ids(batch.req_offsets), _segment_ids(batch.opt_offsets)
+    # One gather per seeker for both skill columns (push scores thousands of seekers).
+    got = _credits([s.credit for s in seekers], np.concatenate([batch.req_ids, batch.opt_ids]))
+    n_req = len(batch.req_ids)
+    covered, total_w = _coverage(got[:, :n_req], batch.req_weights, req_seg, n_v)
     weak = (total_w > 0) & (covered <= 0)
-    occupation, cover = _occupation_columns(seeker.occupations, batch.occupation_ids, n)
+    occupation, cover = _occupation_grid(seekers, batch.occupation_ids, n_v)
     standin = standin_weights(batch, cover)
     covered = covered + standin * np.nan_to_num(cover)
     total_w = total_w + standin
     required = np.where(total_w > 0, covered / np.maximum(total_w, 1e-9), 1.0)
 
-    opt_cov, opt_n = _coverage(seeker.credit, batch.opt_ids, None, batch.opt_offsets)
+    opt_cov, opt_n = _coverage(got[:, n_req:], None, opt_seg, n_v)
     optional = np.where(opt_n > 0, opt_cov / np.maximum(opt_n, 1.0), NEUTRAL)
 
-    fit = profile_fit(seeker.work_profile, batch.profiles)
-    practical, fits = _practical(seeker, batch)
-    distance = np.clip(1.0 - batch.distance_m / max(seeker.radius_m, 1.0), 0.0, 1.0)
+    fit = _profile_grid([s.work_profile for s in seekers], batch.profiles)
+    practical, fits = _practical(seekers, batch)
+    if positioned:
+        d = batch.distance_m if distance_m is None else np.asarray(distance_m, dtype=np.float64)
+        radii = np.array([[s.radius_m] for s in seekers], dtype=np.float64)
+        distance = distance_part(d, radii)
+        if distance.shape != (n_s, n_v):  # one distance for all: an array of its own
+            distance = np.broadcast_to(distance, (n_s, n_v)).copy()
+    else:
+        distance = np.full((n_s, n_v), np.nan)
+    parts = {
+        "required": required,
+        "optional": optional,
+        "occupation": occupation,
+        "profile": fit,
+        "practical": practical,
+        "distance": distance,
+    }
+    static = _static_sum(parts)
+    # Without a position the distance part is unknown and counts as neutral.
+    total = _total(static, distance if positioned else NEUTRAL)
+    return Scores(total=total, parts=parts, fits=fits, weak=weak, static=static)
 
-    return _weighted(required, optional, occupation, fit, practical, distance, fits, weak)
+
+def _segment_ids(offsets: np.ndarray) -> np.ndarray:
+    """The row of every entry of a flattened column."""
+    return np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+
+
+def _empty(shape: tuple[int, int]) -> Scores:
+    empty = np.zeros(shape)
+    none = np.zeros(shape, dtype=bool)
+    return Scores(total=empty, parts={p: empty for p in PARTS}, fits=none, weak=none, static=empty)
+
+
+def _credits(credits: list[np.ndarray], ids: np.ndarray) -> np.ndarray:
+    """float32[seekers, entries]: each seeker's credit for each skill entry."""
+    n_s = len(credits)
+    got = np.zeros((n_s, len(ids)), dtype=np.float32)
+    for members, known, safe in _by_length(credits, ids):
+        g = np.stack([credits[i][safe] for i in members])
+        # Skill ids beyond the taxonomy (added after this process loaded it) earn nothing.
+        g = g if known is None else np.where(known, g, 0.0)
+        if len(members) == n_s:
+            got[:] = g
+        else:
+            got[members] = g
+    return got
+
+
+def _coverage(
+    got: np.ndarray, weights: np.ndarray | None, seg: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per seeker and row, the weighted credit sum over a flattened skill column
+    (`got`: seekers x entries), and per row the weight sum. One bincount over the
+    grid adds each cell's entries in entry order, as a one-seeker bincount would."""
+    n_s = len(got)
+    w = weights if weights is not None else np.ones(got.shape[1], dtype=np.float32)
+    cells = seg if n_s == 1 else (seg[None, :] + n * np.arange(n_s)[:, None]).ravel()
+    covered = np.bincount(cells, weights=(got * w).ravel(), minlength=n_s * n)
+    total = np.bincount(seg, weights=w, minlength=n)
+    return covered.reshape(n_s, n), total
+
+
+def _by_length(
+    arrays: Sequence[np.ndarray | None], ids: np.ndarray
+) -> list[tuple[list[int], np.ndarray | None, np.ndarray]]:
+    """Seekers grouped by the length of a per-seeker lookup array (one taxonomy:
+    one group): (their indices, which of `ids` it covers (None: all), `ids` safe
+    to index it with). A group gathers with one index array per seeker."""
+    groups: dict[int, list[int]] = {}
+    for i, a in enumerate(arrays):
+        if a is not None:
+            groups.setdefault(len(a), []).append(i)
+    out: list[tuple[list[int], np.ndarray | None, np.ndarray]] = []
+    for length, members in groups.items():
+        known = (ids >= 0) & (ids < length)
+        if known.all():
+            out.append((members, None, ids))
+        else:
+            out.append((members, known, np.where(known, ids, 0)))
+    return out
+
+
+def _occupation_grid(
+    seekers: list[SeekerContext], ids: np.ndarray | None, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(occupation part, profile coverage), seekers x rows: neutral / NaN where
+    either side has nothing to compare (as `_occupation_columns`)."""
+    part, cover = np.full((len(seekers), n), NEUTRAL), np.full((len(seekers), n), np.nan)
+    if ids is None or n == 0:
+        return part, cover
+    fits = [s.occupations for s in seekers]
+    for members, known, safe in _by_length([f.part if f is not None else None for f in fits], ids):
+        p = np.stack([fits[i].part[safe] for i in members])  # type: ignore[union-attr]
+        c = np.stack([fits[i].cover[safe] for i in members])  # type: ignore[union-attr]
+        p = np.where(np.isnan(p), NEUTRAL, p)
+        if known is not None:
+            p, c = np.where(known, p, NEUTRAL), np.where(known, c, np.nan)
+        if len(members) == len(seekers):
+            part, cover = p, c
+        else:
+            part[members], cover[members] = p, c
+    return part, cover
 
 
 def standin_weights(batch: CandidateBatch, cover: np.ndarray) -> np.ndarray:
@@ -349,119 +581,54 @@ def _occupation_columns(
 def profile_fit(seeker: np.ndarray | None, profiles: np.ndarray) -> np.ndarray:
     """The work-profile part per row (see PROFILE_MIN_LEAN): 0.5 without a profile
     on either side, below 0.5 for opposite answers, above for matching ones."""
-    n = len(profiles)
-    if seeker is None:
-        return np.full(n, NEUTRAL)
-    a = profiles.astype(np.float64) - 0.5
-    b = seeker.astype(np.float64)[None, :] - 0.5
+    return _profile_grid([seeker], profiles)[0]
+
+
+def _profile_grid(seekers: list[np.ndarray | None], profiles: np.ndarray) -> np.ndarray:
+    """`profile_fit`, seekers x rows; seekers without a profile are neutral."""
+    out = np.full((len(seekers), len(profiles)), NEUTRAL)
+    having = [i for i, s in enumerate(seekers) if s is not None]
+    if not having:
+        return out
+    a = profiles.astype(np.float64)[None, :, :] - 0.5
+    b = np.stack([seekers[i] for i in having]).astype(np.float64)[:, None, :] - 0.5  # type: ignore[misc]
     with np.errstate(invalid="ignore"):
         both = (np.abs(a) >= PROFILE_MIN_LEAN) & (np.abs(b) >= PROFILE_MIN_LEAN)
-    lean = np.where(both, 4.0 * np.nan_to_num(a) * b, 0.0).sum(axis=1)
-    agreement = lean / np.maximum(both.sum(axis=1), PROFILE_MIN_ANSWERS)
+    lean = np.where(both, 4.0 * np.nan_to_num(a) * b, 0.0).sum(axis=2)
+    agreement = lean / np.maximum(both.sum(axis=2), PROFILE_MIN_ANSWERS)
     missing = np.isnan(profiles).any(axis=1)
-    return np.where(missing, NEUTRAL, 0.5 + 0.5 * agreement)  # type: ignore[no-any-return]
-
-
-def score_for_seekers(
-    seekers: Sequence[SeekerContext], batch: CandidateBatch, distance_m: np.ndarray
-) -> Scores:
-    """One vacancy (the batch's only row) against many seekers: `score_batch`
-    transposed, row i of the result is seeker i. A new vacancy is scored for
-    every connected seeker near it at once (push), not seeker by seeker."""
-    n = len(seekers)
-    if n == 0:
-        return _empty()
-    req = batch.req_ids[batch.req_offsets[0] : batch.req_offsets[1]]
-    req_w = batch.req_weights[batch.req_offsets[0] : batch.req_offsets[1]].astype(np.float64)
-    opt = batch.opt_ids[batch.opt_offsets[0] : batch.opt_offsets[1]]
-
-    total_w = float(req_w.sum())
-    covered = _credits(seekers, req) @ req_w if total_w > 0 else np.zeros(n)
-    weak = np.full(n, total_w > 0) & (covered <= 0)
-    columns = [_occupation_columns(s.occupations, batch.occupation_ids, 1) for s in seekers]
-    occupation = np.array([c[0][0] for c in columns])
-    cover = np.array([c[1][0] for c in columns])
-    standin = np.where(np.isnan(cover), 0.0, STANDIN_WEIGHT * max(STANDIN_SLOTS - len(req), 0))
-    denom = total_w + standin
-    required = np.where(
-        denom > 0, (covered + standin * np.nan_to_num(cover)) / np.maximum(denom, 1e-9), 1.0
-    )
-    optional = _credits(seekers, opt).mean(axis=1) if len(opt) else np.full(n, NEUTRAL)
-
-    fit = np.array([float(profile_fit(s.work_profile, batch.profiles[:1])[0]) for s in seekers])
-
-    h = float(batch.hours_per_week[0])
-    lo = np.array([s.hours_min if s.hours_min is not None else 0.0 for s in seekers])
-    hi = np.array([s.hours_max if s.hours_max is not None else 80.0 for s in seekers])
-    outside = np.maximum(lo - h, 0.0) + np.maximum(h - hi, 0.0)
-    # An offer without hours or job type (leisure, volunteering) loses nothing for them.
-    hours = np.nan_to_num(np.clip(1.0 - outside / HOURS_TOLERANCE, 0.0, 1.0), nan=1.0)
-    job_type = str(batch.job_types[0])
-    # An offer without a job type (leisure, volunteering) is never outside the wish.
-    untyped = batch.job_types[0] is None or job_type == ""
-    chosen = np.array([untyped or not s.job_types or job_type in s.job_types for s in seekers])
-    wished = np.where(chosen, 1.0, UNWISHED_JOB_TYPE)
-    fits = (np.nan_to_num(outside, nan=0.0) <= 0) & chosen
-    days = float(np.nan_to_num(batch.start_in_days[0], nan=0.0))
-    start = 1.0 - 0.5 * min(
-        max((days - START_SOON_DAYS) / (START_FAR_DAYS - START_SOON_DAYS), 0.0), 1.0
-    )
-    practical = (hours + wished + start) / 3.0
-
-    radii = np.array([max(s.radius_m, 1.0) for s in seekers])
-    distance = np.clip(1.0 - np.asarray(distance_m, dtype=np.float64) / radii, 0.0, 1.0)
-
-    return _weighted(required, optional, occupation, fit, practical, distance, fits, weak)
-
-
-def _weighted(
-    required: np.ndarray,
-    optional: np.ndarray,
-    occupation: np.ndarray,
-    profile: np.ndarray,
-    practical: np.ndarray,
-    distance: np.ndarray,
-    fits: np.ndarray,
-    weak: np.ndarray,
-) -> Scores:
-    parts = {
-        "required": required,
-        "optional": optional,
-        "occupation": occupation,
-        "profile": profile,
-        "practical": practical,
-        "distance": distance,
-    }
-    total = sum(WEIGHTS[p] * parts[p] for p in PARTS)
-    return Scores(total=np.clip(total, 0.0, 1.0), parts=parts, fits=fits, weak=weak)
-
-
-def _credits(seekers: Sequence[SeekerContext], ids: np.ndarray) -> np.ndarray:
-    """Each seeker's credit for each of the skill ids (seekers x ids)."""
-    out = np.zeros((len(seekers), len(ids)), dtype=np.float64)
-    for i, s in enumerate(seekers):
-        known = ids < len(s.credit)
-        out[i, known] = s.credit[ids[known]]
+    fit = np.where(missing[None, :], NEUTRAL, 0.5 + 0.5 * agreement)
+    if len(having) == len(seekers):
+        return fit  # type: ignore[no-any-return]
+    out[having] = fit
     return out
 
 
-def _practical(seeker: SeekerContext, batch: CandidateBatch) -> tuple[np.ndarray, np.ndarray]:
-    """(practical part, fits the seeker's wished hours and job types)."""
+def _practical(
+    seekers: list[SeekerContext], batch: CandidateBatch
+) -> tuple[np.ndarray, np.ndarray]:
+    """(practical part, fits the seeker's wished hours and job types), seekers x rows."""
+    n_s, n_v = len(seekers), len(batch)
     h = batch.hours_per_week.astype(np.float64)
-    lo = seeker.hours_min if seeker.hours_min is not None else 0.0
-    hi = seeker.hours_max if seeker.hours_max is not None else 80.0
+    lo = np.array([[s.hours_min if s.hours_min is not None else 0.0] for s in seekers])
+    hi = np.array([[s.hours_max if s.hours_max is not None else 80.0] for s in seekers])
     outside = np.maximum(lo - h, 0.0) + np.maximum(h - hi, 0.0)
     # An offer without hours or job type (leisure, volunteering) loses nothing for them.
     hours = np.nan_to_num(np.clip(1.0 - outside / HOURS_TOLERANCE, 0.0, 1.0), nan=1.0)
 
-    if seeker.job_types:
+    wished = np.ones((n_s, n_v), dtype=bool)
+    job_type = np.ones((n_s, n_v))
+    if any(s.job_types for s in seekers):
         # An offer without a job type (leisure, volunteering) is never outside the wish.
-        untyped = np.fromiter((not t for t in batch.job_types), dtype=bool, count=len(batch))
-        wished = np.isin(batch.job_types, list(seeker.job_types)) | untyped
-        job_type = np.where(wished, 1.0, UNWISHED_JOB_TYPE)
-    else:
-        wished = np.ones(len(batch), dtype=bool)
-        job_type = np.ones(len(batch))
+        untyped = np.fromiter((not t for t in batch.job_types), dtype=bool, count=n_v)
+        by_wish: dict[frozenset[str], np.ndarray] = {}
+        for i, s in enumerate(seekers):
+            if not s.job_types:
+                continue
+            if s.job_types not in by_wish:
+                by_wish[s.job_types] = np.isin(batch.job_types, list(s.job_types)) | untyped
+            wished[i] = by_wish[s.job_types]
+            job_type[i] = np.where(wished[i], 1.0, UNWISHED_JOB_TYPE)
 
     days = np.nan_to_num(batch.start_in_days.astype(np.float64), nan=0.0)
     late = np.clip((days - START_SOON_DAYS) / (START_FAR_DAYS - START_SOON_DAYS), 0.0, 1.0)
@@ -473,3 +640,77 @@ def _practical(seeker: SeekerContext, batch: CandidateBatch) -> tuple[np.ndarray
 
 def parts_for_row(scores: Scores, row: int) -> dict[str, float]:
     return {p: round(float(scores.parts[p][row]), 4) for p in PARTS}
+
+
+# --- Features: the vector the feedback log stores and the learned ranker reads ---
+
+# In this order (docs/matching.md, "Feedback features"). Append only: stored
+# rows (match_events.features) keep their meaning by position.
+FEATURE_NAMES: tuple[str, ...] = (
+    "part_required",  # the scoring parts, as in the explanation
+    "part_optional",
+    "part_profile",
+    "part_practical",
+    "part_distance",
+    "distance_km",
+    "n_required",  # required skills on the vacancy
+    "n_matched_required",  # of which the seeker earns any credit for
+    "n_optional",
+    "n_matched_optional",
+    "walk_in",  # 1 if the vacancy welcomes walk-ins
+    "hours_per_week",
+    "starts_in_days",  # 0 when no start date (scoring treats it as "now")
+    "eligible",  # 1 if the hard rules allow it (always 1 for pushed)
+    "part_occupation",  # the occupation part (scorer hand-v2; NaN in older rows)
+)
+
+
+def features_from_match(
+    explanation: Mapping[str, Any], distance_m: float | None, eligible: bool
+) -> list[float]:
+    """The feature vector of a match, read off the matcher's explanation (what a
+    REST match and a push frame both carry), so training data and serving agree
+    by construction.
+
+    Missing pieces are NaN, so a partial explanation (an old payload) still
+    gives a vector of the right length; so is a part without a value (the
+    distance part without a position)."""
+    parts = explanation.get("parts") or {}
+    req = explanation.get("required_skills") or {}
+    opt = explanation.get("optional_skills") or {}
+    practical = explanation.get("practical") or {}
+    n_req_matched, n_opt_matched = len(req.get("matched", ())), len(opt.get("matched", ()))
+    starts = practical.get("starts_in_days")
+    values: dict[str, float] = {
+        **{f"part_{p}": _num(parts.get(p)) for p in PARTS},
+        "distance_km": _num(distance_m) / 1000.0,
+        "n_required": float(n_req_matched + len(req.get("missing", ()))),
+        "n_matched_required": float(n_req_matched),
+        "n_optional": float(n_opt_matched + len(opt.get("missing", ()))),
+        "n_matched_optional": float(n_opt_matched),
+        "walk_in": _num(explanation.get("walk_in")),
+        "hours_per_week": _num(practical.get("hours_per_week")),
+        "starts_in_days": 0.0 if starts is None else _num(starts),
+        "eligible": 1.0 if eligible else 0.0,
+    }
+    return [values[n] for n in FEATURE_NAMES]
+
+
+def _num(value: Any) -> float:
+    if value is None or isinstance(value, str):
+        return math.nan
+    return float(value)
+
+
+def part_columns(feature_names: Sequence[str] = FEATURE_NAMES) -> dict[str, int]:
+    """Where each part sits in feature vectors of these names (ValueError if one
+    is missing)."""
+    names = list(feature_names)
+    return {p: names.index(f"part_{p}") for p in PARTS}
+
+
+def hand_set_scores(features: np.ndarray, columns: Mapping[str, int] | None = None) -> np.ndarray:
+    """The hand-set total over rows of feature vectors (`combine` of their part
+    columns, `part_columns`): the learned ranker's baseline and its fallback."""
+    x = np.asarray(features, dtype=np.float64)
+    return combine({p: x[:, c] for p, c in (columns or part_columns()).items()})

@@ -5,13 +5,14 @@ A phone reports its position every few seconds, and at walking pace it moves a
 few metres each time. Before this cache every update ran the full candidate
 query (2,000 rows in a dense city, ~24 ms of PostgreSQL), although almost
 nothing about those candidates had changed. Only one of the five score parts
-depends on where the phone is (`distance`), so we split the score:
+depends on where the phone is (`distance`), so the scorer splits the score:
 
-    total(p) = static + WEIGHTS["distance"] * clip(1 - distance(p, v) / radius)
+    total(p) = scoring.with_distance(static, distance(p, v), radius)
 
-`static` (skills, profile, practical) and the hard rules are computed once, at
-an *anchor* point, over the radius plus a margin. Candidates that cannot reach
-the seeker's threshold even at the door (`static + w_distance < min_score`)
+`static` (`scoring.static_total`: skills, profile, practical) and the hard
+rules are computed once, at an *anchor* point, over the radius plus a margin.
+Candidates that cannot reach the seeker's threshold even at the door
+(`scoring.best_with_distance(static) < min_score`)
 are dropped at once: what remains is small (tens of rows), and re-ranking it at
 a new position is a few NumPy operations on a handful of floats.
 
@@ -38,10 +39,17 @@ from typing import Any
 import numpy as np
 
 from matcher.matching import SkillLookup, explain, pushable
-from matcher.scoring import WEIGHTS, CandidateBatch, Scores, SeekerContext
+from matcher.scoring import (
+    CandidateBatch,
+    Scores,
+    SeekerContext,
+    best_with_distance,
+    distance_part,
+    static_total,
+    with_distance,
+)
 
 _EARTH_RADIUS_M = 6_371_008.8
-W_DISTANCE = WEIGHTS["distance"]
 
 # How far beyond the radius the anchor query reaches; the phone may walk this
 # far before the cache is rebuilt (~6 minutes of walking).
@@ -64,11 +72,6 @@ def haversine_many(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -
     dl = np.radians(lons - lon)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return 2 * _EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))  # type: ignore[no-any-return]
-
-
-def static_part(scores: Scores) -> np.ndarray:
-    """The score without its distance part: what does not change as one walks."""
-    return scores.total - W_DISTANCE * scores.parts["distance"]  # type: ignore[no-any-return]
 
 
 @dataclass(slots=True)
@@ -97,7 +100,7 @@ def candidates_from(
     lons: np.ndarray,
 ) -> list[Candidate]:
     """Candidates for the given rows of a scored batch, as a compact copy."""
-    static = static_part(scores)[rows]
+    static = static_total(scores)[rows]
     sub, sub_scores = batch.take(rows), scores.take(rows)
     return [
         Candidate(
@@ -123,7 +126,7 @@ class Pick:
     def explanation(self, taxonomy: SkillLookup, ctx: SeekerContext) -> dict[str, Any]:
         c = self.candidate
         exp = explain(taxonomy, ctx, c.batch, c.scores, c.row)
-        part = max(0.0, min(1.0, 1.0 - self.distance_m / max(ctx.radius_m, 1.0)))
+        part = float(distance_part(self.distance_m, ctx.radius_m))
         exp["parts"]["distance"] = round(part, 4)
         return exp
 
@@ -164,7 +167,7 @@ class CandidateCache:
             radius_m=float(ctx.radius_m),
         )
         ok = eligible & pushable(scores)  # never pushed: outside wishes, no required skill
-        keep = np.flatnonzero(ok & (static_part(scores) + W_DISTANCE >= min_score))
+        keep = np.flatnonzero(ok & (best_with_distance(static_total(scores)) >= min_score))
         for c in candidates_from(batch, scores, keep, lats, lons):
             cache.by_id[c.vacancy_id] = c
         return cache
@@ -182,7 +185,7 @@ class CandidateCache:
 
     def put(self, candidate: Candidate) -> None:
         """A new or changed vacancy; dropped if it can no longer reach the threshold."""
-        if candidate.static + W_DISTANCE >= self.min_score:
+        if best_with_distance(candidate.static) >= self.min_score:
             self.by_id[candidate.vacancy_id] = candidate
         else:
             self.by_id.pop(candidate.vacancy_id, None)
@@ -222,8 +225,7 @@ class CandidateCache:
         if not self._ids:
             return []
         dist = haversine_many(lat, lon, self._lat, self._lon)
-        part = np.clip(1.0 - dist / max(self.radius_m, 1.0), 0.0, 1.0)
-        total = self._static + W_DISTANCE * part
+        total = with_distance(self._static, dist, self.radius_m)
         ok = (dist <= self.radius_m) & (total >= self.min_score)
         walk_in = self._walk_in & walk_in_interest
         ok &= ~(walk_in & (dist > walk_in_m))

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from matcher import consent, geo, matching
 from matcher.events import VacancyEvent
 from matcher.models import Jobseeker
-from matcher.scoring import CandidateBatch, Scores
+from matcher.scoring import CandidateBatch, Scores, static_total
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
 from push import candidates, catchup, delivery, metrics, presence
@@ -947,7 +947,7 @@ class PushHub:
             vacancy_id=vacancy_id,
             lat=vlat,
             lon=vlon,
-            static=total - candidates.W_DISTANCE * float(scores.parts["distance"][k]),
+            static=float(static_total(scores)[k]),
             walk_in=bool(batch.walk_in[0]),
             batch=batch,  # one row, read for this event only and never changed
             scores=scores.take(np.array([k])),
