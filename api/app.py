@@ -38,8 +38,9 @@ from api.timeouts import BodyTimeoutMiddleware
 from matcher import ranking, webhooks, youth_vocab
 from matcher.db import make_engine, make_sessionmaker, resolve_database_url
 from matcher.settings import Settings, get_settings
+from matcher.unit_of_work import UnitOfWork
 from ml.serving import load_active_ranker, models_dir
-from push import offline
+from push import offline, write_side
 from push.bus import Bus, PgBus, RedisBus
 from push.hub import PushHub
 
@@ -120,6 +121,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.set_threshold(*GC_THRESHOLDS)
     app.state.bus = make_bus(settings)
     app.state.hub = PushHub(app.state.sessionmaker, app.state.taxonomy, settings, app.state.bus)
+    # Every request's transaction (api/deps.py): withdrawals in it, the hub
+    # rung after it commits (matcher/unit_of_work.py).
+    app.state.uow = UnitOfWork(
+        app.state.sessionmaker, [write_side.PushWriteHooks(app.state.hub.announce)]
+    )
     # The bus rings `ring`; one consumer drains it; catch-up heals what it misses.
     # Alerts by Web Push to people whose app is closed (push/offline.py).
     app.state.offline, app.state.vapid_public_key = await offline.start(app.state.hub)
