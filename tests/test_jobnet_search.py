@@ -262,6 +262,16 @@ async def test_sweep_closes_ads_gone_from_the_listing_with_withdrawn_pushes(
         )).all()  # fmt: skip
     assert [tuple(k) for k in kinds] == [("match", 1), ("withdrawn", 2)]
 
+    # A second sweep finds it closed already: no one is told twice.
+    again, source = search_import(jobnet, http, sessionmaker, esco, name, [push], sweep=True)
+    report = await again.run()
+    assert (source.passes, report.closed, push.withdrawals) == (["sweep"], 0, 1)
+    async with sessionmaker() as s:
+        count = await s.scalar(
+            text("SELECT count(*) FROM push_deliveries WHERE jobseeker_id = :s"), {"s": seeker}
+        )
+    assert count == 2
+
     # Listed again (or missed by a sweep while the listing shifted): the next pass that
     # sees it treats it as changed, and it opens again.
     jobnet.publish(search_row(2), details(2))
