@@ -290,3 +290,25 @@ async def test_events_of_a_failed_commit_are_dropped(
             events.emit(session, VacancyEvent(uuid.uuid4(), "created"))
             session.add(Vacancy(employer_id=uuid.uuid4(), title="nobody's"))
     assert recorder.announced == []
+
+
+async def test_an_operator_verifying_from_the_cli_rings_for_the_open_vacancies(
+    client: httpx.AsyncClient, database_url: str, doorbells: asyncio.Queue[str]
+) -> None:
+    """`jotr employer verify` writes through a unit of work too: the running
+    servers hear that the employer's open vacancies changed (who they reach)."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    lat, lon = push_spot()
+    emp = await new_employer(client, verified=False)
+    v = await new_vacancy(client, emp["api_key"], lat, lon, walk_in=False)
+    env = {"DATABASE_URL": database_url, "JOTR_PUSH_BUS": "postgres"}
+    done = await asyncio.to_thread(
+        CliRunner().invoke, app, ["employer", "verify", emp["id"]], env=env
+    )
+    assert done.exit_code == 0, done.output
+    deadline = asyncio.get_running_loop().time() + 10
+    while (await asyncio.wait_for(doorbells.get(), 10)) != f"updated:{v['id']}":
+        assert asyncio.get_running_loop().time() < deadline, "no doorbell"
