@@ -121,17 +121,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.set_threshold(*GC_THRESHOLDS)
     app.state.bus = make_bus(settings)
     app.state.hub = PushHub(app.state.sessionmaker, app.state.taxonomy, settings, app.state.bus)
-    # Every request's transaction (api/deps.py): withdrawals in it, the hub
-    # rung after it commits (matcher/unit_of_work.py).
-    app.state.uow = UnitOfWork(
-        app.state.sessionmaker, [write_side.PushWriteHooks(app.state.hub.announce)]
-    )
     # The bus rings `ring`; one consumer drains it; catch-up heals what it misses.
     # Alerts by Web Push to people whose app is closed (push/offline.py).
     app.state.offline, app.state.vapid_public_key = await offline.start(app.state.hub)
     consumer = asyncio.create_task(app.state.hub.consume())
     catch_up = asyncio.create_task(app.state.hub.catch_up_forever())
     await app.state.bus.start(app.state.hub.ring, app.state.hub.on_bus_connect)
+    # Every request's transaction (api/deps.py): withdrawals in it, the hub
+    # rung after it commits (matcher/unit_of_work.py).
+    app.state.uow = UnitOfWork(
+        app.state.sessionmaker, [write_side.PushWriteHooks(app.state.hub.announce)]
+    )
     # Every sixth of the TTL: positions go within the TTL (PushHub.expire_positions).
     sweeper = asyncio.create_task(_expire_positions(app.state.hub, settings.position_ttl_s / 6))
     positions = asyncio.create_task(app.state.hub.write_positions())
