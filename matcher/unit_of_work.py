@@ -24,7 +24,9 @@ runs the write side's two rules around its commit:
 
 The domain does not know who listens: matcher/ never imports push/. The outer
 layers register their hooks when they build the unit of work (api/app.py for
-the server, api/jobnet_import.py for the import).
+the server's requests, api/jobnet_import.py for the import, api/cli.py for
+`jotr employer verify`). Services never commit themselves (they `flush`), so
+whatever they close is seen by rule 1 before the one commit.
 """
 
 from __future__ import annotations
@@ -67,9 +69,6 @@ class UnitOfWork:
         self.sessionmaker = sessionmaker
         self._hooks: list[WriteHooks] = list(hooks)
 
-    def register(self, hooks: WriteHooks) -> None:
-        self._hooks.append(hooks)
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work commits when the block ends and rolls back if
@@ -77,21 +76,21 @@ class UnitOfWork:
         async with self.sessionmaker() as session:
             try:
                 yield session
-                await self.before_commit(session)
+                await self._before_commit(session)
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 events.take(session)  # nothing rolled back is ever announced
                 raise
-            await self.announce(events.take(session))
+            await self._announce(events.take(session))
 
-    async def before_commit(self, session: AsyncSession) -> None:
+    async def _before_commit(self, session: AsyncSession) -> None:
         """Rule 1: the vacancies this transaction took out of the open set."""
         closed = closed_ids(session.info.get("events", []))
         for hooks in self._hooks:
             await hooks.in_transaction(session, closed)
 
-    async def announce(self, committed: list[VacancyEvent]) -> None:
+    async def _announce(self, committed: list[VacancyEvent]) -> None:
         """Rule 2: committed changes to every listener, each failure logged."""
         if not committed:
             return
