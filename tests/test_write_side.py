@@ -312,3 +312,44 @@ async def test_an_operator_verifying_from_the_cli_rings_for_the_open_vacancies(
     deadline = asyncio.get_running_loop().time() + 10
     while (await asyncio.wait_for(doorbells.get(), 10)) != f"updated:{v['id']}":
         assert asyncio.get_running_loop().time() < deadline, "no doorbell"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap, for the lead: push/delivery.py records a match without re-reading"
+    " the vacancy, so a match recorded while a close commits (from a cache or a read"
+    " just before it) gets no withdrawal; fix: lock the matched vacancies FOR SHARE"
+    " (in id order, before the seq allocation) and keep only the open, unhidden ones",
+)
+async def test_a_match_recorded_while_the_vacancy_closes_is_withdrawn_or_not_recorded(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    from push import delivery
+
+    lat, lon = push_spot()
+    emp = await new_employer(client)
+    v = uuid.UUID((await new_vacancy(client, emp["api_key"], lat, lon, walk_in=False))["id"])
+    s = uuid.UUID((await new_seeker(client, birth_date=birth_date_for_age(19)))["id"])
+    closer = await asyncpg.connect(_libpq(database_url))
+    pusher = await asyncpg.connect(_libpq(database_url))
+    try:
+        # The importer's close (an UPDATE) with its withdrawals, not yet committed ...
+        tx = closer.transaction()
+        await tx.start()
+        await closer.execute("UPDATE vacancies SET status = 'closed' WHERE id = $1", v)
+        assert await delivery.record_withdrawals(closer, v) == 0  # no one was pushed it yet
+        # ... while a worker that still holds the vacancy as open records a match.
+        recording = asyncio.create_task(
+            delivery.record(pusher, s, delivery.MATCH, [(v, {"type": "match"}, 0.9)])
+        )
+        await asyncio.sleep(0.2)  # let it run into any lock it takes
+        await tx.commit()
+        await recording
+        kinds = {r[0] for r in await pusher.fetch(
+            "SELECT kind FROM push_deliveries WHERE jobseeker_id = $1 AND vacancy_id = $2", s, v
+        )}  # fmt: skip
+    finally:
+        await closer.close()
+        await pusher.close()
+    # Either it was not pushed at all, or the person is told it is gone.
+    assert kinds in (set(), {"match", "withdrawn"}), kinds
