@@ -37,11 +37,9 @@ class PushWriteHooks:
         self.withdrawals = 0  # `withdrawn` deliveries recorded (the import reports it)
 
     async def in_transaction(self, session: AsyncSession, closed: list[uuid.UUID]) -> None:
-        if not closed:
-            return
-        conn = await raw_connection(session)
-        for vacancy_id in closed:
-            self.withdrawals += await delivery.record_withdrawals(conn, vacancy_id)
+        if closed:
+            conn = await raw_connection(session)
+            self.withdrawals += await delivery.record_withdrawals(conn, closed)
 
     async def after_commit(self, events: list[VacancyEvent]) -> None:
         if self._announce is not None:

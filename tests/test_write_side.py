@@ -278,6 +278,39 @@ async def test_a_rolled_back_close_announces_nothing_and_withdraws_nothing(
     assert withdrawn(await deliveries(database_url, vid)) == [seeker_id]
 
 
+async def test_closing_several_in_one_transaction_withdraws_each_from_each_once(
+    server: ServerProcess,
+    client: httpx.AsyncClient,
+    database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """As an import batch or a sweep does: two vacancies, two people pushed both."""
+    lat, lon = push_spot()
+    emp = await new_employer(client)
+    ids = [
+        (await new_vacancy(client, emp["api_key"], lat, lon, walk_in=False))["id"] for _ in range(2)
+    ]
+    people = []
+    for _ in range(2):
+        s, phone = await watcher(client, server, lat, lon)
+        try:
+            got = {(await phone.wait_for("match", within=10))["vacancy"]["id"] for _ in ids}
+        finally:
+            await phone.close()
+        assert got == set(ids)
+        people.append(s["id"])
+    push = write_side.over_bus(None)
+    uow = UnitOfWork(sessionmaker, [push])
+    async with uow.transaction() as session:
+        for vid in ids:
+            vacancy = await session.get(Vacancy, uuid.UUID(vid), with_for_update=True)
+            assert vacancy is not None
+            await vacancy_service.close(session, vacancy)
+    assert push.withdrawals == 4
+    for vid in ids:
+        assert withdrawn(await deliveries(database_url, vid)) == sorted(people)
+
+
 async def test_events_of_a_failed_commit_are_dropped(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -337,7 +370,7 @@ async def test_a_match_recorded_while_the_vacancy_closes_is_withdrawn_or_not_rec
         tx = closer.transaction()
         await tx.start()
         await closer.execute("UPDATE vacancies SET status = 'closed' WHERE id = $1", v)
-        assert await delivery.record_withdrawals(closer, v) == 0  # no one was pushed it yet
+        assert await delivery.record_withdrawals(closer, [v]) == 0  # no one was pushed it yet
         # ... while a worker that still holds the vacancy as open records a match.
         recording = asyncio.create_task(
             delivery.record(pusher, s, delivery.MATCH, [(v, {"type": "match"}, 0.9)])
