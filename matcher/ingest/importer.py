@@ -5,13 +5,13 @@ internal records (`AdRecord`, `Tombstone`) with its position after each. One
 batch is one transaction: its vacancies are upserted by the source's ad id,
 withdrawn ads are closed, a finished sweep closes the ads that left the listing,
 and the source's position is saved in `import_state` - all committed together
-or not at all. Each transaction is the same unit of work the API uses
-(matcher/unit_of_work.py): the vacancies it closed get their withdrawals in it
-(push's hook, registered by the CLI), and its changes are announced only after
-it commits. So a crash anywhere resumes at exactly the first
-uncommitted batch, and no batch is ever half written. Everything slow and
-fallible that is not the database (fetching with retries, mapping, geocoding,
-skill extraction) happens before the transaction opens.
+or not at all. So a crash anywhere resumes at exactly the first uncommitted
+batch, and no batch is ever half written. Each transaction is the same unit of
+work the API's requests use (matcher/unit_of_work.py): the vacancies it closed
+get their withdrawals in it (push's hook, registered by the CLI), and its
+changes are announced only after it commits. Everything slow and fallible that
+is not the database (fetching with retries, mapping, geocoding, skill
+extraction) happens before the transaction opens.
 
 Per record: a record that cannot be mapped, located or stored is skipped and
 counted by reason (`ImportReport.broken`), never failing its batch. Every
