@@ -375,7 +375,18 @@ async def test_a_match_recorded_while_the_vacancy_closes_is_withdrawn_or_not_rec
         recording = asyncio.create_task(
             delivery.record(pusher, s, delivery.MATCH, [(v, {"type": "match"}, 0.9)])
         )
-        await asyncio.sleep(0.2)  # let it run into any lock it takes
+        pid = pusher.get_server_pid()
+
+        async def settled() -> bool:  # recorded, or waiting for the closer's lock
+            waiting = await closer.fetchval(
+                "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid
+            )
+            return recording.done() or bool(waiting)
+
+        deadline = asyncio.get_running_loop().time() + 10
+        while not await settled():
+            assert asyncio.get_running_loop().time() < deadline, "the match never settled"
+            await asyncio.sleep(0.02)
         await tx.commit()
         await recording
         kinds = {r[0] for r in await pusher.fetch(
