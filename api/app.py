@@ -38,8 +38,9 @@ from api.timeouts import BodyTimeoutMiddleware
 from matcher import ranking, webhooks, youth_vocab
 from matcher.db import make_engine, make_sessionmaker, resolve_database_url
 from matcher.settings import Settings, get_settings
+from matcher.unit_of_work import UnitOfWork
 from ml.serving import load_active_ranker, models_dir
-from push import offline
+from push import offline, write_side
 from push.bus import Bus, PgBus, RedisBus
 from push.hub import PushHub
 
@@ -126,6 +127,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     consumer = asyncio.create_task(app.state.hub.consume())
     catch_up = asyncio.create_task(app.state.hub.catch_up_forever())
     await app.state.bus.start(app.state.hub.ring, app.state.hub.on_bus_connect)
+    # Every request's transaction (api/deps.py): withdrawals in it, the hub
+    # rung after it commits (matcher/unit_of_work.py).
+    app.state.uow = UnitOfWork(
+        app.state.sessionmaker, [write_side.PushWriteHooks(app.state.hub.announce)]
+    )
     # Every sixth of the TTL: positions go within the TTL (PushHub.expire_positions).
     sweeper = asyncio.create_task(_expire_positions(app.state.hub, settings.position_ttl_s / 6))
     positions = asyncio.create_task(app.state.hub.write_positions())

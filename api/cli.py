@@ -413,13 +413,20 @@ def employer_revoke_key(
 
 
 async def _set_employer_status(url: str, employer_id: uuid.UUID, status: str) -> str:
+    from api.app import make_bus
     from matcher import employer_trust
     from matcher.db import make_engine, make_sessionmaker
     from matcher.models import Employer
+    from matcher.unit_of_work import UnitOfWork
+    from push import write_side
 
     engine = make_engine(url)
+    # Their open vacancies change who they reach: the running servers hear it
+    # over the bus once this commits (matcher/unit_of_work.py).
+    bus = make_bus(get_settings())
+    uow = UnitOfWork(make_sessionmaker(engine), [write_side.over_bus(bus)])
     try:
-        async with make_sessionmaker(engine)() as session:
+        async with uow.transaction() as session:
             employer = await session.get(Employer, employer_id, with_for_update=True)
             if employer is None:
                 raise CliError(f"no employer with id {employer_id}")
@@ -430,9 +437,10 @@ async def _set_employer_status(url: str, employer_id: uuid.UUID, status: str) ->
                 "operator",
                 OPERATOR_ID,
             )
-            await session.commit()
-            return employer.name
+            name = employer.name
+        return name
     finally:
+        await bus.close()
         await engine.dispose()
 
 

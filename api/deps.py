@@ -2,7 +2,7 @@
 
 `SessionDep` commits when the route returns and rolls back if it raises, before
 the response is sent (scope="function"), so a client never sees a 2xx for a
-write that did not land.
+write that did not land. It is the request's unit of work (matcher/unit_of_work.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
-from matcher import accounts, events, rights
+from matcher import accounts, rights
 from matcher.accounts import Account
 from matcher.errors import DomainError, Forbidden
 from matcher.models import Consultant, Employer, Integration, Jobseeker
@@ -32,17 +32,11 @@ class Unauthorized(DomainError):
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        # Announce only what was committed (matcher/events.py).
-        pending = events.take(session)
-        if pending:  # this worker's connections first, then the bus (push/hub.py)
-            await request.app.state.hub.announce(pending)
+    # The request is one unit of work (matcher/unit_of_work.py): vacancies it
+    # closes get their withdrawals in its transaction, and its changes are
+    # announced (this worker's connections first, then the bus) only once committed.
+    async with request.app.state.uow.transaction() as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,54 +1,31 @@
 """`jotr import jobnet`: wire the domain's importer to push, the bus and the terminal.
 
-The importer (matcher/ingest) may not import push/, so it takes `ImportHooks`;
-this module supplies them:
+The importer (matcher/ingest) may not import push/. It writes through a unit of
+work (matcher/unit_of_work.py), the same the API's requests use, and this
+module registers push's hooks on it (push/write_side.py):
 
-- `in_transaction(session, closed)`: for every vacancy the batch closed, record
-  a `withdrawn` delivery for everyone who was pushed its match
-  (push.delivery.record_withdrawals), in the batch's own transaction: the
-  vacancy closes and the withdrawals exist together, or neither does.
-- `after_commit(events)`: ring the bus (push/bus.py) with the batch's
-  created/updated/closed events after it committed, so connected phones get
-  pushes for new ads nearby and withdrawals for closed ones.
+- in each batch's transaction: for every vacancy the batch closed (withdrawn
+  at the source, gone from the listing, expired), a `withdrawn` delivery for
+  everyone who was pushed its match: the vacancy closes and the withdrawals
+  exist together, or neither does.
+- after each commit: ring the bus (push/bus.py) with the batch's
+  created/updated/closed events, so connected phones get pushes for new ads
+  nearby and withdrawals for closed ones.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cli_common import CliError
-from matcher.events import VacancyEvent
 from matcher.ingest.importer import ImportReport
 from matcher.settings import Settings
-from push.bus import Bus
 
 FEED_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 GEOCODER_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-
-
-class PushHooks:
-    def __init__(self, bus: Bus | None) -> None:
-        self.bus = bus
-        self.withdrawals = 0
-
-    async def in_transaction(self, session: AsyncSession, closed: list[uuid.UUID]) -> None:
-        from matcher.geo import raw_connection
-        from push.delivery import record_withdrawals
-
-        if not closed:
-            return
-        conn = await raw_connection(session)
-        for vacancy_id in closed:
-            self.withdrawals += await record_withdrawals(conn, vacancy_id)
-
-    async def after_commit(self, events: list[VacancyEvent]) -> None:
-        if self.bus is not None:
-            await self.bus.publish([e.encode() for e in events])
 
 
 def user_agent(contact_url: str) -> str:
@@ -87,6 +64,8 @@ async def run_import(
     from matcher.ingest.search_source import SearchSource
     from matcher.ingest.source import FeedSource, Source
     from matcher.taxonomy import Taxonomy
+    from matcher.unit_of_work import UnitOfWork
+    from push import write_side
 
     try:
         start = parse_since(since) if since else None
@@ -136,8 +115,9 @@ async def run_import(
             else:
                 client = FeedClient(feed_http, url, headers=headers, limiter=limiter)
                 source = FeedSource(client, start, page_size)
-            hooks = PushHooks(bus)
-            importer = Importer(sessionmaker, source, geocoder, extractor, taxonomy, hooks,
+            hooks = write_side.over_bus(bus)
+            uow = UnitOfWork(sessionmaker, [hooks])
+            importer = Importer(uow, source, geocoder, extractor, taxonomy,
                                 progress=progress, occupations=occupations)  # fmt: skip
             try:
                 report = await importer.run(reset=reset)

@@ -52,6 +52,7 @@ from matcher.ingest.search_source import SearchSource
 from matcher.ingest.source import KnownHashes, SourceBatch
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
+from matcher.unit_of_work import UnitOfWork
 from tests.feed_server import DawaAddress, FeedServer
 from tests.jobnet_samples import details, search_row
 
@@ -138,8 +139,8 @@ async def measure(url: str, ads: int, new: int) -> list[Run]:
                 source = source_class(client, base, per_page=PER_PAGE,
                                       sweep_every_runs=10_000, sweep_every_hours=1e6)  # fmt: skip
                 geocoder = make_geocoder(server.base_url, http, sessionmaker)
-                importer = Importer(sessionmaker, source, geocoder, extractor, taxonomy,
-                                    occupations=occupations)  # fmt: skip
+                importer = Importer(UnitOfWork(sessionmaker), source, geocoder, extractor,
+                                    taxonomy, occupations=occupations)  # fmt: skip
                 t = time.perf_counter()
                 report = await importer.run()
                 seconds = time.perf_counter() - t

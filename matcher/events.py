@@ -1,9 +1,13 @@
 """Domain events: what changed, announced to other processes after commit.
 
-Services record events on the session (`emit`); whoever owns the transaction
-publishes them after a successful commit (api/deps.py does for requests), so a
-listener never hears of a row it cannot read yet, and a rolled-back change is
-never announced. The domain never imports the bus that carries them (push/bus.py).
+Services record events on the session (`emit`); the unit of work that owns the
+transaction (matcher/unit_of_work.py, for the API and the importer alike) hands
+the closed ones to the in-transaction hooks (withdrawals) and publishes them all
+after a successful commit, so a listener never hears of a row it cannot read
+yet, and a rolled-back change is never announced. The domain never imports the
+bus that carries them (push/bus.py).
+
+"closed" means "left the open set": closed, expired, or hidden by reports.
 """
 
 from __future__ import annotations

@@ -162,22 +162,30 @@ async def between(
     return [Delivery(jobseeker_id, r["seq"], _json(r["payload"])) for r in rows]
 
 
-async def record_withdrawals(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> int:
-    """When a vacancy closes: one `withdrawn` for everyone who got its match.
+async def record_withdrawals(conn: asyncpg.Connection, vacancy_ids: Sequence[uuid.UUID]) -> int:
+    """When vacancies close: one `withdrawn` for everyone who got their match.
 
-    Runs in the closing transaction, once, whether or not those people are
-    connected; they get it live or on their next resume.
+    Runs in the closing transaction (push/write_side.py), once, whether or not
+    those people are connected; they get it live or on their next resume. One
+    statement per person, in id order (so two closing transactions lock people's
+    rows in the same order), not one per person and vacancy.
     """
+    if not vacancy_ids:
+        return 0
     rows = await conn.fetch(
-        "SELECT jobseeker_id FROM push_deliveries WHERE vacancy_id = $1 AND kind = 'match'",
-        vacancy_id,
+        "SELECT jobseeker_id, vacancy_id FROM push_deliveries"
+        " WHERE vacancy_id = ANY($1::uuid[]) AND kind = 'match'"
+        " ORDER BY jobseeker_id, vacancy_id",
+        list(vacancy_ids),
     )
-    payload = {"type": "withdrawn", "vacancy_id": str(vacancy_id)}
-    count = 0
+    by_person: dict[uuid.UUID, list[tuple[uuid.UUID, dict[str, Any], float | None]]] = {}
     for r in rows:
-        count += len(
-            await record(conn, r["jobseeker_id"], WITHDRAWN, [(vacancy_id, payload, None)])
-        )
+        vid = r["vacancy_id"]
+        payload = {"type": "withdrawn", "vacancy_id": str(vid)}
+        by_person.setdefault(r["jobseeker_id"], []).append((vid, payload, None))
+    count = 0
+    for jobseeker_id, items in by_person.items():
+        count += len(await record(conn, jobseeker_id, WITHDRAWN, items))
     return count
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -20,9 +20,11 @@ from matcher.events import VacancyEvent
 from matcher.extract import Extractor
 from matcher.geocode import ChainGeocoder, DawaGeocoder, PostcodeGeocoder
 from matcher.ingest.feed_client import FeedClient, RetryPolicy
-from matcher.ingest.importer import Importer, ImportFailed, ImportHooks, ImportReport
+from matcher.ingest.importer import Importer, ImportFailed, ImportReport
 from matcher.ingest.source import FeedSource, SourceBatch
 from matcher.taxonomy import Taxonomy
+from matcher.unit_of_work import UnitOfWork, WriteHooks
+from push import write_side
 from tests.feed_server import DawaAddress, Fault, FeedServer, decode_cursor
 from tests.jobnet_samples import ad, changed, tombstone
 
@@ -81,7 +83,7 @@ def importer(
     sessionmaker: async_sessionmaker[AsyncSession],
     esco: tuple[Extractor, Taxonomy],
     source: str,
-    hooks: ImportHooks | None = None,
+    hooks: Sequence[WriteHooks] = (),
     page_size: int = 5,
     attempts: int = 4,
     url: str | None = None,
@@ -90,8 +92,8 @@ def importer(
     geocoder = ChainGeocoder([DawaGeocoder(feed.base_url, http), PostcodeGeocoder()])
     client = FeedClient(http, url or feed.feed_url, RetryPolicy(attempts=attempts, base_s=0.01))
     feed_source = FeedSource(client, page_size=page_size, name=source)
-    return FeedImport(Importer(sessionmaker, feed_source, geocoder, esco[0], esco[1], hooks,
-                               progress=progress), feed_source)  # fmt: skip
+    return FeedImport(Importer(UnitOfWork(sessionmaker, hooks), feed_source, geocoder, esco[0],
+                               esco[1], progress=progress), feed_source)  # fmt: skip
 
 
 def new_source() -> str:
@@ -146,7 +148,7 @@ async def test_pages_with_broken_records_duplicates_and_faults(
     seen: list[tuple[int, int | None]] = []
 
     report = await importer(
-        feed, http, sessionmaker, esco, source, recorder,
+        feed, http, sessionmaker, esco, source, [recorder],
         progress=lambda r, remaining: seen.append((r.ads, remaining)),
     ).run(changed(0))  # fmt: skip
 
@@ -206,7 +208,7 @@ async def test_crash_mid_import_resumes_exactly(
     source = new_source()
 
     with pytest.raises(RuntimeError, match="power cut"):
-        await importer(feed, http, sessionmaker, esco, source, Recorder(fail_on_batch=3)).run(
+        await importer(feed, http, sessionmaker, esco, source, [Recorder(fail_on_batch=3)]).run(
             changed(0)
         )
     got = await rows(sessionmaker, source)
@@ -226,8 +228,6 @@ async def test_rerun_is_idempotent_and_changes_close_and_withdraw(
     feed: FeedServer, http: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession],
     esco: tuple[Extractor, Taxonomy],
 ) -> None:  # fmt: skip
-    from api.jobnet_import import PushHooks
-
     for i in range(1, 7):
         feed.put(ad(i), changed(i))
     source = new_source()
@@ -262,17 +262,9 @@ async def test_rerun_is_idempotent_and_changes_close_and_withdraw(
     feed.put(ad(3, LastDateApplication="2026-01-01T00:00:00", Changed=now.isoformat()), now)
     feed.put(tombstone(99, now), now)  # an ad we never had: nothing to close
 
-    push, recorder = PushHooks(bus=None), Recorder()
+    push, recorder = write_side.over_bus(None), Recorder()
 
-    class Both:
-        async def in_transaction(self, session: AsyncSession, closed: list[uuid.UUID]) -> None:
-            await push.in_transaction(session, closed)
-            await recorder.in_transaction(session, closed)
-
-        async def after_commit(self, events: list[VacancyEvent]) -> None:
-            await recorder.after_commit(events)
-
-    changes = await importer(feed, http, sessionmaker, esco, source, Both()).run(None)
+    changes = await importer(feed, http, sessionmaker, esco, source, [push, recorder]).run(None)
     assert (changes.updated, changes.closed, changes.expired, changes.created) == (1, 1, 1, 0)
     got = await rows(sessionmaker, source)
     assert got["1"].title == "Barista, også hverdage" and got["1"].status == "open"
@@ -297,7 +289,7 @@ async def test_rerun_is_idempotent_and_changes_close_and_withdraw(
             text("UPDATE vacancies SET expires_at = now() - interval '1 minute' WHERE id = :id"),
             {"id": got["4"].id},
         )
-    swept = await importer(feed, http, sessionmaker, esco, source, recorder).run(None)
+    swept = await importer(feed, http, sessionmaker, esco, source, [recorder]).run(None)
     assert swept.expired == 1 and recorder.events[-1] == VacancyEvent(got["4"].id, "closed")
     assert (await rows(sessionmaker, source))["4"].status == "expired"
 

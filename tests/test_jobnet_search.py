@@ -9,7 +9,7 @@ source name, so its own state, `import_ads` rows, employers and `source_ref`s.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -17,17 +17,19 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.jobnet_import import PushHooks, user_agent
+from api.jobnet_import import user_agent
 from matcher.autocomplete import OCCUPATION_LABELS_SQL, LabelRow
 from matcher.events import VacancyEvent
 from matcher.extract import Extractor
 from matcher.geocode import ChainGeocoder, DawaGeocoder, PostcodeGeocoder
 from matcher.ingest.feed_client import FeedClient, RateLimiter, RetryPolicy
-from matcher.ingest.importer import Importer, ImportFailed, ImportHooks
+from matcher.ingest.importer import Importer, ImportFailed
 from matcher.ingest.jobnet_search import HEADERS
 from matcher.ingest.occupations import OccupationMatcher, load_crosswalk
 from matcher.ingest.search_source import SearchSource
 from matcher.taxonomy import Taxonomy
+from matcher.unit_of_work import UnitOfWork, WriteHooks
+from push import write_side
 from tests.feed_server import DawaAddress, Fault, FeedServer
 from tests.jobnet_samples import details, search_id, search_row
 
@@ -85,7 +87,7 @@ def search_import(
     sessionmaker: async_sessionmaker[AsyncSession],
     esco: tuple[Extractor, Taxonomy],
     name: str,
-    hooks: ImportHooks | None = None,
+    hooks: Sequence[WriteHooks] = (),
     occupations: OccupationMatcher | None = None,
     per_page: int = 5,
     attempts: int = 4,
@@ -104,7 +106,7 @@ def search_import(
     )
     source = SearchSource(client, base, per_page=per_page, sweep=sweep, name=name,
                           sweep_every_runs=sweep_every_runs, sweep_every_hours=1000)  # fmt: skip
-    importer = Importer(sessionmaker, source, geocoder, esco[0], esco[1], hooks,
+    importer = Importer(UnitOfWork(sessionmaker, hooks), source, geocoder, esco[0], esco[1],
                         occupations=occupations)  # fmt: skip
     return importer, source
 
@@ -240,17 +242,11 @@ async def test_sweep_closes_ads_gone_from_the_listing_with_withdrawn_pushes(
     report = await incremental.run()
     assert source.passes == ["incremental"] and report.closed == 0
 
-    push, recorder = PushHooks(bus=None), Recorder()
+    push, recorder = write_side.over_bus(None), Recorder()
 
-    class Both:
-        async def in_transaction(self, session: AsyncSession, closed: list[uuid.UUID]) -> None:
-            await push.in_transaction(session, closed)
-            await recorder.in_transaction(session, closed)
-
-        async def after_commit(self, events: list[VacancyEvent]) -> None:
-            await recorder.after_commit(events)
-
-    sweep, source = search_import(jobnet, http, sessionmaker, esco, name, Both(), sweep=True)
+    sweep, source = search_import(
+        jobnet, http, sessionmaker, esco, name, [push, recorder], sweep=True
+    )
     report = await sweep.run()
     assert source.passes == ["sweep"] and report.closed == 1
     got = await rows(sessionmaker, name)
@@ -265,6 +261,16 @@ async def test_sweep_closes_ads_gone_from_the_listing_with_withdrawn_pushes(
             {"s": seeker},
         )).all()  # fmt: skip
     assert [tuple(k) for k in kinds] == [("match", 1), ("withdrawn", 2)]
+
+    # A second sweep finds it closed already: no one is told twice.
+    again, source = search_import(jobnet, http, sessionmaker, esco, name, [push], sweep=True)
+    report = await again.run()
+    assert (source.passes, report.closed, push.withdrawals) == (["sweep"], 0, 1)
+    async with sessionmaker() as s:
+        count = await s.scalar(
+            text("SELECT count(*) FROM push_deliveries WHERE jobseeker_id = :s"), {"s": seeker}
+        )
+    assert count == 2
 
     # Listed again (or missed by a sweep while the listing shifted): the next pass that
     # sees it treats it as changed, and it opens again.
@@ -346,7 +352,7 @@ async def test_a_broken_listing_stops_before_writing_and_a_rerun_resumes(
     jobnet.state.details_requests.clear()  # the loop's first page fetched one
 
     # A power cut while the second page is written: the first page stands.
-    cut, _ = search_import(jobnet, http, sessionmaker, esco, name, Recorder(fail_on_batch=2))
+    cut, _ = search_import(jobnet, http, sessionmaker, esco, name, [Recorder(fail_on_batch=2)])
     with pytest.raises(RuntimeError, match="power cut"):
         await cut.run()
     got = await rows(sessionmaker, name)

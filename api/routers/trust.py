@@ -17,10 +17,9 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentConsultant, CurrentEmployer, CurrentSeeker, SessionDep
 from api.responses import JSON
 from api.schemas.common import Strict
-from matcher import caseload, employer_trust, geo, reports
+from matcher import caseload, employer_trust, reports
 from matcher.errors import NotFound
-from matcher.models import Employer, Vacancy, VacancyStatus
-from push import delivery
+from matcher.models import Employer
 
 router = APIRouter(tags=["trust"])
 
@@ -97,10 +96,9 @@ async def report_vacancy(
     session: SessionDep,
 ) -> JSON:
     hide_at = request.app.state.settings.reports_hide_at
+    # Hidden by this report: everyone it was pushed to is told it is gone, as on
+    # close (the request's unit of work records the withdrawals).
     done = await reports.report(session, seeker.id, vacancy_id, body.reason, body.text, hide_at)
-    if done.created and done.hidden:
-        # Hidden now: everyone it was pushed to is told it is gone (as on close).
-        await delivery.record_withdrawals(await geo.raw_connection(session), vacancy_id)
     out = ReportOut(
         vacancy_id=vacancy_id,
         reason=done.report.reason,
@@ -254,14 +252,9 @@ class ModerationOut(BaseModel):
 async def moderate_vacancy(
     vacancy_id: uuid.UUID, body: ModerationIn, consultant: CurrentConsultant, session: SessionDep
 ) -> ModerationOut:
-    was_open = False
-    if body.decision == "close":
-        current = await session.get(Vacancy, vacancy_id)
-        was_open = current is not None and current.status == VacancyStatus.OPEN
+    # A close takes the normal close path: everyone it was pushed to is told it
+    # is gone (the request's unit of work records the withdrawals).
     vacancy = await reports.moderate(session, consultant.id, vacancy_id, body.decision)
-    if body.decision == "close" and was_open:
-        # The normal close path: everyone it was pushed to is told it is gone.
-        await delivery.record_withdrawals(await geo.raw_connection(session), vacancy.id)
     return ModerationOut(
         vacancy_id=vacancy.id,
         decision=body.decision,

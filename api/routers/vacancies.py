@@ -27,7 +27,6 @@ from matcher.eligibility import implied_min_age
 from matcher.errors import Invalid, NotFound
 from matcher.matching import today_in_denmark
 from matcher.models import VacancyStatus
-from push import delivery
 
 router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
 
@@ -235,9 +234,7 @@ async def close_vacancy(
     lang: LangDep,
 ) -> VacancyOwner:
     vacancy = await service.get_owned(session, employer.id, vacancy_id)
-    was_open = vacancy.status == VacancyStatus.OPEN
+    # Everyone who was told about it is told it is gone, live or on resume: the
+    # request's unit of work records the withdrawals (matcher/unit_of_work.py).
     vacancy = await service.close(session, vacancy)
-    if was_open:
-        # Everyone who was told about it is told it is gone, live or on resume.
-        await delivery.record_withdrawals(await geo.raw_connection(session), vacancy.id)
     return vacancy_owner(vacancy, employer.name, taxonomy, lang)

@@ -4,19 +4,20 @@ The importer does not know where ads come from: a source yields batches of
 internal records (`AdRecord`, `Tombstone`) with its position after each. One
 batch is one transaction: its vacancies are upserted by the source's ad id,
 withdrawn ads are closed, a finished sweep closes the ads that left the listing,
-the `ImportHooks.in_transaction` hook runs (the CLI records withdrawn pushes
-there), and the source's position is saved in `import_state` - all committed
-together or not at all. So a crash anywhere resumes at exactly the first
-uncommitted batch, and no batch is ever half written. Everything slow and
-fallible that is not the database (fetching with retries, mapping, geocoding,
-skill extraction) happens before the transaction opens.
+and the source's position is saved in `import_state` - all committed together
+or not at all. So a crash anywhere resumes at exactly the first uncommitted
+batch, and no batch is ever half written. Each transaction is the same unit of
+work the API's requests use (matcher/unit_of_work.py): the vacancies it closed
+get their withdrawals in it (push's hook, registered by the CLI), and its
+changes are announced only after it commits. Everything slow and fallible that
+is not the database (fetching with retries, mapping, geocoding, skill
+extraction) happens before the transaction opens.
 
 Per record: a record that cannot be mapped, located or stored is skipped and
-counted by reason (`ImportReport.broken`), never failing its batch. Vacancies
-closed by the import (withdrawn at the source, gone from the listing, or
-expired) are passed to `in_transaction`, and after each commit `after_commit`
-receives the batch's vacancy events (created, updated, closed): the domain
-announces, the caller (api/) owns the bus, as matcher/events.py says.
+counted by reason (`ImportReport.broken`), never failing its batch. Every
+vacancy the import creates, changes or closes (withdrawn at the source, gone
+from the listing, or expired) is an event on the batch's session
+(matcher/events.py); the caller (api/) owns the hooks and the bus.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from matcher import events as vacancy_events
 from matcher import integration_events
 from matcher.events import VacancyEvent
 from matcher.geocode import Geocoder
@@ -47,32 +48,14 @@ from matcher.ingest.concepts import (
 from matcher.ingest.feed_client import FeedError
 from matcher.ingest.jobnet_mapping import COPENHAGEN, AdRecord, Tombstone
 from matcher.ingest.source import ImportFailed, Source, SourceBatch
+from matcher.unit_of_work import UnitOfWork
 from matcher.vacancies import EXPIRY_FUTURE_YEARS, start_date_problem, years_from
 
-__all__ = ["ImportFailed", "ImportHooks", "ImportReport", "Importer", "NoHooks"]
+__all__ = ["ImportFailed", "ImportReport", "Importer"]
 
 log = logging.getLogger("jotr.ingest")
 
 GEOCODE_CONCURRENCY = 8  # addresses looked up at once (be kind to the address API)
-
-
-# --- what the importer needs from the outside ----------------------------------------
-
-
-class ImportHooks(Protocol):
-    async def in_transaction(self, session: AsyncSession, closed: list[uuid.UUID]) -> None:
-        """Inside each batch's transaction, after its writes; raising rolls the batch back."""
-
-    async def after_commit(self, events: list[VacancyEvent]) -> None:
-        """After each batch commits. Errors are logged and the import goes on."""
-
-
-class NoHooks:
-    async def in_transaction(self, session: AsyncSession, closed: list[uuid.UUID]) -> None:
-        return None
-
-    async def after_commit(self, events: list[VacancyEvent]) -> None:
-        return None
 
 
 class _Refused(Exception):
@@ -135,21 +118,20 @@ class _Batch:
 class Importer:
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        uow: UnitOfWork,
         source: Source,
         geocoder: Geocoder,
         extractor: SkillExtractor,
         resolver: ConceptResolver,
-        hooks: ImportHooks | None = None,
         progress: Progress | None = None,
         occupations: OccupationFinder | None = None,
     ) -> None:
-        self.sessionmaker = sessionmaker
+        self.uow = uow
+        self.sessionmaker = uow.sessionmaker  # reads outside the batches
         self.source = source
         self.geocoder = geocoder
         self.extractor = extractor
         self.resolver = resolver
-        self.hooks: ImportHooks = hooks or NoHooks()
         self.progress = progress
         self.occupations = occupations
 
@@ -268,7 +250,7 @@ class Importer:
             # with a savepoint per row and skip the refused ones.
             log.warning("page write failed (%s); retrying row by row", exc)
             counts = await self._write(batch, expected, cursor, isolate=True)
-        events, tally = counts
+        tally = counts
         for name, n in tally.items():
             if name in ("created", "updated", "unchanged", "closed", "expired"):
                 setattr(report, name, getattr(report, name) + n)
@@ -283,17 +265,16 @@ class Importer:
                 "sweep closed nothing: it saw fewer ads than"
                 f" {batch.min_seen_share:.0%} of the open ones (a broken listing?)"
             )
-        await self._announce(events)
 
     async def _write(
         self, batch: _Batch, expected: str | None, cursor: str, isolate: bool
-    ) -> tuple[list[VacancyEvent], Counter[str]]:
+    ) -> Counter[str]:
         tally: Counter[str] = Counter()
         events: list[VacancyEvent] = []
         closed: list[uuid.UUID] = []
         refused: set[str] = set()  # refs the database refused: fetched again next time
         name = self.source.name
-        async with self.sessionmaker() as session, session.begin():
+        async with self.uow.transaction() as session:
             conn = await store.connection(session)
             if await store.lock_cursor(conn, name) != expected:
                 raise ImportFailed(f"another {name} import moved the cursor; stopped")
@@ -330,11 +311,13 @@ class Importer:
                 withdrawn += await self._sweep(conn, batch, tally)
             tally["closed"] += len(withdrawn)
             closed += withdrawn
-            await self.hooks.in_transaction(session, closed)
             await _emit_for_case_systems(conn, events, closed)
             await store.save_cursor(conn, name, cursor)
-        events += [VacancyEvent(vid, "closed") for vid in closed]
-        return events, tally
+            # The unit of work records the withdrawals before it commits and
+            # announces these after (a rolled-back batch announces nothing).
+            for event in [*events, *(VacancyEvent(vid, "closed") for vid in closed)]:
+                vacancy_events.emit(session, event)
+        return tally
 
     async def _sweep(
         self, conn: asyncpg.Connection, batch: _Batch, tally: Counter[str]
@@ -369,22 +352,13 @@ class Importer:
     async def expire_due(self, report: ImportReport) -> None:
         """Expire imported vacancies whose deadline passed (no feed change announces that)."""
         while True:
-            async with self.sessionmaker() as session, session.begin():
+            async with self.uow.transaction() as session:
                 expired = await store.expire_due(await store.connection(session))
-                if expired:
-                    await self.hooks.in_transaction(session, expired)
+                for vid in expired:
+                    vacancy_events.emit(session, VacancyEvent(vid, "closed"))
             report.expired += len(expired)
-            await self._announce([VacancyEvent(vid, "closed") for vid in expired])
             if len(expired) < 1000:
                 return
-
-    async def _announce(self, events: list[VacancyEvent]) -> None:
-        if not events:
-            return
-        try:
-            await self.hooks.after_commit(events)
-        except Exception:  # the rows stand; push catches up on the next location update
-            log.exception("announcing %d vacancy events failed", len(events))
 
 
 def sane_start_date(start: dt.date | None, today: dt.date) -> dt.date | None:
