@@ -125,7 +125,7 @@ async def current_device(
     # Any use of the service keeps the account, and says the device was used
     # today (each written at most once a day).
     await rights.touch_active(session, seeker)
-    await devices.touch(session, device)
+    await devices.touch(session, device, devices.label_of(request.headers.get("user-agent")))
     return SignedInDevice(seeker, device)
 
 

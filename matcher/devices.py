@@ -9,7 +9,8 @@ signs every device out and issues one new token; erasure deletes them all
 Only the token's SHA-256 is kept (matcher/tokens.py), unique, so authenticating
 is one index lookup that also yields the person. About the device itself: a
 coarse label from the User-Agent ("Chrome · Android"; the full string is never
-stored), when it was signed in, and the day it was last used (written at most
+stored) at sign-in or, for a device issued without one, at its first use,
+when it was signed in, and the day it was last used (written at most
 once a day). A signed-out device's row is deleted, not marked.
 """
 
@@ -89,12 +90,17 @@ async def authenticate(session: AsyncSession, secret: str) -> tuple[Jobseeker, S
     return (row[0], row[1]) if row is not None else None
 
 
-async def touch(session: AsyncSession, device: SeekerDevice) -> bool:
-    """Note that the device was used today (a write at most once a day)."""
+async def touch(session: AsyncSession, device: SeekerDevice, label: str = "") -> bool:
+    """Note that the device was used today (a write at most once a day). A device
+    without a label (a consultant's re-issue, rows from before migration 0021)
+    takes the label of its first use that has one, once."""
     today = dt.date.today()
-    if device.last_used_on >= today:
+    named = not device.label and bool(label)
+    if device.last_used_on >= today and not named:
         return False
     device.last_used_on = today
+    if named:
+        device.label = label[:LABEL_MAX]
     await session.flush()
     return True
 

@@ -69,7 +69,8 @@ async def _seeker(ws: WebSocket, secret: str) -> tuple[uuid.UUID, bytes] | None:
             # A connect is a use of the service (the inactive sweep; matcher/rights.py)
             # and of this device; the socket remembers the device's token hash.
             touched = await rights.touch_active(session, seeker)
-            if await devices.touch(session, device) or touched:
+            label = devices.label_of(ws.headers.get("user-agent"))
+            if await devices.touch(session, device, label) or touched:
                 await session.commit()
             return seeker.id, bytes(device.token_hash)
     await ratelimit.record_auth_failure(ws)
