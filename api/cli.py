@@ -46,6 +46,8 @@ app.add_typer(import_app, name="import", no_args_is_help=True)
 app.add_typer(courses_app, name="courses", no_args_is_help=True)
 app.add_typer(integration_app, name="integration", no_args_is_help=True)
 app.add_typer(ml_app, name="ml", no_args_is_help=True)
+jobseeker_app = typer.Typer(help="Jobseekers' signed-in devices (a lost phone).")
+app.add_typer(jobseeker_app, name="jobseeker", no_args_is_help=True)
 sweep_app = typer.Typer(help="Retention sweeps (docs/privacy.md).")
 app.add_typer(sweep_app, name="sweep", no_args_is_help=True)
 
@@ -410,6 +412,41 @@ def employer_revoke_key(
     if reissue:
         typer.echo(f"new API key:   {key}")
         typer.secho("Store the key now: it is not shown again.", err=True, fg=typer.colors.YELLOW)
+
+
+# --- jobseekers -----------------------------------------------------------------
+
+
+async def _revoke_seeker_devices(url: str, seeker_id: uuid.UUID) -> str:
+    from matcher import caseload, devices
+    from matcher.db import make_engine, make_sessionmaker
+    from matcher.models import Jobseeker
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if await session.get(Jobseeker, seeker_id) is None:
+                raise CliError(f"no jobseeker with id {seeker_id}")
+            _, token = await devices.revoke_all_and_issue(session, seeker_id)
+            await caseload.audit(
+                session, "operator", OPERATOR_ID, "jobseeker.devices.revoke", seeker_id,
+                {"via": "cli"},
+            )  # fmt: skip
+            await session.commit()
+            return token
+    finally:
+        await engine.dispose()
+
+
+@jobseeker_app.command("revoke-devices")
+@friendly
+def jobseeker_revoke_devices(seeker_id: uuid.UUID) -> None:
+    """Sign every device of a jobseeker out (a lost or leaked phone; audited) and
+    print one new token for them. Their websockets close within one presence refresh."""
+    token = asyncio.run(_revoke_seeker_devices(database_url(), seeker_id))
+    typer.echo(f"jobseeker {seeker_id}: every device is signed out")
+    typer.echo(f"new token:     {token}")
+    typer.secho("Hand the token over now: it is not shown again.", err=True, fg=typer.colors.YELLOW)
 
 
 async def _set_employer_status(url: str, employer_id: uuid.UUID, status: str) -> str:

@@ -147,6 +147,8 @@ OPERATION_IDS = {
     "my_consents": "getMyConsents",
     "set_location_consent": "setLocationConsent",
     "export_me": "exportMe",
+    "list_my_devices": "listMyDevices",
+    "sign_out_my_device": "signOutMyDevice",
 }
 
 # Query parameters and request-body fields whose upper bound is a setting,
@@ -161,6 +163,7 @@ RUNTIME_BODY_MAXIMA: dict[tuple[str, str], Callable[[Settings], float]] = {
 _REQUIRED_AUTH = {
     deps.current_employer,
     deps.current_seeker,
+    deps.current_device,
     deps.current_consultant,
     deps.current_integration,
 }

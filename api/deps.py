@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,12 +17,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
-from matcher import accounts, rights
+from matcher import accounts, devices, rights
 from matcher.accounts import Account
 from matcher.errors import DomainError, Forbidden
-from matcher.models import Consultant, Employer, Integration, Jobseeker
+from matcher.models import Consultant, Employer, Integration, Jobseeker, SeekerDevice
 from matcher.taxonomy import Taxonomy
-from matcher.tokens import Principal
+from matcher.tokens import Principal, kind_of
 
 log = logging.getLogger("jotr.api")
 
@@ -92,15 +93,40 @@ async def current_employer(
     return await _principal(request, session, creds, Principal.EMPLOYER)  # type: ignore[return-value]
 
 
-async def current_seeker(
+@dataclass(frozen=True, slots=True)
+class SignedInDevice:
+    """A jobseeker and the device whose token made this request."""
+
+    seeker: Jobseeker
+    device: SeekerDevice
+
+
+async def current_device(
     request: Request,
     session: SessionDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Jobseeker:
-    seeker: Jobseeker = await _principal(request, session, creds, Principal.JOBSEEKER)  # type: ignore[assignment]
-    # Any use of the service keeps the account (written at most once a day).
+) -> SignedInDevice:
+    if creds is None or not creds.credentials or kind_of(creds.credentials) != Principal.JOBSEEKER:
+        # Not a jobseeker's token: 401, or 403 for another kind of user.
+        await _principal(request, session, creds, Principal.JOBSEEKER)
+        raise Unauthorized("missing bearer credentials (jobseeker secret)")  # not reached
+    await ratelimit.check_auth_lockout(request)
+    found = await devices.authenticate(session, creds.credentials)
+    if found is None:
+        await ratelimit.record_auth_failure(request)
+        raise Unauthorized("invalid or revoked credentials")
+    seeker, device = found
+    # Any use of the service keeps the account, and says the device was used
+    # today (each written at most once a day).
     await rights.touch_active(session, seeker)
-    return seeker
+    await devices.touch(session, device, devices.label_of(request.headers.get("user-agent")))
+    return SignedInDevice(seeker, device)
+
+
+async def current_seeker(
+    signed_in: Annotated[SignedInDevice, Depends(current_device)],
+) -> Jobseeker:
+    return signed_in.seeker
 
 
 async def current_consultant(
@@ -142,6 +168,7 @@ async def vacancy_writer(request: Request, employer: CurrentEmployer) -> Employe
 
 VacancyWriter = Annotated[Employer, Depends(vacancy_writer)]
 CurrentSeeker = Annotated[Jobseeker, Depends(current_seeker)]
+CurrentDevice = Annotated[SignedInDevice, Depends(current_device)]
 CurrentConsultant = Annotated[Consultant, Depends(current_consultant)]
 CurrentIntegration = Annotated[Integration, Depends(current_integration)]
 MaybeEmployer = Annotated[Employer | None, Depends(optional_employer)]

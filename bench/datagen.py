@@ -383,7 +383,7 @@ def insert_seekers(
     """COPY seekers into `jobseekers`, optionally with a last position (lat, lon arrays)."""
     now = dt.datetime.now(dt.UTC)
     cols = (
-        "id, token_hash, birth_date, skill_ids, certificates, work_profile, radius_m, "
+        "id, birth_date, skill_ids, certificates, work_profile, radius_m, "
         "job_types, hours_min, hours_max, walk_in_interest, last_position, last_position_at, "
         "finished_compulsory_school"
     )
@@ -394,7 +394,7 @@ def insert_seekers(
                 lat, lon = float(positions[0][i]), float(positions[1][i])
                 point = f"SRID=4326;POINT({lon:.6f} {lat:.6f})"
             cp.write_row((
-                s.id, hashlib.sha256(s.id.bytes).digest(), s.birth_date, s.skill_ids,
+                s.id, s.birth_date, s.skill_ids,
                 s.certificates, s.work_profile, s.radius_m, s.job_types, s.hours_min,
                 s.hours_max, s.walk_in_interest, point, now if point else None,
                 s.finished_compulsory_school,

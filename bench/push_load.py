@@ -109,8 +109,9 @@ def add_seekers(
         datagen.insert_seekers(conn, seekers, (lat, lon))
         tokens, hashes = zip(*(new_secret(Principal.JOBSEEKER) for _ in seekers), strict=True)
         conn.execute(
-            "UPDATE jobseekers j SET token_hash = t.h FROM unnest(%s::uuid[], %s::bytea[]) "
-            "AS t(id, h) WHERE j.id = t.id", ([s.id for s in seekers], list(hashes)),
+            "INSERT INTO seeker_devices (id, jobseeker_id, token_hash) SELECT gen_random_uuid(),"
+            " t.id, t.h FROM unnest(%s::uuid[], %s::bytea[]) AS t(id, h)",
+            ([s.id for s in seekers], list(hashes)),
         )  # fmt: skip
         uris: dict[int, str] = dict(conn.execute("SELECT id, uri FROM skills").fetchall())
         conn.commit()
@@ -121,7 +122,7 @@ def add_seekers(
 # Tables each run churns. This machine's PostgreSQL runs with autovacuum off, so dead
 # rows of earlier runs would pile up (100k dead seeker rows slowed every position
 # write and seq update); production has autovacuum on (docs/operations.md).
-CHURNED = ("jobseekers", "push_deliveries", "match_events", "vacancies")
+CHURNED = ("jobseekers", "seeker_devices", "push_deliveries", "match_events", "vacancies")
 
 
 def _vacuum(url: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from matcher import devices
 from matcher.eligibility import ADULT_AGE, age_on
 from matcher.errors import Invalid
 from matcher.models import (
@@ -30,9 +31,9 @@ _MODELS: dict[
     Principal.CONSULTANT: Consultant,
     Principal.INTEGRATION: Integration,
 }
+# A jobseeker's tokens are per device (matcher/devices.py), not on the person.
 _HASH_COLUMN = {
     Principal.EMPLOYER: Employer.api_key_hash,
-    Principal.JOBSEEKER: Jobseeker.token_hash,
     Principal.CONSULTANT: Consultant.token_hash,
     Principal.INTEGRATION: Integration.token_hash,
 }
@@ -42,14 +43,18 @@ async def authenticate(session: AsyncSession, secret: str) -> tuple[Principal, A
     kind = kind_of(secret)
     if kind is None:
         return None
+    if kind == Principal.JOBSEEKER:
+        found = await devices.authenticate(session, secret)
+        return (kind, found[0]) if found is not None else None
     model = _MODELS[kind]
     row = await session.scalar(select(model).where(_HASH_COLUMN[kind] == hash_secret(secret)))
     return (kind, cast(Account, row)) if row is not None else None
 
 
-async def rotate_secret(session: AsyncSession, who: Account) -> str:
+async def rotate_secret(session: AsyncSession, who: Employer | Consultant | Integration) -> str:
     """Give `who` a new secret and return it; the old one stops working as soon
-    as this commits (only the hash is kept, so there is nothing else to revoke)."""
+    as this commits (only the hash is kept, so there is nothing else to revoke).
+    A jobseeker's tokens are per device: matcher/devices.py."""
     kind = next(k for k, model in _MODELS.items() if isinstance(who, model))
     secret, secret_hash = new_secret(kind)
     if isinstance(who, Employer):
@@ -76,12 +81,15 @@ async def create_employer(
     return employer, key
 
 
-async def create_jobseeker(session: AsyncSession, columns: dict[str, Any]) -> tuple[Jobseeker, str]:
-    token, token_hash = new_secret(Principal.JOBSEEKER)
-    seeker = Jobseeker(token_hash=token_hash, **columns)
+async def create_jobseeker(
+    session: AsyncSession, columns: dict[str, Any], device_label: str = ""
+) -> tuple[Jobseeker, str]:
+    """The person and their first device's token (shown once)."""
+    seeker = Jobseeker(**columns)
     session.add(seeker)
     await session.flush()
     await session.refresh(seeker)
+    _, token = await devices.issue(session, seeker.id, device_label)
     return seeker, token
 
 

@@ -416,7 +416,7 @@ class Jobseeker(Base):
     __tablename__ = "jobseekers"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    token_hash: Mapped[bytes] = mapped_column(nullable=False, unique=True)
+    # No token here: each signed-in device has its own (`SeekerDevice`, migration 0021).
     display_name: Mapped[str | None] = mapped_column(String(100))
     birth_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
     language: Mapped[str] = mapped_column(String(2), nullable=False, server_default="da")
@@ -748,6 +748,28 @@ class Passkey(Base):
     name: Mapped[str] = mapped_column(String(60), nullable=False, server_default="")
     created_at: Mapped[dt.datetime] = _now()
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SeekerDevice(Base):
+    """One signed-in device of a jobseeker: its own bearer token (only the
+    SHA-256 kept), so signing in on a new phone leaves the others working and a
+    lost one can be signed out alone (matcher/devices.py). A signed-out device's
+    row is deleted, not marked. About the device only a coarse label ("Chrome ·
+    Android", never the full User-Agent) and days, not times, of use."""
+
+    __tablename__ = "seeker_devices"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # Unique: authenticating is one index lookup by hash.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
+    label: Mapped[str] = mapped_column(String(40), nullable=False, server_default="")
+    created_at: Mapped[dt.datetime] = _now()
+    last_used_on: Mapped[dt.date] = mapped_column(
+        Date, nullable=False, server_default=text("CURRENT_DATE")
+    )
 
 
 class WebauthnChallenge(Base):

@@ -226,14 +226,15 @@ class PushHub:
         # A token rotated or re-issued through another worker (or node), or a
         # deleted person: their connections close within one refresh period.
         for seeker_id in {r[1] for r in rows}:
-            self.revoke_replaced(seeker_id, current.get(seeker_id))
+            self.revoke_replaced(seeker_id, current.get(seeker_id, frozenset()))
 
-    def revoke_replaced(self, seeker_id: uuid.UUID, current_hash: bytes | None) -> int:
+    def revoke_replaced(self, seeker_id: uuid.UUID, valid: frozenset[bytes]) -> int:
         """Close this worker's connections of `seeker_id` that authenticated with a
-        token other than `current_hash` (None: the person is gone). Returns how many."""
+        token not in `valid`, the hashes of the person's signed-in devices (empty:
+        the person is gone). Returns how many."""
         closed = 0
         for conn in list(self.connections.get(seeker_id, ())):
-            if conn.secret_hash and conn.secret_hash != current_hash and not conn.closed:
+            if conn.secret_hash and conn.secret_hash not in valid and not conn.closed:
                 conn.revoke()
                 metrics.REVOKED.inc()
                 closed += 1

@@ -106,13 +106,16 @@ async def refresh(
 
 async def token_hashes(
     conn: asyncpg.Connection, jobseeker_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, bytes]:
-    """The current token hash of each person still there (a deleted person is
-    absent): connections opened with another hash were revoked elsewhere."""
+) -> dict[uuid.UUID, frozenset[bytes]]:
+    """The token hashes of each person's signed-in devices (someone deleted, or
+    with no device left, is absent): connections opened with any other hash were
+    revoked elsewhere (matcher/devices.py)."""
     rows = await conn.fetch(
-        "SELECT id, token_hash FROM jobseekers WHERE id = ANY($1::uuid[])", jobseeker_ids
+        "SELECT jobseeker_id, array_agg(token_hash) AS hashes FROM seeker_devices"
+        " WHERE jobseeker_id = ANY($1::uuid[]) GROUP BY jobseeker_id",
+        jobseeker_ids,
     )
-    return {r["id"]: bytes(r["token_hash"]) for r in rows}
+    return {r["jobseeker_id"]: frozenset(bytes(h) for h in r["hashes"]) for r in rows}
 
 
 async def sweep(conn: asyncpg.Connection, stale_s: float, position_max_age_s: float) -> int:

@@ -77,8 +77,8 @@ def insert_feedback(
         )
         for s, seeker in enumerate(seekers):
             conn.execute(
-                "INSERT INTO jobseekers (id, token_hash, birth_date) VALUES (%s, %s, '2006-05-01')",
-                (seeker, os.urandom(32)),
+                "INSERT INTO jobseekers (id, birth_date) VALUES (%s, '2006-05-01')",
+                (seeker,),
             )
             day = start + dt.timedelta(days=s)
             for v in range(per_seeker):

@@ -49,6 +49,7 @@ OPERATIONS = {
     "passkeyRegistrationOptions", "registerPasskey", "listMyPasskeys", "deleteMyPasskey",
     "passkeyAuthenticationOptions", "authenticateWithPasskey", "setMyMark", "clearMyMark",
     "listMyMarks", "listMySaved",
+    "listMyDevices", "signOutMyDevice",
 }  # fmt: skip
 
 

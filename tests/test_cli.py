@@ -139,8 +139,8 @@ def _new_consultant(conn: psycopg.Connection[tuple[object, ...]]) -> uuid.UUID:
 def _new_jobseeker(conn: psycopg.Connection[tuple[object, ...]]) -> uuid.UUID:
     seeker_id = uuid.uuid4()
     conn.execute(
-        "INSERT INTO jobseekers (id, token_hash, birth_date) VALUES (%s, %s, %s)",
-        (seeker_id, new_secret(Principal.JOBSEEKER)[1], dt.date(2009, 5, 1)),
+        "INSERT INTO jobseekers (id, birth_date) VALUES (%s, %s)",
+        (seeker_id, dt.date(2009, 5, 1)),
     )
     return seeker_id
 

@@ -279,6 +279,11 @@ def _seed_rows(database_url: str, seeker_id: str, vacancy_id: str, consultant_id
             " VALUES (%s, %s, 'saved')",
             (seeker_id, vacancy_id),
         )
+        conn.execute(  # a second signed-in device (sign-up made the first)
+            "INSERT INTO seeker_devices (id, jobseeker_id, token_hash, label)"
+            " VALUES (%s, %s, %s, 'Firefox · Android')",
+            (uuid.uuid4(), seeker_id, uuid.uuid4().bytes + uuid.uuid4().bytes),
+        )
         conn.execute(
             "INSERT INTO integration_events (type, subject, jobseeker_id, data)"
             " VALUES ('jobseeker.linked', %s, %s, '{}')",
@@ -341,6 +346,9 @@ async def test_export_holds_every_table_about_the_person_and_no_secrets(
     assert kinds == {"service", "location"}
     assert tables["match_events"][0]["kind"] == "hired"
     assert tables["match_reviews"][0]["verdict"] == "good"
+    # Both signed-in devices, with their labels and days of use, never a token hash.
+    assert sorted(d["label"] for d in tables["seeker_devices"]) == ["", "Firefox · Android"]
+    assert all("token_hash" not in d and d["last_used_on"] for d in tables["seeker_devices"])
 
     # Only the person: no one else gets it.
     assert (await client.get("/v1/jobseekers/me/export")).status_code == 401
@@ -407,7 +415,7 @@ async def test_inactive_accounts_are_swept_with_everything_and_counts_only_logge
     for kept in (returning, recent, nearly):
         assert _exists(database_url, kept["id"])
     for tbl in ("consents", "caseload", "match_reviews", "push_deliveries", "push_device_acks",
-                "push_presence", "match_events"):  # fmt: skip
+                "push_presence", "match_events", "seeker_devices"):  # fmt: skip
         assert not _sql(database_url, f"SELECT 1 FROM {tbl} WHERE jobseeker_id = %s", old["id"])
     # Audit rows keep only ids, their details emptied (as DELETE /v1/jobseekers/me does).
     details = _sql(database_url, "SELECT detail FROM audit_log WHERE subject_id = %s", old["id"])

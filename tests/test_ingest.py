@@ -247,9 +247,9 @@ async def test_rerun_is_idempotent_and_changes_close_and_withdraw(
     seeker = uuid.uuid4()
     async with sessionmaker() as s, s.begin():
         await s.execute(
-            text("INSERT INTO jobseekers (id, token_hash, birth_date, push_seq)"
-                 " VALUES (:id, :h, '2008-01-01', 1)"),
-            {"id": seeker, "h": uuid.uuid4().bytes},
+            text("INSERT INTO jobseekers (id, birth_date, push_seq)"
+                 " VALUES (:id, '2008-01-01', 1)"),
+            {"id": seeker},
         )  # fmt: skip
         await s.execute(
             text("INSERT INTO push_deliveries (jobseeker_id, seq, kind, vacancy_id, payload)"

@@ -411,3 +411,36 @@ async def test_a_close_during_a_database_outage_erases_the_position_afterwards(
             assert sql(url, "SELECT count(*) FROM push_presence") == [(0,)]
     finally:
         server.stop()
+
+
+# --- signed-in devices (matcher/devices.py) -------------------------------------------
+
+
+async def test_signing_one_device_out_closes_its_sockets_on_every_worker(
+    srv: ServerProcess, api: Any
+) -> None:
+    """Device A's sockets close wherever they are (the serving worker at once,
+    the other within one presence refresh); device B's stays open."""
+    from tests.test_devices import second_device
+
+    s = await seeker(api)
+    token_b = await second_device(api, s["token"])
+    TOKENS.append(token_b)
+    a_phones = [await Phone.connect(srv.base_url, s["token"]) for _ in range(2)]
+    b_phones = [await Phone.connect(srv.base_url, token_b)]  # 3 a person at most (ENV)
+    r = await api.get("/v1/jobseekers/me/devices", headers={"Authorization": f"Bearer {token_b}"})
+    a_id = next(d["id"] for d in r.json()["devices"] if not d["current"])
+    r = await api.delete(
+        f"/v1/jobseekers/me/devices/{a_id}", headers={"Authorization": f"Bearer {token_b}"}
+    )
+    assert r.status_code == 204, r.text
+    for phone in a_phones:
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(phone.ws.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    await asyncio.sleep(2.5)  # over two presence refreshes: B must still be open
+    for phone in b_phones:
+        await phone.send(type="resume", after_seq=0)
+        assert (await phone.recv(5))["type"] == "resumed"
+        await phone.close()

@@ -1,6 +1,7 @@
-"""A person's account beyond one phone: passkeys, and what they dismissed or saved.
+"""A person's account beyond one phone: passkeys, signed-in devices, and what
+they dismissed or saved.
 
-Thin: the work is in matcher/passkeys.py and matcher/marks.py.
+Thin: the work is in matcher/passkeys.py, matcher/devices.py and matcher/marks.py.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from api import ratelimit
 from api.contract import errors
-from api.deps import CurrentSeeker, SessionDep
+from api.deps import CurrentDevice, CurrentSeeker, SessionDep
 from api.schemas.common import Strict
-from matcher import accounts, caseload, marks, passkeys
+from matcher import caseload, devices, marks, passkeys
 from matcher.errors import DomainError, NotFound
 from matcher.models import Jobseeker
 
@@ -24,6 +25,7 @@ router = APIRouter(tags=["account"])
 
 VacancyId = Annotated[uuid.UUID, Path(description="A vacancy's id")]
 PasskeyId = Annotated[uuid.UUID, Path(description="One of your passkeys' id")]
+DeviceId = Annotated[uuid.UUID, Path(description="One of your signed-in devices' id")]
 
 
 # --- passkeys ---------------------------------------------------------------
@@ -62,7 +64,9 @@ class PasskeyList(BaseModel):
 
 class SignedIn(BaseModel):
     id: uuid.UUID
-    token: str = Field(description="Shown once: this device's token. A previous one stops working.")
+    token: str = Field(
+        description="Shown once: this device's own token. Your other devices stay signed in."
+    )
 
 
 def _passkey_out(p: Any) -> PasskeyOut:
@@ -150,11 +154,71 @@ async def authenticate_with_passkey(
         raise
     seeker = await session.get(Jobseeker, key.jobseeker_id)
     assert seeker is not None  # the passkey row cascades with the person
-    token = await accounts.rotate_secret(session, seeker)
-    await caseload.audit(
-        session, "jobseeker", seeker.id, "passkey.sign_in", seeker.id, {"passkey": str(key.id)}
+    # A new device of its own: the phones already signed in keep working.
+    device, token = await devices.issue(
+        session, seeker.id, devices.label_of(request.headers.get("user-agent"))
     )
+    await caseload.audit(
+        session, "jobseeker", seeker.id, "passkey.sign_in", seeker.id,
+        {"passkey": str(key.id), "device": str(device.id)},
+    )  # fmt: skip
     return SignedIn(id=seeker.id, token=token)
+
+
+# --- signed-in devices -------------------------------------------------------
+
+
+class DeviceOut(BaseModel):
+    id: uuid.UUID
+    label: str = Field(description='Browser and system family ("Chrome · Android"), or "".')
+    created_at: dt.datetime = Field(description="When the device was signed in.")
+    last_used_on: dt.date = Field(description="The day it was last used (kept to the day).")
+    current: bool = Field(description="The device making this request.")
+
+
+class DeviceList(BaseModel):
+    devices: list[DeviceOut]
+
+
+@router.get(
+    "/v1/jobseekers/me/devices",
+    response_model=DeviceList,
+    summary="My signed-in devices (each has its own token)",
+)
+async def list_my_devices(me: CurrentDevice, session: SessionDep) -> DeviceList:
+    return DeviceList(
+        devices=[
+            DeviceOut(
+                id=d.id,
+                label=d.label,
+                created_at=d.created_at,
+                last_used_on=d.last_used_on,
+                current=d.id == me.device.id,
+            )
+            for d in await devices.list_of(session, me.seeker.id)
+        ]
+    )
+
+
+@router.delete(
+    "/v1/jobseekers/me/devices/{device_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Sign one of my devices out (a lost phone); the others stay signed in",
+)
+async def sign_out_my_device(
+    request: Request, device_id: DeviceId, me: CurrentDevice, session: SessionDep
+) -> Response:
+    seeker_id = me.seeker.id
+    if not await devices.remove(session, seeker_id, device_id):
+        raise NotFound("No such device of yours.")
+    await caseload.audit(
+        session, "jobseeker", seeker_id, "device.sign_out", seeker_id, {"device": str(device_id)}
+    )
+    await session.commit()
+    # That device's websockets close now on this worker, within one presence
+    # refresh on the others; the person's other devices stay connected.
+    request.app.state.hub.revoke_replaced(seeker_id, await devices.token_hashes(session, seeker_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # --- dismissed and saved ----------------------------------------------------

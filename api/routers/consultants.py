@@ -18,7 +18,7 @@ from api.deps import CurrentConsultant, SessionDep, TaxonomyDep
 from api.routers.jobseekers import Limit, MinScore, Radius, match_list, seeker_out
 from api.schemas.common import Lat, LatQuery, Lon, LonQuery, Strict
 from api.schemas.jobseekers import MatchList, SeekerOut
-from matcher import accounts, caseload, feedback, matching
+from matcher import caseload, devices, feedback, matching
 from matcher.eligibility import age_on, describe_rule
 from matcher.errors import NotFound
 from matcher.models import Verdict
@@ -97,25 +97,29 @@ async def my_caseload(consultant: CurrentConsultant, session: SessionDep) -> Cas
 
 class ReissuedToken(BaseModel):
     jobseeker_id: uuid.UUID
-    token: str = Field(description="Shown once; hand it to the young person. The old one is dead.")
+    token: str = Field(
+        description="Shown once; hand it to the young person. Every earlier token, "
+        "on every device, is dead."
+    )
 
 
 @router.post(
     "/v1/consultants/me/caseload/{jobseeker_id}/token",
     response_model=ReissuedToken,
-    summary="Revoke a jobseeker's token and issue a new one (someone on my caseload)",
+    summary="Sign all of a jobseeker's devices out and issue one new token (my caseload)",
 )
 async def reissue_seeker_token(
     request: Request, jobseeker_id: uuid.UUID, consultant: CurrentConsultant, session: SessionDep
 ) -> ReissuedToken:
-    # For a lost or leaked phone: the old token stops working when this commits,
-    # and the lost phone's open websockets close (push/hub.py `revoke_replaced`).
+    # For a lost or leaked phone: every device's token stops working when this
+    # commits, and their open websockets close (push/hub.py `revoke_replaced`).
     seeker = await caseload.seeker_on_caseload(session, consultant.id, jobseeker_id)
-    token = await accounts.rotate_secret(session, seeker)
-    await caseload.audit(session, "consultant", consultant.id, "jobseeker.token.reissue", seeker.id)
+    seeker_id = seeker.id
+    device, token = await devices.revoke_all_and_issue(session, seeker_id)
+    await caseload.audit(session, "consultant", consultant.id, "jobseeker.token.reissue", seeker_id)
     await session.commit()
-    request.app.state.hub.revoke_replaced(seeker.id, seeker.token_hash)
-    return ReissuedToken(jobseeker_id=seeker.id, token=token)
+    request.app.state.hub.revoke_replaced(seeker_id, frozenset({bytes(device.token_hash)}))
+    return ReissuedToken(jobseeker_id=seeker_id, token=token)
 
 
 @router.get("/v1/jobseekers/{jobseeker_id}", response_model=SeekerOut)

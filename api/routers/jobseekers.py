@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api import ratelimit
-from api.deps import CurrentSeeker, SessionDep, TaxonomyDep
+from api.deps import CurrentDevice, CurrentSeeker, SessionDep, TaxonomyDep
 from api.presenters import seeker_skills
 from api.routers.vacancies import check_radius
 from api.schemas.common import LatQuery, LonQuery, OccupationRef
@@ -22,7 +22,7 @@ from api.schemas.jobseekers import (
     SeekerOut,
     SeekerUpdate,
 )
-from matcher import accounts, caseload, consent, geo, marks, matching, profile
+from matcher import accounts, caseload, consent, devices, geo, marks, matching, profile
 from matcher.eligibility import age_on, in_school
 from matcher.models import Jobseeker
 
@@ -169,30 +169,42 @@ async def match_list(
     response_model=SeekerCreated,
     dependencies=[Depends(ratelimit.per_ip("signup"))],
 )
-async def sign_up(body: SeekerCreate, session: SessionDep, taxonomy: TaxonomyDep) -> SeekerCreated:
+async def sign_up(
+    request: Request, body: SeekerCreate, session: SessionDep, taxonomy: TaxonomyDep
+) -> SeekerCreated:
     # Explicit consent to the current privacy notice first (docs/privacy.md, "Consent").
     consent.check_signup_consent(body.consent.model_dump() if body.consent else None)
-    seeker, token = await accounts.create_jobseeker(session, seeker_columns(body, taxonomy))
+    seeker, token = await accounts.create_jobseeker(
+        session,
+        seeker_columns(body, taxonomy),
+        devices.label_of(request.headers.get("user-agent")),
+    )
     await consent.grant(session, seeker.id, consent.SERVICE)
     return SeekerCreated(id=seeker.id, token=token)
 
 
 class TokenOut(BaseModel):
-    token: str = Field(description="Shown once. The previous token no longer works.")
+    token: str = Field(
+        description="Shown once. This device's previous token no longer works; "
+        "your other devices' tokens are untouched."
+    )
 
 
 @router.post(
     "/me/token",
     response_model=TokenOut,
-    summary="Replace my token (the old one stops working at once)",
+    summary="Replace this device's token (the old one stops working at once)",
 )
-async def rotate_my_token(request: Request, seeker: CurrentSeeker, session: SessionDep) -> TokenOut:
-    token = await accounts.rotate_secret(session, seeker)
-    await caseload.audit(session, "jobseeker", seeker.id, "token.rotate", seeker.id)
+async def rotate_my_token(request: Request, me: CurrentDevice, session: SessionDep) -> TokenOut:
+    seeker_id = me.seeker.id
+    token = await devices.rotate(session, me.device)
+    await caseload.audit(
+        session, "jobseeker", seeker_id, "token.rotate", seeker_id, {"device": str(me.device.id)}
+    )
     await session.commit()
     # Websockets opened with the old token close now on this worker, and within
     # one presence refresh on the others (push/hub.py `revoke_replaced`).
-    request.app.state.hub.revoke_replaced(seeker.id, seeker.token_hash)
+    request.app.state.hub.revoke_replaced(seeker_id, await devices.token_hashes(session, seeker_id))
     return TokenOut(token=token)
 
 
@@ -215,7 +227,7 @@ async def erase_me(request: Request, seeker: CurrentSeeker, session: SessionDep)
     await accounts.erase_jobseeker(session, seeker)
     await session.commit()
     # Their open websockets close (other workers: within a presence refresh).
-    request.app.state.hub.revoke_replaced(seeker_id, None)
+    request.app.state.hub.revoke_replaced(seeker_id, frozenset())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -24,8 +24,7 @@ from fastapi.responses import JSONResponse
 
 from api import ratelimit
 from api.ratelimit import RateLimited
-from matcher import accounts, rights
-from matcher.models import Jobseeker
+from matcher import devices, rights
 from push import metrics
 from push import protocol as p
 from push.connection import LAGGARD, REVOKED, Connection
@@ -64,12 +63,16 @@ async def _seeker(ws: WebSocket, secret: str) -> tuple[uuid.UUID, bytes] | None:
     """The jobseeker and the token hash `secret` authenticates, or None (counted
     against the address's lockout, as for HTTP: api/ratelimit.py)."""
     async with ws.app.state.sessionmaker() as session:
-        found = await accounts.authenticate(session, secret)
-        if found is not None and isinstance(seeker := found[1], Jobseeker):
-            # A connect is a use of the service (the inactive sweep; matcher/rights.py).
-            if await rights.touch_active(session, seeker):
+        found = await devices.authenticate(session, secret)
+        if found is not None:
+            seeker, device = found
+            # A connect is a use of the service (the inactive sweep; matcher/rights.py)
+            # and of this device; the socket remembers the device's token hash.
+            touched = await rights.touch_active(session, seeker)
+            label = devices.label_of(ws.headers.get("user-agent"))
+            if await devices.touch(session, device, label) or touched:
                 await session.commit()
-            return seeker.id, bytes(seeker.token_hash)
+            return seeker.id, bytes(device.token_hash)
     await ratelimit.record_auth_failure(ws)
     return None
 

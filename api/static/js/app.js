@@ -14,6 +14,7 @@ import { kindIcon, kindOf, newOfferTitle, optInSection } from "./offers.js";
 import { consultantCard } from "./consultant_link.js";
 import { initJobView, showJob, onReply } from "./jobview.js";
 import { passkeyCard } from "./passkeys.js";
+import { devicesCard } from "./devices.js";
 import { interestsSection } from "./interests.js";
 
 const TOKEN_KEY = "jotr.seeker.token";
@@ -717,6 +718,7 @@ function renderSettings() {
           }, icon("🔔"), t("notify.enable"))),
     webpushSection(api, { position: () => state.pos }),
     passkeyCard(api, h, toast),
+    devicesCard(api, h, toast),
     h("section", { class: "card stack" },
       h("p", { class: "label" }, t("settings.key")),
       h("div", { class: "row" },
