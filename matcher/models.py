@@ -447,9 +447,8 @@ class Jobseeker(Base):
         Geography(geometry_type="POINT", srid=4326, spatial_index=False)
     )
     last_position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    # Push settings (docs/push-protocol.md). push_seq is the last sequence number
-    # handed out to this person's deliveries; the row lock on it orders them.
-    push_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    # Push settings (docs/push-protocol.md). Their delivery sequence lives apart,
+    # in `push_streams`, so pushing never locks or rewrites the profile row.
     push_paused: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     push_min_score: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")
     quiet_from: Mapped[dt.time | None] = mapped_column(Time)
@@ -630,6 +629,21 @@ class Application(Base):
         UniqueConstraint("vacancy_id", "jobseeker_id", name="uq_applications_once"),
         CheckConstraint("reply IN ('come_by', 'call_me', 'no_thanks')", name="reply"),
     )
+
+
+class PushStream(Base):
+    """A person's push delivery stream: `push_seq` is the last sequence number
+    handed out to their deliveries, and the row lock on it orders concurrent
+    writers (push/delivery.py). Apart from `jobseekers` so the hot write of
+    every push neither locks nor bloats the profile row; created with the
+    person's first delivery (no row: sequence 0)."""
+
+    __tablename__ = "push_streams"
+
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True
+    )
+    push_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
 
 
 class PushDeviceAck(Base):

@@ -222,11 +222,13 @@ def _seed_rows(database_url: str, seeker_id: str, vacancy_id: str, consultant_id
             " VALUES (%s, %s, %s, %s, 'good')",
             (uuid.uuid4(), consultant_id, seeker_id, vacancy_id),
         )
-        conn.execute("UPDATE jobseekers SET push_seq = push_seq + 1 WHERE id = %s", (seeker_id,))
+        conn.execute(
+            "INSERT INTO push_streams (jobseeker_id, push_seq) VALUES (%s, 1)", (seeker_id,)
+        )
         conn.execute(
             "INSERT INTO push_deliveries (jobseeker_id, seq, kind, vacancy_id, payload)"
-            " SELECT id, push_seq, 'match', %s, '{}' FROM jobseekers WHERE id = %s",
-            (vacancy_id, seeker_id),
+            " VALUES (%s, 1, 'match', %s, '{}')",
+            (seeker_id, vacancy_id),
         )
         conn.execute(
             "INSERT INTO push_device_acks (jobseeker_id, device_id, acked_seq)"
