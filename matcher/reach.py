@@ -3,10 +3,14 @@ young people nearby the vacancy would reach right now (a count, never who).
 
 Reach counts the jobseekers who would be *told* about the vacancy: their stored
 position (`jobseekers.last_position`, kept only while their app is connected)
-lies within their own radius of the vacancy, they have not paused, they may
-legally take the job (the hard rules) and it scores at least their own push
-threshold. It is scored exactly as push scores it (`matching.score`), once per
-nearby seeker against a one-row batch fetched once.
+lies within their own radius of the vacancy, and the one push policy
+(matcher/push_policy.py `may_tell`, the same rule the websocket session and
+Web Push apply) lets it through: the hard rules, their wishes, their own
+threshold, not paused. A "not now" that time or a walk lifts (quiet hours, a
+walk-in place that is closed or still far) still counts: they are the
+vacancy's audience and will be told. Who was told already counts too (reach
+is the audience, not the next pushes). It is scored exactly as push scores it
+(`matching.score`), once per nearby seeker against a one-row batch fetched once.
 
 Small counts could point at a person ("one 16-year-old barista near my shop"),
 so a count below `REACH_FLOOR` is reported as "fewer than 3" and never exactly
@@ -16,6 +20,7 @@ so a count below `REACH_FLOOR` is reported as "fewer than 3" and never exactly
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -23,7 +28,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import geo, matching
+from matcher import geo, matching, push_policy
 from matcher.errors import NotFound
 from matcher.matching import SkillLookup
 from matcher.models import Jobseeker, Vacancy, VacancyStatus
@@ -88,6 +93,7 @@ async def reach(
     vacancy: Vacancy,
     max_radius_m: float,
     cap: int = REACH_CAP,
+    walk_in_m: float = 300.0,
 ) -> Reach:
     if vacancy.status != VacancyStatus.OPEN or vacancy.hidden_at is not None:
         return Reach(0)  # hidden pending review reaches no one (matcher/reports.py)
@@ -105,6 +111,7 @@ async def reach(
         return Reach(0)
     required = frozenset(vacancy.required_certificates)
     today = matching.today_in_denmark()
+    now = dt.datetime.now(dt.UTC)
     count = 0
     for seeker in seekers:
         one = dataclasses.replace(
@@ -118,6 +125,18 @@ async def reach(
         radius_m = matching.usable_radius(seeker.radius_m, max_radius_m)
         ctx = matching.seeker_context(seeker, taxonomy, radius_m, today)
         scored = matching.score(ctx, one)
-        if bool(scored.eligible[0]) and float(scored.scores.total[0]) >= seeker.push_min_score:
+        why = push_policy.may_tell(
+            eligible=bool(scored.eligible[0]),
+            pushable=bool(matching.pushable(scored.scores)[0]),
+            score=float(scored.scores.total[0]),
+            wishes=push_policy.Wishes.of(seeker),
+            told=False,
+            now=now,
+            walk_in=vacancy.walk_in,
+            distance_m=distance[seeker.id],
+            walk_in_m=walk_in_m,
+            opening_hours=vacancy.opening_hours,
+        )
+        if why is None or why.later:
             count += 1
     return Reach(count)
