@@ -37,8 +37,9 @@ class Delivery:
 
 
 # Deliveries of many people in one statement: each person's stream advances by
-# their number of items (the row created on their first delivery) and hands out
-# that many sequence numbers, in the items' order. The stream rows are locked
+# their number of items (the row created on their first delivery) and numbers
+# their items in order from there. Items left out (dismissed) or already there
+# (the unique constraint) leave their numbers unused: gaps clients accept. The stream rows are locked
 # in id order, so two workers recording overlapping batches cannot deadlock.
 _RECORD_SQL = """
 WITH item AS (

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from matcher import geo, matching
+from matcher.matching import SkillLookup
 from matcher.push_policy import Why, Wishes, in_quiet_hours, may_tell, walk_in_now
 from matcher.scoring import CandidateBatch, Scores, SeekerContext
 from matcher.settings import Settings
@@ -248,7 +249,7 @@ class SeekerSession:
         picks: list[candidates.Pick],
         cards: dict[uuid.UUID, geo.NearbyVacancy],
         now: dt.datetime,
-        taxonomy: Taxonomy,
+        taxonomy: SkillLookup,
         spent: bool = True,
     ) -> list[tuple[uuid.UUID, dict[str, Any], float]]:
         """The picks whose vacancy is still open (`cards`, open only) and that the

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from matcher import geo
 from matcher.eligibility import eligible_mask, rule_key
-from matcher.push_policy import Why, Wishes, may_tell, walk_in_now
+from matcher.push_policy import OpeningHours, Why, Wishes, may_tell, walk_in_now
 from matcher.scoring import CandidateBatch, score_batch
 from push import candidates
 from push.allowance import Allowance
@@ -75,7 +75,7 @@ def change(s: SeekerSession, north_m: float, walk_in: bool = False) -> ScoredVac
     return ScoredVacancy(batch.ids[0], lat, lon, batch, scores, eligible, d)  # type: ignore[arg-type]
 
 
-def card_for(v: ScoredVacancy, hours: dict[str, list[list[str]]] | None = None) -> geo.NearbyVacancy:
+def card_for(v: ScoredVacancy, hours: OpeningHours | None = None) -> geo.NearbyVacancy:
     return geo.NearbyVacancy(
         id=v.vacancy_id, title="Opvasker", kind="job", job_type="fritidsjob", hours_per_week=10.0,
         walk_in=bool(v.batch.walk_in[0]), opening_hours=hours, min_age=13, start_date=None,
@@ -191,9 +191,7 @@ def test_a_walk_in_place_waits_until_near_and_open() -> None:
     assert step.pick is not None
     closed = s.confirm([step.pick], {near.vacancy_id: card_for(near)}, NOON, Labels())
     assert closed == []  # no opening hours: a closed door
-    opened = s.confirm(
-        [step.pick], {near.vacancy_id: card_for(near, OPEN_ALL_DAY)}, NOON, Labels()
-    )
+    opened = s.confirm([step.pick], {near.vacancy_id: card_for(near, OPEN_ALL_DAY)}, NOON, Labels())
     assert opened and opened[0][1]["walk_in_now"] is True
 
 
