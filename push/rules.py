@@ -23,7 +23,7 @@ from matcher.push_policy import open_now as open_now
 from matcher.scoring import CandidateBatch, Scores, score_for_seekers
 
 if TYPE_CHECKING:
-    from push.connection import SeekerState
+    from push.session import SeekerState
 
 _EARTH_RADIUS_M = 6_371_008.8
 
