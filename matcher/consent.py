@@ -121,8 +121,8 @@ async def erase_position(session: AsyncSession, seeker_id: uuid.UUID) -> None:
     transaction (the push layer's writes check the consent, so none comes back)."""
     await session.execute(
         text(
-            "UPDATE jobseekers SET last_position = NULL, last_position_at = NULL"
-            " WHERE id = :id AND last_position IS NOT NULL"
+            "UPDATE push_streams SET last_position = NULL, last_position_at = NULL"
+            " WHERE jobseeker_id = :id AND last_position IS NOT NULL"
         ),
         {"id": seeker_id},
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geoalchemy2 import Geography
 from sqlalchemy import (
@@ -41,10 +41,11 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 from matcher.offers import OFFER_KINDS, ORG_KINDS
 from matcher.sane_dates import SaneDate, SaneTimestamp
@@ -441,12 +442,10 @@ class Jobseeker(Base):
     walk_in_interest: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("true")
     )
-    # Latest position only, set by the push layer while connected and erased a
-    # short time after disconnect (docs/privacy.md). Never a history.
-    last_position: Mapped[object | None] = mapped_column(
-        Geography(geometry_type="POINT", srid=4326, spatial_index=False)
-    )
-    last_position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    if TYPE_CHECKING:
+        # The latest position, read-only here: it lives in `push_streams` (mapped
+        # below, after PushStream), apart from the profile row.
+        last_position: object | None
     # Push settings (docs/push-protocol.md). Their delivery sequence lives apart,
     # in `push_streams`, so pushing never locks or rewrites the profile row.
     push_paused: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
@@ -486,12 +485,6 @@ class Jobseeker(Base):
             "cardinality(offer_kinds) > 0 AND "
             "offer_kinds <@ ARRAY['job', 'leisure', 'volunteering']::varchar[]",
             name="offer_kinds",
-        ),
-        Index(
-            "ix_jobseekers_last_position",
-            "last_position",
-            postgresql_using="gist",
-            postgresql_where=text("last_position IS NOT NULL"),
         ),
     )
 
@@ -632,11 +625,16 @@ class Application(Base):
 
 
 class PushStream(Base):
-    """A person's push delivery stream: `push_seq` is the last sequence number
-    handed out to their deliveries, and the row lock on it orders concurrent
-    writers (push/delivery.py). Apart from `jobseekers` so the hot write of
-    every push neither locks nor bloats the profile row; created with the
-    person's first delivery (no row: sequence 0)."""
+    """A person's push stream and presence, apart from the profile row: the hot
+    writes of push (every delivery, every stored position) neither lock nor
+    rewrite the wide `jobseekers` row. Created with the person's first delivery
+    or position (no row: sequence 0, no position).
+
+    `push_seq` is the last sequence number handed out to their deliveries; the
+    row lock on it orders concurrent writers (push/delivery.py).
+    `last_position` is the latest position only, set by the push layer while
+    connected and erased a short time after disconnect (docs/privacy.md).
+    Never a history."""
 
     __tablename__ = "push_streams"
 
@@ -644,6 +642,29 @@ class PushStream(Base):
         ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True
     )
     push_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    last_position: Mapped[object | None] = mapped_column(
+        Geography(geometry_type="POINT", srid=4326, spatial_index=False)
+    )
+    last_position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "ix_push_streams_last_position",
+            "last_position",
+            postgresql_using="gist",
+            postgresql_where=text("last_position IS NOT NULL"),
+        ),
+    )
+
+
+# Readers of a person (REST matches, guidance, feedback) see their position as
+# before, as `Jobseeker.last_position`: one primary-key lookup in the load.
+Jobseeker.last_position = column_property(  # type: ignore[misc]
+    select(PushStream.last_position)
+    .where(PushStream.jobseeker_id == Jobseeker.id)
+    .correlate_except(PushStream)
+    .scalar_subquery()
+)
 
 
 class PushDeviceAck(Base):

@@ -2,7 +2,7 @@
 young people nearby the vacancy would reach right now (a count, never who).
 
 Reach counts the jobseekers who would be *told* about the vacancy: their stored
-position (`jobseekers.last_position`, kept only while their app is connected)
+position (`push_streams.last_position`, kept only while their app is connected)
 lies within their own radius of the vacancy, and the one push policy
 (matcher/push_policy.py `may_tell`, the same rule the websocket session and
 Web Push apply) lets it through: the hard rules, their wishes, their own
@@ -40,14 +40,15 @@ REACH_FLOOR = 3
 REACH_CAP = 2000
 
 # The first ST_DWithin, with the largest radius anyone may have, lets the GiST
-# index on last_position do the work; the second applies each seeker's radius.
+# index on push_streams.last_position do the work; the second applies each seeker's radius.
 NEARBY_SEEKERS_SQL = """
-SELECT j.id, ST_Distance(j.last_position, v.location, false) AS distance_m
+SELECT j.id, ST_Distance(s.last_position, v.location, false) AS distance_m
 FROM vacancies v
+JOIN push_streams s ON ST_DWithin(s.last_position, v.location, $2, false)
 JOIN jobseekers j
-  ON ST_DWithin(j.last_position, v.location, $2, false)
- AND ST_DWithin(j.last_position, v.location, j.radius_m, false)
-WHERE v.id = $1 AND j.last_position IS NOT NULL AND NOT j.push_paused
+  ON j.id = s.jobseeker_id
+ AND ST_DWithin(s.last_position, v.location, j.radius_m, false)
+WHERE v.id = $1 AND s.last_position IS NOT NULL AND NOT j.push_paused
 LIMIT $3
 """
 

@@ -39,8 +39,9 @@ class Delivery:
 # Deliveries of many people in one statement: each person's stream advances by
 # their number of items (the row created on their first delivery) and numbers
 # their items in order from there. Items left out (dismissed) or already there
-# (the unique constraint) leave their numbers unused: gaps clients accept. The stream rows are locked
-# in id order, so two workers recording overlapping batches cannot deadlock.
+# (the unique constraint) leave their numbers unused: gaps clients accept. The
+# stream rows are locked in id order, so two workers recording overlapping
+# batches cannot deadlock.
 _RECORD_SQL = """
 WITH item AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $4::jsonb[], $5::float8[]) WITH ORDINALITY

@@ -854,19 +854,24 @@ class PushHub:
         return erased
 
 
+# The positions live in `push_streams` (apart from the profile row), created with
+# a person's first position; rows are locked in id order, as deliveries lock them.
 SET_POSITIONS_SQL = """
-UPDATE jobseekers j
-SET last_position = ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography,
-    last_position_at = now()
+INSERT INTO push_streams AS s (jobseeker_id, last_position, last_position_at)
+SELECT p.id, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography, now()
 FROM unnest($1::uuid[], $2::float8[], $3::float8[]) AS p(id, lon, lat)
-WHERE j.id = p.id
-  -- Only with a live location consent: a withdrawal on another worker wins.
-  AND EXISTS (SELECT 1 FROM consents c WHERE c.jobseeker_id = j.id
+-- Only with a live location consent: a withdrawal on another worker wins.
+WHERE EXISTS (SELECT 1 FROM consents c WHERE c.jobseeker_id = p.id
               AND c.kind = 'location' AND c.withdrawn_at IS NULL)
+  AND EXISTS (SELECT 1 FROM jobseekers j WHERE j.id = p.id)
+ORDER BY p.id
+ON CONFLICT (jobseeker_id) DO UPDATE
+SET last_position = EXCLUDED.last_position, last_position_at = EXCLUDED.last_position_at
 """
 
 SET_POSITION_SQL = """
-UPDATE jobseekers
-SET last_position = ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, last_position_at = now()
-WHERE id = $1
+INSERT INTO push_streams AS s (jobseeker_id, last_position, last_position_at)
+VALUES ($1, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, now())
+ON CONFLICT (jobseeker_id) DO UPDATE
+SET last_position = EXCLUDED.last_position, last_position_at = EXCLUDED.last_position_at
 """

@@ -113,7 +113,12 @@ async def test_sign_up_needs_explicit_consent_to_the_current_notice(
 
 
 def _position(database_url: str, seeker_id: str) -> Any:
-    return _sql(database_url, "SELECT last_position FROM jobseekers WHERE id = %s", seeker_id)[0][0]
+    return _sql(
+        database_url,
+        "SELECT last_position FROM jobseekers j LEFT JOIN push_streams s"
+        " ON s.jobseeker_id = j.id WHERE j.id = %s",
+        seeker_id,
+    )[0][0]
 
 
 async def test_location_is_neither_used_nor_kept_without_its_own_consent(

@@ -306,7 +306,8 @@ async def test_position_is_erased_when_the_last_connection_closes(
     def position() -> Any:
         with psycopg.connect(_libpq(database_url)) as conn:
             row = conn.execute(
-                "SELECT last_position IS NOT NULL, last_position_at FROM jobseekers WHERE id = %s",
+                "SELECT last_position IS NOT NULL, last_position_at FROM jobseekers j"
+                " LEFT JOIN push_streams s ON s.jobseeker_id = j.id WHERE j.id = %s",
                 (s["id"],),
             ).fetchone()
         assert row is not None

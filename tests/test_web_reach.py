@@ -25,10 +25,11 @@ def place_seeker(database_url: str, seeker_id: str, lat: float, lon: float) -> N
     """What the push layer stores while the seeker's app is connected."""
     with psycopg.connect(_libpq(database_url)) as conn:
         conn.execute(
-            "UPDATE jobseekers SET last_position = "
-            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, last_position_at = now() "
-            "WHERE id = %s",
-            (lon, lat, seeker_id),
+            "INSERT INTO push_streams (jobseeker_id, last_position, last_position_at)"
+            " VALUES (%s, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, now())"
+            " ON CONFLICT (jobseeker_id) DO UPDATE SET last_position = EXCLUDED.last_position,"
+            " last_position_at = now()",
+            (seeker_id, lon, lat),
         )
 
 
@@ -131,7 +132,7 @@ async def test_reach_counts_fitting_seekers_nearby_with_a_floor(
     assert (await shown())["matching_seekers"] == 3
 
     # No position, no count: the app was closed and the position erased.
-    place_seeker_none = "UPDATE jobseekers SET last_position = NULL WHERE id = %s"
+    place_seeker_none = "UPDATE push_streams SET last_position = NULL WHERE jobseeker_id = %s"
     with psycopg.connect(_libpq(database_url)) as conn:
         conn.execute(place_seeker_none, (ids[0],))
     assert (await shown())["matching_seekers"] is None
