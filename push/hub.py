@@ -759,9 +759,14 @@ class PushHub:
                 self.areas.changed(vacancy_id, one[1], one[2])
             offers = self._offers(conns, found, now, now_m)
             items: list[tuple[uuid.UUID, delivery.Item]] = []
-            for vacancy_id, picks in offers.items():
-                _, vlat, vlon, _ = found[vacancy_id]
-                cards = await geo.vacancy_cards(session, [vacancy_id], vlat, vlon, open_only=True)
+            # One read for the cards of the whole batch. Its distances (from the
+            # point given) are not used: each payload carries the phone's own.
+            cards = (
+                await geo.vacancy_cards(session, list(offers), *found[next(iter(offers))][1:3],
+                                        open_only=True)
+                if offers else {}
+            )  # fmt: skip
+            for picks in offers.values():
                 for conn, pick in picks:
                     told = conn.session.confirm([pick], cards, now, self.taxonomy, spent=False)
                     items.extend((conn.seeker_id, item) for item in told)
