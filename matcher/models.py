@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from geoalchemy2 import Geography
 from sqlalchemy import (
@@ -41,11 +41,10 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
-    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from matcher.offers import OFFER_KINDS, ORG_KINDS
 from matcher.sane_dates import SaneDate, SaneTimestamp
@@ -442,10 +441,8 @@ class Jobseeker(Base):
     walk_in_interest: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("true")
     )
-    if TYPE_CHECKING:
-        # The latest position, read-only here: it lives in `push_streams` (mapped
-        # below, after PushStream), apart from the profile row.
-        last_position: object | None
+    # The latest position lives apart from the profile row, in `push_streams`
+    # (read with `consent.last_point`).
     # Push settings (docs/push-protocol.md). Their delivery sequence lives apart,
     # in `push_streams`, so pushing never locks or rewrites the profile row.
     push_paused: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
@@ -655,16 +652,6 @@ class PushStream(Base):
             postgresql_where=text("last_position IS NOT NULL"),
         ),
     )
-
-
-# Readers of a person (REST matches, guidance, feedback) see their position as
-# before, as `Jobseeker.last_position`: one primary-key lookup in the load.
-Jobseeker.last_position = column_property(  # type: ignore[misc]
-    select(PushStream.last_position)
-    .where(PushStream.jobseeker_id == Jobseeker.id)
-    .correlate_except(PushStream)
-    .scalar_subquery()
-)
 
 
 class PushDeviceAck(Base):
