@@ -3,6 +3,7 @@ vacancy fits right now (a count with a floor, for the owner only)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -116,16 +117,20 @@ async def test_reach_counts_fitting_seekers_nearby_with_a_floor(
     assert (await shown())["matching_seekers"] is None  # 2: below the floor
 
     # Nearby, but not counted: too young for the job, paused, asking for more
-    # than this job scores, or farther away than their own radius.
+    # than this job scores, wishing for other job types (never pushed outside
+    # their wishes: the one push policy, matcher/push_policy.py), or farther
+    # away than their own radius.
     young = await fitting(birth_date=birth_date_for_age(16))
     paused = await fitting()
     picky = await fitting()
+    unwished = await fitting()
     far = await fitting(preferences={"radius_m": 1000})
-    for sid in (young, paused, picky):
+    for sid in (young, paused, picky, unwished):
         place_seeker(database_url, sid, *near)
     place_seeker(database_url, far, lat + 0.012, lon)  # ~1.3 km
     set_column(database_url, paused, "push_paused", True)
     set_column(database_url, picky, "push_min_score", 0.99)
+    set_column(database_url, unwished, "job_types", ["ordinary"])  # the job is a fritidsjob
     assert (await shown())["matching_seekers"] is None
 
     place_seeker(database_url, ids[2], *near)
@@ -136,6 +141,13 @@ async def test_reach_counts_fitting_seekers_nearby_with_a_floor(
     with psycopg.connect(_libpq(database_url)) as conn:
         conn.execute(place_seeker_none, (ids[0],))
     assert (await shown())["matching_seekers"] is None
+
+    # Someone in their quiet hours is not told now, but will be: they count.
+    quiet = await fitting()
+    place_seeker(database_url, quiet, *near)
+    set_column(database_url, quiet, "quiet_from", dt.time(0, 0))
+    set_column(database_url, quiet, "quiet_until", dt.time(23, 59, 59))
+    assert (await shown())["matching_seekers"] == 3
 
     # A closed vacancy reaches no one.
     await client.delete(f"/v1/vacancies/{v['id']}", headers=auth(emp["api_key"]))
