@@ -24,7 +24,7 @@ import os
 import socket
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -46,7 +46,15 @@ from push.bus import Bus, describe
 from push.connection import Connection
 from push.payloads import settings_view
 from push.rules import FrameLimiter, score_states
-from push.session import Knobs, SeekerSession, scored_for, state_of
+from push.session import (
+    Knobs,
+    ScoredVacancy,
+    SeekerSession,
+    fan_out,
+    scored_for,
+    settle,
+    state_of,
+)
 
 log = logging.getLogger("jotr.push")
 
@@ -761,28 +769,24 @@ class PushHub:
             items: list[tuple[uuid.UUID, delivery.Item]] = []
             # One read for the cards of the whole batch. Its distances (from the
             # point given) are not used: each payload carries the phone's own.
+            ids = list(dict.fromkeys(pick.candidate.vacancy_id for _, pick in offers))
             cards = (
-                await geo.vacancy_cards(session, list(offers), *found[next(iter(offers))][1:3],
-                                        open_only=True)
-                if offers else {}
-            )  # fmt: skip
-            for picks in offers.values():
-                for conn, pick in picks:
-                    told = conn.session.confirm([pick], cards, now, self.taxonomy, spent=False)
-                    items.extend((conn.seeker_id, item) for item in told)
+                await geo.vacancy_cards(session, ids, *found[ids[0]][1:3], open_only=True)
+                if ids
+                else {}
+            )
+            for conn, pick in offers:
+                told = conn.session.confirm([pick], cards, now, self.taxonomy, spent=False)
+                items.extend((conn.seeker_id, item) for item in told)
             recorded = await delivery.record_many(raw, delivery.MATCH, items)
-        # Tokens were taken for every offer (`_offers`); what was not recorded
-        # (closed, not open now, told by another worker first) gives them back.
         sent: dict[uuid.UUID, list[delivery.Delivery]] = defaultdict(list)
         for d in recorded:
             sent[d.jobseeker_id].append(d)
-        offered: dict[uuid.UUID, int] = defaultdict(int)
-        for picks in offers.values():
-            for conn, _ in picks:
-                offered[conn.seeker_id] += 1
-        for seeker_id, count in offered.items():
-            for conn in self.connections.get(seeker_id, ()):
-                conn.session.bucket.refund(count - len(sent.get(seeker_id, ())))
+        settle(
+            self._sessions(),
+            Counter(conn.seeker_id for conn, _ in offers),
+            {seeker_id: len(ds) for seeker_id, ds in sent.items()},
+        )
         for seeker_id, vacancy_item in items:
             for conn in self.connections.get(seeker_id, ()):
                 conn.session.told([vacancy_item[0]])
@@ -797,17 +801,15 @@ class PushHub:
         found: dict[uuid.UUID, tuple[CandidateBatch, float, float, frozenset[str]]],
         now: dt.datetime,
         now_m: float,
-    ) -> dict[uuid.UUID, list[tuple[Connection, candidates.Pick]]]:
-        """Score the changed vacancies for the connections near them and let each
-        session decide: vacancy -> (connection, pick) to confirm with its card,
-        one connection per person. A pick takes a token from each of the
-        person's connections here at once, so a burst of vacancies cannot
-        exceed their allowance; `_fan_out` refunds what is not sent."""
+    ) -> list[tuple[Connection, candidates.Pick]]:
+        """Score the changed vacancies for the connections near them (the
+        geofence, in memory) and let their sessions decide (`session.fan_out`):
+        the picks to confirm with their cards, one connection per person and
+        vacancy. Their tokens are taken; `_fan_out` settles what is not sent."""
         lats = np.fromiter((c.last_point[0] for c in conns), np.float64, len(conns))  # type: ignore[index]
         lons = np.fromiter((c.last_point[1] for c in conns), np.float64, len(conns))  # type: ignore[index]
         radii = np.fromiter((c.state.radius_m for c in conns), np.float64, len(conns))  # type: ignore[union-attr]
-        offers: dict[uuid.UUID, list[tuple[Connection, candidates.Pick]]] = {}
-        deferred: set[Connection] = set()
+        pairs: list[tuple[SeekerSession, ScoredVacancy]] = []
         for vacancy_id, (batch, vlat, vlon, required_certificates) in found.items():
             dists = candidates.haversine_many(vlat, vlon, lats, lons)
             # Only phones near enough for the vacancy to be within their radius or
@@ -824,22 +826,16 @@ class PushHub:
             changes = scored_for(
                 near_conns, batch, vacancy_id, vlat, vlon, near_d, scores, eligible
             )
-            chosen: dict[uuid.UUID, tuple[Connection, candidates.Pick]] = {}
-            for conn, change in zip(near_conns, changes, strict=True):
-                peers = self.connections.get(conn.seeker_id, set())
-                token = any(c.session.bucket.available(now_m) >= 1 for c in peers)
-                step = conn.session.on_vacancy(change, now, token)
-                if step.deferred:
-                    deferred.add(conn)
-                if step.pick is not None and conn.seeker_id not in chosen:
-                    chosen[conn.seeker_id] = (conn, step.pick)
-                    for c in peers:
-                        c.session.bucket.take(1)
-            if chosen:
-                offers[vacancy_id] = list(chosen.values())
-        for conn in deferred:
-            self._arm(conn)
-        return offers
+            pairs.extend(zip((c.session for c in near_conns), changes, strict=True))
+        of = {id(c.session): c for c in conns}
+        picks, deferred = fan_out(pairs, self._sessions(), now, now_m)
+        for sess in deferred:
+            self._arm(of[id(sess)])
+        return [(of[id(sess)], pick) for sess, pick in picks]
+
+    def _sessions(self) -> dict[uuid.UUID, list[SeekerSession]]:
+        """Each person's sessions on this worker."""
+        return {sid: [c.session for c in peers] for sid, peers in self.connections.items()}
 
     # --- housekeeping -------------------------------------------------------
 

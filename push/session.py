@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,7 +128,7 @@ class VacancyStep:
     deferred: bool = False  # waits in the allowance: arm the timer
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # by identity: a person may have several
 class SeekerSession:
     seeker_id: uuid.UUID
     bucket: Allowance[uuid.UUID]
@@ -377,6 +377,50 @@ class SeekerSession:
         if self.last_point is None:
             return None
         return self.bucket.next_in(now_m)
+
+
+def fan_out(
+    changes: Iterable[tuple[SeekerSession, ScoredVacancy]],
+    peers: Mapping[uuid.UUID, Sequence[SeekerSession]],
+    now: dt.datetime,
+    now_m: float,
+) -> tuple[list[tuple[SeekerSession, candidates.Pick]], list[SeekerSession]]:
+    """A batch of vacancy changes, each scored for a session near it: every
+    session decides (`on_vacancy`), and what is picked goes once per person and
+    vacancy. `peers`: each person's sessions on this worker, which share the
+    person's allowance here: a pick needs a token on any of them and takes one
+    from all at once, so a burst of vacancies never exceeds it; the shell
+    gives back what it could not send (`settle`). Returns the picks to confirm
+    and the sessions that now have something waiting (arm their timers)."""
+    picks: list[tuple[SeekerSession, candidates.Pick]] = []
+    deferred: dict[int, SeekerSession] = {}
+    chosen: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for sess, change in changes:
+        mine = peers.get(sess.seeker_id) or (sess,)
+        token = any(s.bucket.available(now_m) >= 1 for s in mine)
+        step = sess.on_vacancy(change, now, token)
+        if step.deferred:
+            deferred[id(sess)] = sess
+        key = (sess.seeker_id, change.vacancy_id)
+        if step.pick is not None and key not in chosen:
+            chosen.add(key)
+            picks.append((sess, step.pick))
+            for s in mine:
+                s.bucket.take(1)
+    return picks, list(deferred.values())
+
+
+def settle(
+    peers: Mapping[uuid.UUID, Sequence[SeekerSession]],
+    picked: Mapping[uuid.UUID, int],
+    sent: Mapping[uuid.UUID, int],
+) -> None:
+    """After `fan_out`'s picks were confirmed and recorded: each person's
+    sessions get back the tokens of picks that did not go out (closed, not
+    open now, or told by another worker first)."""
+    for seeker_id, n in picked.items():
+        for s in peers.get(seeker_id, ()):
+            s.bucket.refund(n - sent.get(seeker_id, 0))
 
 
 def scored_for(

@@ -19,7 +19,7 @@ from matcher.push_policy import OpeningHours, Why, Wishes, may_tell, walk_in_now
 from matcher.scoring import CandidateBatch, score_batch
 from push import candidates
 from push.allowance import Allowance
-from push.session import Knobs, ScoredVacancy, SeekerSession, SeekerState
+from push.session import Knobs, ScoredVacancy, SeekerSession, SeekerState, fan_out, settle
 from tests.test_push_candidates import AARHUS, Labels, around
 from tests.test_scoring import N_SKILLS, make_batch, seeker
 
@@ -281,3 +281,44 @@ def test_the_allowance_never_exceeds_its_budget_and_never_loses_a_match(
             elapsed = times[j] - start
             budget = per_window + elapsed * per_window / window_s + 1e-6
             assert j - i + 1 <= budget, "more pushes than the allowance allows"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    tokens=st.lists(st.integers(min_value=0, max_value=4), min_size=1, max_size=3),
+    vacancies=st.lists(st.floats(0.0, 1400.0), min_size=1, max_size=12),
+    sent_share=st.floats(0.0, 1.0),
+)
+def test_a_batch_fanned_out_to_one_persons_connections_keeps_the_allowance(
+    tokens: list[int], vacancies: list[float], sent_share: float
+) -> None:
+    """One person with a connection per entry of `tokens` (each with that many
+    tokens left of 4); a batch of vacancies near all of them. Each vacancy is
+    picked at most once for the person, never more than the best connection's
+    tokens are picked, and every vacancy not picked waits in an allowance:
+    none is lost. Settling gives back exactly the tokens of what was not sent."""
+    person = uuid.uuid4()
+    conns = []
+    for left in tokens:
+        s = session(per_window=4)
+        s.seeker_id = person
+        s.bucket.available(0.0)  # the allowance's clock starts now
+        s.bucket.take(4 - left)
+        conns.append(s)
+    batch = [change(conns[0], north) for north in vacancies]
+    pairs = [(s, v) for v in batch for s in conns]
+    peers = {person: conns}
+    picks, deferred = fan_out(pairs, peers, NOON, 0.0)
+
+    picked = [pk.candidate.vacancy_id for _, pk in picks]
+    assert len(picked) == len(set(picked)), "a vacancy picked twice for one person"
+    assert len(picked) <= max(tokens), "more picks than the allowance had"
+    waiting = {vid for s in deferred for vid in s.bucket.waiting}
+    assert {v.vacancy_id for v in batch} <= set(picked) | waiting, "a match was lost"
+    for s, left in zip(conns, tokens, strict=True):
+        assert s.bucket.available(0.0) == max(0, left - len(picked))
+
+    sent = round(len(picked) * sent_share)
+    settle(peers, {person: len(picked)}, {person: sent})
+    for s, left in zip(conns, tokens, strict=True):
+        assert s.bucket.available(0.0) == min(4, max(0, left - len(picked)) + len(picked) - sent)
