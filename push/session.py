@@ -20,8 +20,10 @@ A location update is a short conversation:
 A vacancy change arrives already scored for this person (the consumer scores
 connections x changed vacancies in one call): `on_vacancy` patches the
 candidate cache and returns a pick to confirm, or defers it to the allowance.
-`on_closed`, `on_settings` and `next_wake` (when the allowance's refill lets
-what waits go) complete it.
+`fan_out` runs a batch of such changes over every session near them (a
+person's connections share their allowance) and `settle` gives back the
+tokens of picks that were not sent. `on_closed`, `on_settings` and
+`next_wake` (when the allowance's refill lets what waits go) complete it.
 
 Why per connection, not per person: each connection has its own allowance and
 candidate cache around its own phone's position (a phone and a tablet of one
