@@ -380,25 +380,30 @@ def insert_seekers(
     seekers: list[SyntheticSeeker],
     positions: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
-    """COPY seekers into `jobseekers`, optionally with a last position (lat, lon arrays)."""
+    """COPY seekers into `jobseekers`, optionally with a last position (lat, lon
+    arrays; into `push_streams`, where positions live)."""
     now = dt.datetime.now(dt.UTC)
     cols = (
         "id, birth_date, skill_ids, certificates, work_profile, radius_m, "
-        "job_types, hours_min, hours_max, walk_in_interest, last_position, last_position_at, "
-        "finished_compulsory_school"
+        "job_types, hours_min, hours_max, walk_in_interest, finished_compulsory_school"
     )
     with conn.cursor() as cur, cur.copy(f"COPY jobseekers ({cols}) FROM STDIN") as cp:
-        for i, s in enumerate(seekers):
-            point = None
-            if positions is not None:
-                lat, lon = float(positions[0][i]), float(positions[1][i])
-                point = f"SRID=4326;POINT({lon:.6f} {lat:.6f})"
+        for s in seekers:
             cp.write_row((
                 s.id, s.birth_date, s.skill_ids,
                 s.certificates, s.work_profile, s.radius_m, s.job_types, s.hours_min,
-                s.hours_max, s.walk_in_interest, point, now if point else None,
-                s.finished_compulsory_school,
+                s.hours_max, s.walk_in_interest, s.finished_compulsory_school,
             ))  # fmt: skip
+    if positions is not None:
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                "COPY push_streams (jobseeker_id, last_position, last_position_at) FROM STDIN"
+            ) as cp,
+        ):
+            for i, s in enumerate(seekers):
+                lat, lon = float(positions[0][i]), float(positions[1][i])
+                cp.write_row((s.id, f"SRID=4326;POINT({lon:.6f} {lat:.6f})", now))
     # Synthetic people have consented to the service and, for the push load, to
     # location (positions are neither used nor kept without it; docs/privacy.md).
     kinds = ["service", "location"] if positions is not None else ["service"]

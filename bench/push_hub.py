@@ -200,7 +200,7 @@ async def _reset(url: str, ids: list[uuid.UUID]) -> None:
     """Both variants start from nothing pushed."""
     with psycopg.connect(nearby_match._libpq(url)) as conn:
         conn.execute("DELETE FROM push_deliveries WHERE jobseeker_id = ANY(%s)", (ids,))
-        conn.execute("UPDATE jobseekers SET push_seq = 0 WHERE id = ANY(%s)", (ids,))
+        conn.execute("DELETE FROM push_streams WHERE jobseeker_id = ANY(%s)", (ids,))
     push_load._vacuum(url)
 
 

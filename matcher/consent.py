@@ -116,13 +116,28 @@ async def withdraw(session: AsyncSession, seeker_id: uuid.UUID, kind: str) -> No
     )
 
 
+async def last_point(session: AsyncSession, seeker_id: uuid.UUID) -> tuple[float, float] | None:
+    """The person's last known position (lat, lon), kept only while their app is
+    connected and they consent (`push_streams`, apart from the profile row)."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT ST_Y(last_position::geometry), ST_X(last_position::geometry)"
+                " FROM push_streams WHERE jobseeker_id = :id AND last_position IS NOT NULL"
+            ),
+            {"id": seeker_id},
+        )
+    ).first()
+    return (float(row[0]), float(row[1])) if row is not None else None
+
+
 async def erase_position(session: AsyncSession, seeker_id: uuid.UUID) -> None:
     """Location consent withdrawn: the stored last position goes in the same
     transaction (the push layer's writes check the consent, so none comes back)."""
     await session.execute(
         text(
-            "UPDATE jobseekers SET last_position = NULL, last_position_at = NULL"
-            " WHERE id = :id AND last_position IS NOT NULL"
+            "UPDATE push_streams SET last_position = NULL, last_position_at = NULL"
+            " WHERE jobseeker_id = :id AND last_position IS NOT NULL"
         ),
         {"id": seeker_id},
     )

@@ -301,6 +301,17 @@ def columns_of(
     )  # fmt: skip
 
 
+# Everything about a seeker the hard rules read: seekers with equal keys get
+# equal `eligible_mask`s, so callers checking one vacancy for many seekers
+# (push fan-out) evaluate the rules once per key. Kept next to `_exclusions`:
+# a rule that reads a new seeker field must add it here.
+RuleKey = tuple[int, bool, dt.date, frozenset[str], frozenset[str]]
+
+
+def rule_key(seeker: SeekerRules) -> RuleKey:
+    return (seeker.age, seeker.in_school, seeker.today, seeker.subsidy_types, seeker.offer_kinds)
+
+
 def eligible_mask(cols: EligibilityColumns, seeker: SeekerRules) -> np.ndarray:
     """True where the seeker may legally (and by their jobcenter status) take the vacancy."""
     ok = np.ones(len(cols), dtype=bool)

@@ -36,12 +36,11 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import geo, matching
+from matcher import consent, geo, matching
 from matcher.areas import area_of
 from matcher.errors import NotFound
 from matcher.models import Jobseeker
 from matcher.scoring import FEATURE_NAMES, features_from_match
-from matcher.vacancies import lat_lon
 
 # The scorer that produced `score`; a learned ranker writes its own version.
 HAND_SCORER = "hand-v2"
@@ -148,8 +147,8 @@ async def score_now(
     """(score, features) of the match now, through the matcher's own path
     (`matching.score_vacancies`); None if the vacancy does not exist. Without
     any position it is scored without one (the distance part unknown)."""
-    if point is None and seeker.last_position is not None:
-        point = lat_lon(seeker.last_position)
+    if point is None:
+        point = await consent.last_point(session, seeker.id)
     lat, lon = point if point is not None else (0.0, 0.0)
     scored = await matching.score_vacancies(
         session, taxonomy, seeker, [vacancy_id], lat, lon, seeker.radius_m,

@@ -50,7 +50,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import courses, geo, matching
 from matcher.scoring import profile_cover, skill_ceiling, skill_entry_scales, standin_weights
-from matcher.vacancies import lat_lon
 
 EXAMPLES_PER_SKILL = 3
 COURSES_PER_SKILL = 3
@@ -296,8 +295,3 @@ async def guidance_for(
             )
         )
     return Guidance(radius_m, current, tried, skills)
-
-
-def seeker_point(last_position: object | None) -> tuple[float, float] | None:
-    """The seeker's last known position (set while the app is connected), if any."""
-    return lat_lon(last_position) if last_position is not None else None

@@ -441,15 +441,10 @@ class Jobseeker(Base):
     walk_in_interest: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("true")
     )
-    # Latest position only, set by the push layer while connected and erased a
-    # short time after disconnect (docs/privacy.md). Never a history.
-    last_position: Mapped[object | None] = mapped_column(
-        Geography(geometry_type="POINT", srid=4326, spatial_index=False)
-    )
-    last_position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    # Push settings (docs/push-protocol.md). push_seq is the last sequence number
-    # handed out to this person's deliveries; the row lock on it orders them.
-    push_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    # The latest position lives apart from the profile row, in `push_streams`
+    # (read with `consent.last_point`).
+    # Push settings (docs/push-protocol.md). Their delivery sequence lives apart,
+    # in `push_streams`, so pushing never locks or rewrites the profile row.
     push_paused: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     push_min_score: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")
     quiet_from: Mapped[dt.time | None] = mapped_column(Time)
@@ -487,12 +482,6 @@ class Jobseeker(Base):
             "cardinality(offer_kinds) > 0 AND "
             "offer_kinds <@ ARRAY['job', 'leisure', 'volunteering']::varchar[]",
             name="offer_kinds",
-        ),
-        Index(
-            "ix_jobseekers_last_position",
-            "last_position",
-            postgresql_using="gist",
-            postgresql_where=text("last_position IS NOT NULL"),
         ),
     )
 
@@ -629,6 +618,39 @@ class Application(Base):
     __table_args__ = (
         UniqueConstraint("vacancy_id", "jobseeker_id", name="uq_applications_once"),
         CheckConstraint("reply IN ('come_by', 'call_me', 'no_thanks')", name="reply"),
+    )
+
+
+class PushStream(Base):
+    """A person's push stream and presence, apart from the profile row: the hot
+    writes of push (every delivery, every stored position) neither lock nor
+    rewrite the wide `jobseekers` row. Created with the person's first delivery
+    or position (no row: sequence 0, no position).
+
+    `push_seq` is the last sequence number handed out to their deliveries; the
+    row lock on it orders concurrent writers (push/delivery.py).
+    `last_position` is the latest position only, set by the push layer while
+    connected and erased a short time after disconnect (docs/privacy.md).
+    Never a history."""
+
+    __tablename__ = "push_streams"
+
+    jobseeker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), primary_key=True
+    )
+    push_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    last_position: Mapped[object | None] = mapped_column(
+        Geography(geometry_type="POINT", srid=4326, spatial_index=False)
+    )
+    last_position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "ix_push_streams_last_position",
+            "last_position",
+            postgresql_using="gist",
+            postgresql_where=text("last_position IS NOT NULL"),
+        ),
     )
 
 

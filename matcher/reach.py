@@ -2,11 +2,16 @@
 young people nearby the vacancy would reach right now (a count, never who).
 
 Reach counts the jobseekers who would be *told* about the vacancy: their stored
-position (`jobseekers.last_position`, kept only while their app is connected)
-lies within their own radius of the vacancy, they have not paused, they may
-legally take the job (the hard rules) and it scores at least their own push
-threshold. It is scored exactly as push scores it: one row fetched once, scored
-for every nearby seeker at once (`scoring.score`, seekers x one vacancy).
+position (`push_streams.last_position`, kept only while their app is connected)
+lies within their own radius of the vacancy, and the one push policy
+(matcher/push_policy.py `may_tell`, the same rule the websocket session and
+Web Push apply) lets it through: the hard rules, their wishes, their own
+threshold, not paused. A "not now" that time or a walk lifts (quiet hours, a
+walk-in place that is closed or still far) still counts: they are the
+vacancy's audience and will be told. Who was told already counts too (reach
+is the audience, not the next pushes). It is scored exactly as push scores it:
+one row fetched once, scored for every nearby seeker at once (`scoring.score`,
+seekers x one vacancy).
 
 Small counts could point at a person ("one 16-year-old barista near my shop"),
 so a count below `REACH_FLOOR` is reported as "fewer than 3" and never exactly
@@ -16,6 +21,7 @@ so a count below `REACH_FLOOR` is reported as "fewer than 3" and never exactly
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -23,7 +29,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import geo, matching
+from matcher import geo, matching, push_policy
 from matcher.eligibility import eligible_mask
 from matcher.errors import NotFound
 from matcher.matching import SkillLookup
@@ -37,14 +43,15 @@ REACH_FLOOR = 3
 REACH_CAP = 2000
 
 # The first ST_DWithin, with the largest radius anyone may have, lets the GiST
-# index on last_position do the work; the second applies each seeker's radius.
+# index on push_streams.last_position do the work; the second applies each seeker's radius.
 NEARBY_SEEKERS_SQL = """
-SELECT j.id, ST_Distance(j.last_position, v.location, false) AS distance_m
+SELECT j.id, ST_Distance(s.last_position, v.location, false) AS distance_m
 FROM vacancies v
+JOIN push_streams s ON ST_DWithin(s.last_position, v.location, $2, false)
 JOIN jobseekers j
-  ON ST_DWithin(j.last_position, v.location, $2, false)
- AND ST_DWithin(j.last_position, v.location, j.radius_m, false)
-WHERE v.id = $1 AND j.last_position IS NOT NULL AND NOT j.push_paused
+  ON j.id = s.jobseeker_id
+ AND ST_DWithin(s.last_position, v.location, j.radius_m, false)
+WHERE v.id = $1 AND s.last_position IS NOT NULL AND NOT j.push_paused
 LIMIT $3
 """
 
@@ -90,6 +97,7 @@ async def reach(
     vacancy: Vacancy,
     max_radius_m: float,
     cap: int = REACH_CAP,
+    walk_in_m: float = 300.0,
 ) -> Reach:
     if vacancy.status != VacancyStatus.OPEN or vacancy.hidden_at is not None:
         return Reach(0)  # hidden pending review reaches no one (matcher/reports.py)
@@ -114,13 +122,27 @@ async def reach(
         for s in seekers
     ]
     at = np.array([[distance[s.id]] for s in seekers], dtype=np.float64)
-    total = score(ctxs, base, at).column(0).total
+    scores = score(ctxs, base, at).column(0)
+    pushable = matching.pushable(scores)
+    now = dt.datetime.now(dt.UTC)
     count = 0
-    for seeker, ctx, t in zip(seekers, ctxs, total.tolist(), strict=True):
+    for i, (seeker, ctx) in enumerate(zip(seekers, ctxs, strict=True)):
         cols = dataclasses.replace(
             base.eligibility,
             certificates_ok=np.array([required <= set(seeker.certificates)], dtype=bool),
         )
-        if bool(eligible_mask(cols, ctx)[0]) and t >= seeker.push_min_score:
+        why = push_policy.may_tell(
+            eligible=bool(eligible_mask(cols, ctx)[0]),
+            pushable=bool(pushable[i]),
+            score=float(scores.total[i]),
+            wishes=push_policy.Wishes.of(seeker),
+            told=False,
+            now=now,
+            walk_in=vacancy.walk_in,
+            distance_m=distance[seeker.id],
+            walk_in_m=walk_in_m,
+            opening_hours=vacancy.opening_hours,
+        )
+        if why is None or why.later:
             count += 1
     return Reach(count)

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     push_bus_grace_s: float = 10.0  # /readyz fails once the bus has been down this long
     push_catchup_s: float = 5.0  # read missed changes from the database at least this often
     push_bus_queue: int = 1000  # bus messages waiting per worker; beyond, drop (catch-up heals)
+    # The consumer gathers vacancy changes this long after the first (scored and
+    # recorded together, push/hub.py `consume`), at most this many per batch.
+    push_batch_ms: float = Field(default=20.0, ge=0)
+    push_batch_max: int = Field(default=256, ge=1)
     push_per_minute: int = 6  # at most this many pushes a minute per connection
     # ...refilled over this many seconds; more wait (best first) for the refill.
     push_allowance_window_s: float = Field(default=60.0, gt=0)

@@ -16,7 +16,7 @@ missed doorbell cost latency and nothing else:
   than that. (An in-memory replica of open vacancies can be kept current from
   the same number.)
 - Deliveries. A seeker's deliveries get their sequence numbers under the
-  seeker's row lock (`jobseekers.push_seq`), so per seeker they commit in
+  seeker's row lock (`push_streams.push_seq`), so per seeker they commit in
   sequence order: a committed `push_seq` of n means every delivery up to n is
   readable. Catch-up reads `push_seq` for the connected seekers; a connection
   that knows less fills the gap in order, exactly as after a doorbell
@@ -63,7 +63,9 @@ CURRENT_SQL = (
 )
 
 # Each connected seeker's highest committed delivery seq.
-SEQS_SQL = "SELECT id, push_seq FROM jobseekers WHERE id = ANY($1::uuid[])"
+SEQS_SQL = (
+    "SELECT jobseeker_id AS id, push_seq FROM push_streams WHERE jobseeker_id = ANY($1::uuid[])"
+)
 
 
 async def high_water(conn: asyncpg.Connection) -> int:

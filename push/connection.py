@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from matcher.scoring import SeekerContext
 from push import metrics
-from push.allowance import Allowance
-from push.candidates import CandidateCache
 from push.rules import FrameLimiter
+from push.session import SeekerSession, SeekerState
 
 LAGGARD = b""  # sentinel in an outbox: close this connection (too slow)
 REVOKED = b"\x00revoked"  # sentinel in an outbox: close, the token is no longer valid
-
-
-@dataclass(slots=True)
-class SeekerState:
-    """The seeker as this connection last read them (refreshed with the cache)."""
-
-    ctx: SeekerContext
-    certificates: frozenset[str]
-    radius_m: float
-    min_score: float
-    paused: bool
-    quiet_from: dt.time | None
-    quiet_until: dt.time | None
-    walk_in_interest: bool
 
 
 @dataclass(eq=False)
@@ -42,7 +25,8 @@ class Connection:
 
     seeker_id: uuid.UUID
     outbox: asyncio.Queue[bytes]
-    bucket: Allowance[uuid.UUID]
+    # What this connection's person may be told, and when (push/session.py).
+    session: SeekerSession
     device_id: str = ""
     limiter: FrameLimiter | None = None
     # Hash of the token the connection authenticated with: when the person's
@@ -56,30 +40,21 @@ class Connection:
     held: dict[int, bytes] = field(default_factory=dict)
     filling: bool = False
     rate_error_at: float = 0.0
-    last_point: tuple[float, float] | None = None
     bad_frames: list[float] = field(default_factory=list)
     closed: bool = False
-    state: SeekerState | None = None
-    state_at: float = 0.0  # monotonic time the seeker was read
-    cache: CandidateCache | None = None
-    # Vacancies this seeker was already pushed (read with the state, then kept up).
-    pushed: set[uuid.UUID] = field(default_factory=set)
-    # Where and when (monotonic) the position was last written to the database.
-    written_point: tuple[float, float] | None = None
-    written_at: float = 0.0
     # A live location consent (matcher/consent.py): without it location frames are refused.
     location_consent: bool = False
     consent_checked_at: float = 0.0  # monotonic; when `location_consent` was read
     # Fires when the allowance has a token for what waits (push/allowance.py).
     timer: asyncio.TimerHandle | None = None
-    # The first push batch of a connection (sign-up, reconnect) is announced as one.
-    first_batch: bool = True
 
-    def forget_cache(self) -> None:
-        """Settings changed: the next update reads the seeker and rebuilds."""
-        self.state = None
-        self.cache = None
-        self.pushed.clear()
+    @property
+    def state(self) -> SeekerState | None:
+        return self.session.state
+
+    @property
+    def last_point(self) -> tuple[float, float] | None:
+        return self.session.last_point
 
     def deliver(self, seq: int, frame: bytes) -> None:
         """Queue a delivery in seq order (see the class docstring); a frame that

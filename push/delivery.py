@@ -1,6 +1,6 @@
 """Durable delivery: every push is a row before it is a frame.
 
-A delivery gets the seeker's next sequence number (the `jobseekers.push_seq`
+A delivery gets the seeker's next sequence number (the `push_streams.push_seq`
 row lock orders concurrent writers across workers) and is unique per seeker,
 vacancy and kind, so a vacancy is pushed once even when a location update in
 one worker and a new-vacancy event in another race: the loser's insert does
@@ -36,53 +36,102 @@ class Delivery:
     payload: dict[str, Any]
 
 
+# Deliveries of many people in one statement: each person's stream advances by
+# their number of items (the row created on their first delivery) and numbers
+# their items in order from there. Items left out (dismissed) or already there
+# (the unique constraint) leave their numbers unused: gaps clients accept. The
+# stream rows are locked in id order, so two workers recording overlapping
+# batches cannot deadlock.
 _RECORD_SQL = """
-WITH alloc AS (
-    UPDATE jobseekers SET push_seq = push_seq + cardinality($2::uuid[])
-    WHERE id = $1
-    RETURNING push_seq - cardinality($2::uuid[]) AS base
+WITH item AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $4::jsonb[], $5::float8[]) WITH ORDINALITY
+        AS i(jobseeker_id, vacancy_id, payload, score, ord)
+), wanted AS (
+    SELECT jobseeker_id, count(*) AS n FROM item GROUP BY jobseeker_id
+), alloc AS (
+    INSERT INTO push_streams AS s (jobseeker_id, push_seq)
+    SELECT w.jobseeker_id, w.n FROM wanted w
+    -- Only people who exist: a person erased meanwhile gets nothing.
+    WHERE EXISTS (SELECT 1 FROM jobseekers j WHERE j.id = w.jobseeker_id)
+    ORDER BY w.jobseeker_id
+    ON CONFLICT (jobseeker_id) DO UPDATE SET push_seq = s.push_seq + EXCLUDED.push_seq
+    RETURNING s.jobseeker_id, s.push_seq
 )
 INSERT INTO push_deliveries (jobseeker_id, seq, kind, vacancy_id, payload, score)
-SELECT $1, alloc.base + item.ord, $3::text, item.vacancy_id, item.payload, item.score
-FROM alloc,
-     unnest($2::uuid[], $4::jsonb[], $5::float8[]) WITH ORDINALITY
-        AS item(vacancy_id, payload, score, ord)
+SELECT item.jobseeker_id,
+       alloc.push_seq - wanted.n
+           + row_number() OVER (PARTITION BY item.jobseeker_id ORDER BY item.ord),
+       $3::text, item.vacancy_id, item.payload, item.score
+FROM item
+JOIN wanted USING (jobseeker_id)
+JOIN alloc USING (jobseeker_id)
 -- A vacancy the person dismissed (on any device) is never pushed to them: checked
 -- here, where every push is recorded, so no path can forget it.
 WHERE $3::text <> 'match' OR NOT EXISTS (
     SELECT 1 FROM seeker_vacancy_marks m
-    WHERE m.jobseeker_id = $1 AND m.vacancy_id = item.vacancy_id AND m.mark = 'dismissed'
+    WHERE m.jobseeker_id = item.jobseeker_id AND m.vacancy_id = item.vacancy_id
+      AND m.mark = 'dismissed'
 )
 ON CONFLICT ON CONSTRAINT uq_push_deliveries_once DO NOTHING
-RETURNING seq, vacancy_id, payload
+RETURNING jobseeker_id, seq, vacancy_id, payload
 """
+
+Item = tuple[uuid.UUID, dict[str, Any], float | None]
 
 
 async def record(
     conn: asyncpg.Connection,
     jobseeker_id: uuid.UUID,
     kind: str,
-    items: Sequence[tuple[uuid.UUID, dict[str, Any], float | None]],
+    items: Sequence[Item],
 ) -> list[Delivery]:
     """Record deliveries for one seeker; returns those that were new, by seq."""
+    return await record_many(conn, kind, [(jobseeker_id, i) for i in items])
+
+
+async def record_many(
+    conn: asyncpg.Connection,
+    kind: str,
+    items: Sequence[tuple[uuid.UUID, Item]],
+) -> list[Delivery]:
+    """Record deliveries for many seekers in one statement (a batch of vacancy
+    changes); returns those that were new, by seeker and seq."""
+    if kind == MATCH and items:
+        # Only vacancies still open and shown, re-read under a share lock taken
+        # before any seq: a close committing meanwhile is waited for and then
+        # seen, so its withdrawals (recorded in the closing transaction) can
+        # never miss a match recorded here. Locked in id order: no deadlock
+        # between two batches.
+        live = {
+            r[0]
+            for r in await conn.fetch(
+                "SELECT id FROM vacancies WHERE id = ANY($1::uuid[]) AND status = 'open'"
+                " AND hidden_at IS NULL ORDER BY id FOR SHARE",
+                list({i[0] for _, i in items}),
+            )
+        }
+        items = [(s, i) for s, i in items if i[0] in live]
     if not items:
         return []
     rows = await conn.fetch(
         _RECORD_SQL,
-        jobseeker_id,
-        [i[0] for i in items],
+        [s for s, _ in items],
+        [i[0] for _, i in items],
         kind,
-        [orjson.dumps(i[1]).decode() for i in items],
-        [i[2] for i in items],
+        [orjson.dumps(i[1]).decode() for _, i in items],
+        [i[2] for _, i in items],
     )
-    out = [Delivery(jobseeker_id, r["seq"], _json(r["payload"])) for r in rows]
+    out = [Delivery(r["jobseeker_id"], r["seq"], _json(r["payload"])) for r in rows]
     if kind == MATCH:  # each new match is also a `pushed` feedback event, in this transaction
-        pushed = [(r["vacancy_id"], d.payload) for r, d in zip(rows, out, strict=True)]
-        await feedback.record_pushed(conn, jobseeker_id, pushed)
-        # For the municipality's case system, if the person shares (one statement).
-        scores = [(v, float(p.get("score") or 0.0)) for v, p in pushed]
-        await integration_events.emit_pushed(conn, jobseeker_id, scores)
-    return sorted(out, key=lambda d: d.seq)
+        by_seeker: dict[uuid.UUID, list[tuple[uuid.UUID, dict[str, Any]]]] = {}
+        for r, d in zip(rows, out, strict=True):
+            by_seeker.setdefault(d.jobseeker_id, []).append((r["vacancy_id"], d.payload))
+        for seeker_id, pushed in by_seeker.items():
+            await feedback.record_pushed(conn, seeker_id, pushed)
+            # For the municipality's case system, if the person shares (one statement).
+            scores = [(v, float(p.get("score") or 0.0)) for v, p in pushed]
+            await integration_events.emit_pushed(conn, seeker_id, scores)
+    return sorted(out, key=lambda d: (str(d.jobseeker_id), d.seq))
 
 
 def _json(value: Any) -> dict[str, Any]:
@@ -108,7 +157,8 @@ async def start_device(
     registered as having everything up to now."""
     row = await conn.fetchrow(
         """
-        WITH me AS (SELECT push_seq FROM jobseekers WHERE id = $1)
+        WITH me AS (SELECT COALESCE(s.push_seq, 0) AS push_seq FROM jobseekers j
+                    LEFT JOIN push_streams s ON s.jobseeker_id = j.id WHERE j.id = $1)
         INSERT INTO push_device_acks AS d (jobseeker_id, device_id, acked_seq)
         SELECT $1, $2, me.push_seq FROM me
         ON CONFLICT (jobseeker_id, device_id) DO UPDATE SET seen_at = now()
@@ -129,7 +179,8 @@ async def ack(conn: asyncpg.Connection, jobseeker_id: uuid.UUID, device_id: str,
         """
         UPDATE push_device_acks SET
             acked_seq = GREATEST(acked_seq,
-                                 LEAST($3, (SELECT push_seq FROM jobseekers WHERE id = $1))),
+                                 LEAST($3, COALESCE((SELECT push_seq FROM push_streams
+                                                     WHERE jobseeker_id = $1), 0))),
             seen_at = now()
         WHERE jobseeker_id = $1 AND device_id = $2
         RETURNING acked_seq

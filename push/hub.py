@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
 import logging
 import os
 import socket
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -33,40 +32,38 @@ import asyncpg
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from matcher import consent, geo, matching
+from matcher import consent, geo
 from matcher.events import VacancyEvent
 from matcher.models import Jobseeker
-from matcher.scoring import CandidateBatch, Scores, static_total
+from matcher.scoring import CandidateBatch
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
 from push import candidates, catchup, delivery, metrics, presence
 from push import protocol as p
 from push.allowance import Allowance
-from push.areas import Area, AreaCache
+from push.areas import AreaCache
 from push.bus import Bus, describe
-from push.connection import Connection, SeekerState
-from push.payloads import settings_view, vacancy_card
-from push.rules import (
-    FrameLimiter,
-    haversine_m,
-    in_quiet_hours,
-    may_push,
-    open_now,
-    score_states,
+from push.connection import Connection
+from push.payloads import settings_view
+from push.rules import FrameLimiter, score_states
+from push.session import (
+    Knobs,
+    ScoredVacancy,
+    SeekerSession,
+    fan_out,
+    scored_for,
+    settle,
+    state_of,
 )
 
 log = logging.getLogger("jotr.push")
 
-# How many of the best matches one location update considers.
-MATCHES_PER_UPDATE = 50
 # Seconds between writes of the queued positions.
 POSITION_FLUSH_S = 0.2
 # Device acks unseen for JOTR_PUSH_DEVICE_DAYS are forgotten about this often.
 DEVICE_SWEEP_S = 3600.0
 # A connection without location consent re-reads it at most this often.
 CONSENT_RECHECK_S = 5.0
-# Bus messages handled together (vacancy events share one lookup).
-INBOX_BATCH = 32
 
 
 class PushHub:
@@ -83,6 +80,7 @@ class PushHub:
         self.bus = bus
         # Tells this worker's own doorbells from other workers'.
         self.origin = uuid.uuid4().hex[:12]
+        self.knobs = Knobs.of(settings)
         self.connections: dict[uuid.UUID, set[Connection]] = defaultdict(set)
         self.areas = AreaCache()
         # Positions to store, written together by `write_positions` (one UPDATE
@@ -143,7 +141,9 @@ class PushHub:
             seeker_id=seeker_id,
             secret_hash=secret_hash,
             outbox=asyncio.Queue(maxsize=st.push_outbox),
-            bucket=Allowance(st.push_per_minute, st.push_allowance_window_s),
+            session=SeekerSession(
+                seeker_id, Allowance(st.push_per_minute, st.push_allowance_window_s), self.knobs
+            ),
             device_id=device_id,
             limiter=FrameLimiter(st.push_frames_per_s, float(st.push_frame_burst), st.push_flood_s),
         )
@@ -312,7 +312,7 @@ class PushHub:
                     if conn.offer(p.with_seq(d.seq, d.payload)):
                         sent += 1
                     if d.payload.get("type") == "match":
-                        conn.pushed.add(uuid.UUID(d.payload["vacancy"]["id"]))
+                        conn.session.told([uuid.UUID(d.payload["vacancy"]["id"])])
                 conn.cursor = hi
         except Exception:  # the gap stays; the next delivery or a reconnect reads it
             log.exception("reading missed deliveries failed")
@@ -341,10 +341,11 @@ class PushHub:
     async def on_location(self, conn: Connection, loc: p.Location, still: bool = False) -> int:
         """Handle a position; returns how many matches were pushed.
 
-        Most updates are answered from the connection's candidate cache
-        (push/candidates.py) without a database round trip; the database is
-        asked when the cache must be rebuilt, when the stored position is due
-        for a rewrite, and to record what is pushed.
+        The connection's session (push/session.py) decides; this does its I/O.
+        Most updates are answered from the session's candidate cache without a
+        database round trip; the database is asked when the cache must be
+        rebuilt, when the stored position is due for a rewrite, and to record
+        what is pushed.
         """
         if not conn.location_consent and not await self._consent_given_since(conn):
             # No consent, no position: not used, not kept (docs/privacy.md).
@@ -355,53 +356,46 @@ class PushHub:
             return 0
         started = time.perf_counter()
         now_m = time.monotonic()
+        sess = conn.session
         point = (loc.lat, loc.lon)
-        if conn.last_point is not None and not still:
-            moved = haversine_m(*conn.last_point, loc.lat, loc.lon)
-            if moved < self.settings.push_move_threshold_m:
-                metrics.LOCATION_SKIPPED.inc()
-                if now_m - conn.written_at >= self.settings.position_write_s:
-                    self._store_position(conn, point, now_m)
-                return 0
-        conn.last_point = point
-        if self._position_due(conn, point, now_m):
-            self._store_position(conn, point, now_m)
+        step = sess.on_location(point, now_m, still)
+        if step.store is not None:
+            self._positions[conn.seeker_id] = step.store
+        if step.skipped:
+            metrics.LOCATION_SKIPPED.inc()
+            return 0
         now = dt.datetime.now(dt.UTC)
-        state_due = conn.state is None or now_m - conn.state_at > candidates.TTL_S
-        cache_due = state_due or conn.cache is None or not conn.cache.valid_at(*point, now_m)
-        if cache_due and not state_due:
+        if step.load_area and not step.load_state:
             # Moved out of the margin: rebuilt from this worker's shared area if it has it.
-            area = self.areas.peek(*point, self._reach(conn))
+            area = self.areas.peek(*point, sess.reach_m)
             if area is not None:
-                self._build_cache(conn, area, point)
-                cache_due = False
-        if not state_due and not cache_due and not self._worth_a_look(conn, point, now, now_m):
+                sess.use_area(area, point, now_m)
+                self._rebuilt(conn)
+                step.load_area = False
+        if not step.load_state and not step.load_area and not sess.worth_a_look(now, now_m):
+            self._arm(conn)
             metrics.LOCATION_SECONDS.observe(time.perf_counter() - started)
             return 0
         async with self.sessionmaker() as session, session.begin():
             raw = await geo.raw_connection(session)
-            if state_due and not await self._load_state(session, raw, conn, now_m):
+            if step.load_state and not await self._load_state(session, raw, conn, now_m):
                 return 0
-            if cache_due:
-                self._build_cache(conn, await self.areas.get(raw, *point, self._reach(conn)), point)
+            if step.load_area:
+                sess.use_area(await self.areas.get(raw, *point, sess.reach_m), point, now_m)
+                self._rebuilt(conn)
             deliveries = await self._push_picks(session, raw, conn, point, now)
-        self._announce_batch(conn, deliveries)
+        if sess.announce_batch(len(deliveries)):
+            conn.offer(p.batch_message(len(deliveries), deliveries[0].seq, deliveries[-1].seq))
         await self._send(conn.seeker_id, deliveries)
         self._arm(conn)
         metrics.LOCATION_SECONDS.observe(time.perf_counter() - started)
         metrics.PUSHES.labels("match").inc(len(deliveries))
         return len(deliveries)
 
-    def _position_due(self, conn: Connection, point: tuple[float, float], now_m: float) -> bool:
-        if conn.written_point is None:
-            return True
-        if now_m - conn.written_at >= self.settings.position_write_s:
-            return True
-        return haversine_m(*conn.written_point, *point) >= self.settings.position_write_m
-
-    def _store_position(self, conn: Connection, point: tuple[float, float], now_m: float) -> None:
-        self._positions[conn.seeker_id] = point
-        conn.written_point, conn.written_at = point, now_m
+    @staticmethod
+    def _rebuilt(conn: Connection) -> None:
+        metrics.CACHE_REBUILDS.inc()
+        metrics.CACHED_CANDIDATES.observe(len(conn.session.cache or ()))
 
     async def _load_state(
         self, session: AsyncSession, raw: asyncpg.Connection, conn: Connection, now_m: float
@@ -416,81 +410,9 @@ class PushHub:
         conn.location_consent = await consent.has_location_consent(session, conn.seeker_id)
         if not conn.location_consent:
             return False
-        radius_m = matching.usable_radius(seeker.radius_m, self.settings.max_radius_m)
-        conn.state = SeekerState(
-            ctx=matching.seeker_context(seeker, self.taxonomy, radius_m),
-            certificates=frozenset(seeker.certificates),
-            radius_m=radius_m,
-            min_score=seeker.push_min_score,
-            paused=seeker.push_paused,
-            quiet_from=seeker.quiet_from,
-            quiet_until=seeker.quiet_until,
-            walk_in_interest=seeker.walk_in_interest,
-        )
-        conn.state_at = now_m
-        conn.pushed = await delivery.pushed_vacancies(raw, conn.seeker_id)
+        state = state_of(seeker, self.taxonomy, self.settings.max_radius_m)
+        conn.session.use_state(state, await delivery.pushed_vacancies(raw, conn.seeker_id), now_m)
         return True
-
-    @staticmethod
-    def _reach(conn: Connection) -> float:
-        assert conn.state is not None
-        return conn.state.radius_m + candidates.MARGIN_M
-
-    def _build_cache(self, conn: Connection, area: Area, point: tuple[float, float]) -> None:
-        """Score everything within radius + margin of the phone for this seeker
-        and keep what could be pushed (push/candidates.py)."""
-        state = conn.state
-        assert state is not None
-        lat, lon = point
-        reach = self._reach(conn)
-        batch, within = area.for_seeker(lat, lon, reach, state.certificates)
-        scored = matching.score(state.ctx, batch)
-        conn.cache = candidates.CandidateCache.build(
-            state.ctx, batch, scored.scores, scored.eligible & within, area.lats, area.lons,
-            point, state.min_score, capped=not area.complete_within(lat, lon, reach),
-        )  # fmt: skip
-        metrics.CACHE_REBUILDS.inc()
-        metrics.CACHED_CANDIDATES.observe(len(conn.cache))
-
-    def _picks(
-        self, conn: Connection, point: tuple[float, float], now: dt.datetime
-    ) -> list[candidates.Pick]:
-        """What the cache says may be pushed at this point now, best first:
-        walk-in places within walking distance, then by score."""
-        state, cache = conn.state, conn.cache
-        if state is None or cache is None or state.paused:
-            return []
-        if in_quiet_hours(now, state.quiet_from, state.quiet_until):
-            return []
-        return cache.picks(
-            *point, conn.pushed, state.walk_in_interest, self.settings.push_walk_in_m,
-            MATCHES_PER_UPDATE,
-        )  # fmt: skip
-
-    def _ranked(
-        self, conn: Connection, picks: list[candidates.Pick]
-    ) -> list[tuple[uuid.UUID, float]]:
-        """Picks as the allowance ranks them: walk-in places near enough first."""
-        walk_in = conn.state is not None and conn.state.walk_in_interest
-        return [
-            (pk.candidate.vacancy_id, pk.score + (1.0 if walk_in and pk.candidate.walk_in else 0.0))
-            for pk in picks
-        ]
-
-    def _worth_a_look(
-        self, conn: Connection, point: tuple[float, float], now: dt.datetime, now_m: float
-    ) -> bool:
-        """Whether the database is worth asking: something to push and a token
-        for it. With no token, what could be pushed waits in the allowance (no
-        database round trip) and the connection's timer sends it later."""
-        picks = self._picks(conn, point, now)
-        if not picks:
-            conn.bucket.offer([], now_m)  # nothing may wait either
-        elif conn.bucket.available(now_m) < 1:
-            conn.bucket.offer(self._ranked(conn, picks), now_m)
-            self._arm(conn)
-            return False
-        return bool(picks)
 
     async def _push_picks(
         self,
@@ -500,60 +422,26 @@ class PushHub:
         point: tuple[float, float],
         now: dt.datetime,
     ) -> list[delivery.Delivery]:
-        picks = self._picks(conn, point, now)
-        state = conn.state
-        if not picks or state is None:
-            conn.bucket.offer([], time.monotonic())  # nothing may wait either
+        sess = conn.session
+        picks = sess.choose(now, time.monotonic())
+        if not picks:
             return []
-        # The best that fit the allowance now; the rest wait for its refill.
-        send = set(conn.bucket.offer(self._ranked(conn, picks), time.monotonic()))
-        picks = [pk for pk in picks if pk.candidate.vacancy_id in send]
         lat, lon = point
         # Open-only: a vacancy closed since the cache was built is not pushed.
         cards = await geo.vacancy_cards(
             session, [pk.candidate.vacancy_id for pk in picks], lat, lon, open_only=True
         )
-        chosen: list[tuple[matching.Match, geo.NearbyVacancy, bool]] = []
-        for pk in picks:
-            vid = pk.candidate.vacancy_id
-            card = cards.get(vid)
-            if card is None:
-                if conn.cache is not None:
-                    conn.cache.discard(vid)
-                conn.bucket.refund(1)
-                continue
-            near = pk.distance_m <= self.settings.push_walk_in_m
-            walk_in_now = card.walk_in and near and open_now(card.opening_hours, now)
-            if card.walk_in and state.walk_in_interest and not walk_in_now:
-                conn.bucket.refund(1)
-                continue  # near, but closed: not now
-            match = matching.Match(
-                vacancy_id=vid,
-                score=round(pk.score, 4),
-                distance_m=round(pk.distance_m, 1),
-                explanation=pk.explanation(self.taxonomy, state.ctx),
-            )
-            chosen.append((match, card, walk_in_now))
-        deliveries = await self._record_matches(raw, conn.seeker_id, chosen)
+        items = sess.confirm(picks, cards, now, self.taxonomy)
+        deliveries = await delivery.record(raw, conn.seeker_id, delivery.MATCH, items)
         # Pushed now, or already pushed by another worker (the insert did nothing).
-        conn.pushed.update(m.vacancy_id for m, _, _ in chosen)
+        sess.told([vid for vid, _, _ in items])
         return deliveries
-
-    def _announce_batch(self, conn: Connection, deliveries: list[delivery.Delivery]) -> None:
-        """The first pushes of a connection (sign-up, reconnect) are mostly jobs
-        the list shows anyway: one `batch` frame ahead of them lets the app
-        raise one notification ("6 job i nærheden") instead of six."""
-        if not deliveries or not conn.first_batch:
-            return
-        conn.first_batch = False
-        if len(deliveries) > 1:
-            conn.offer(p.batch_message(len(deliveries), deliveries[0].seq, deliveries[-1].seq))
 
     def _arm(self, conn: Connection) -> None:
         """Wake this connection when its allowance has a token for what waits,
         so a deferred match goes out while the phone stands still."""
-        delay = conn.bucket.next_in(time.monotonic())
-        if delay is None or conn.closed or conn.timer is not None or conn.last_point is None:
+        delay = conn.session.next_wake(time.monotonic())
+        if delay is None or conn.closed or conn.timer is not None:
             return
         conn.timer = asyncio.get_running_loop().call_later(
             delay + 0.01, lambda: self._spawn(self._drain(conn))
@@ -571,29 +459,6 @@ class PushHub:
         except Exception:
             log.exception("sending deferred matches failed")
             return  # the next location update or vacancy tries again
-
-    async def _record_matches(
-        self,
-        raw: asyncpg.Connection,
-        seeker_id: uuid.UUID,
-        chosen: list[tuple[matching.Match, geo.NearbyVacancy, bool]],
-    ) -> list[delivery.Delivery]:
-        items = [
-            (
-                m.vacancy_id,
-                {
-                    "type": "match",
-                    "vacancy": vacancy_card(card),
-                    "score": m.score,
-                    "distance_m": m.distance_m,
-                    "walk_in_now": walk_in_now,
-                    "explanation": m.explanation,
-                },
-                m.score,
-            )
-            for m, card, walk_in_now in chosen
-        ]
-        return await delivery.record(raw, seeker_id, delivery.MATCH, items)
 
     async def on_ack(self, conn: Connection, msg: p.Ack) -> None:
         async with self.sessionmaker() as session, session.begin():
@@ -627,7 +492,7 @@ class PushHub:
         person follow at once, and a withdrawn person's queued position is dropped."""
         for conn in self.connections.get(seeker_id, ()):
             conn.location_consent, conn.consent_checked_at = granted, time.monotonic()
-            conn.last_point = conn.written_point = None
+            conn.session.forget_position()
         if not granted:
             self._positions.pop(seeker_id, None)
 
@@ -649,8 +514,7 @@ class PushHub:
         # New settings may make new matches eligible: let the next update look
         # again, with the seeker read afresh (every connection of theirs here).
         for peer in self.connections.get(conn.seeker_id, ()):
-            peer.last_point = None
-            peer.forget_cache()
+            peer.session.on_settings()
         return p.encode({"type": "settings", **view})
 
     # --- sending -------------------------------------------------------------
@@ -679,9 +543,13 @@ class PushHub:
             found = await delivery.between(raw, seeker_id, int(lo), int(hi))
         for conn in list(self.connections.get(seeker_id, ())):
             self._deliver(conn, found)
-            for d in found:
-                if d.payload.get("type") == "match":
-                    conn.pushed.add(uuid.UUID(d.payload["vacancy"]["id"]))
+            conn.session.told(
+                [
+                    uuid.UUID(d.payload["vacancy"]["id"])
+                    for d in found
+                    if d.payload.get("type") == "match"
+                ]
+            )
 
     # --- messages from the bus ----------------------------------------------
 
@@ -714,12 +582,28 @@ class PushHub:
             log.debug(what, extra={"error": describe(exc)})
 
     async def consume(self) -> None:
-        """Run for the life of the worker: the one consumer of bus messages,
-        taking what is queued in small batches."""
+        """Run for the life of the worker: the one bounded consumer of bus
+        messages. After the first message it gathers more for
+        `JOTR_PUSH_BATCH_MS` (at most `JOTR_PUSH_BATCH_MAX`), so a burst of
+        vacancy changes is read, scored and recorded together (`_fan_out`)."""
+        loop = asyncio.get_running_loop()
+        window_s = self.settings.push_batch_ms / 1000
         while True:
             batch = [await self._inbox.get()]
-            while len(batch) < INBOX_BATCH and not self._inbox.empty():
-                batch.append(self._inbox.get_nowait())
+            deadline = loop.time() + window_s
+            while len(batch) < self.settings.push_batch_max:
+                if not self._inbox.empty():
+                    batch.append(self._inbox.get_nowait())
+                    continue
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._inbox.get(), left))
+                except TimeoutError:
+                    break
+            metrics.CONSUMER_BATCH.observe(len(batch))
+            metrics.CONSUMER_QUEUE.set(self._inbox.qsize())
             await self._handle_batch(batch)
 
     async def _handle_batch(self, batch: list[str]) -> None:
@@ -748,19 +632,33 @@ class PushHub:
         await self._apply_changes(changes)
 
     async def _apply_changes(self, changes: list[catchup.Change]) -> int:
-        """Apply vacancy changes not applied here yet; returns how many."""
+        """Apply vacancy changes not applied here yet; returns how many. The
+        open ones go out together (`_fan_out`), then to Web Push."""
+        fresh = [c for c in changes if self._changes.claim(c.change_no)]
         applied = 0
-        for change in changes:
-            if not self._changes.claim(change.change_no):
+        for change in fresh:
+            if change.open:
                 continue
-            kind = "updated" if change.open else "closed"
             try:
-                await self.on_event(VacancyEvent(change.vacancy_id, kind))  # type: ignore[arg-type]
+                await self.on_closed(change.vacancy_id)
                 applied += 1
             except Exception:
                 self._changes.release(change.change_no)
                 log.exception("applying a vacancy change failed")
-        return applied
+        opened = [c for c in fresh if c.open]
+        if not opened:
+            return applied
+        try:
+            await self._fan_out([c.vacancy_id for c in opened])
+        except Exception:
+            for change in opened:
+                self._changes.release(change.change_no)
+            log.exception("applying vacancy changes failed")
+            return applied
+        if self.after_vacancy is not None:
+            for change in opened:
+                await self.after_vacancy(change.vacancy_id)
+        return applied + len(opened)
 
     async def on_bus_connect(self) -> None:
         """The bus (re)connected: what it missed meanwhile is read at once."""
@@ -817,18 +715,12 @@ class PushHub:
                 log.warning("push catch-up works again")
                 failing = False
 
-    async def on_event(self, event: VacancyEvent) -> None:
-        if event.kind == "closed":
-            self.areas.changed(event.vacancy_id, None, None)
-            for peers in self.connections.values():
-                for c in peers:
-                    if c.cache is not None:
-                        c.cache.discard(event.vacancy_id)
-            await self._deliver_withdrawals(event.vacancy_id)
-        else:
-            await self._reverse_geofence(event.vacancy_id)
-            if self.after_vacancy is not None:
-                await self.after_vacancy(event.vacancy_id)
+    async def on_closed(self, vacancy_id: uuid.UUID) -> None:
+        self.areas.changed(vacancy_id, None, None)
+        for peers in self.connections.values():
+            for c in peers:
+                c.session.on_closed(vacancy_id)
+        await self._deliver_withdrawals(vacancy_id)
 
     async def _deliver_withdrawals(self, vacancy_id: uuid.UUID) -> None:
         ids = list(self.connections)
@@ -843,11 +735,14 @@ class PushHub:
                 self._deliver(conn, [d])
         metrics.PUSHES.labels("withdrawn").inc(len(found))
 
-    async def _reverse_geofence(self, vacancy_id: uuid.UUID) -> None:
-        """A vacancy was created or changed: push it to this worker's connected
-        seekers who stand within their radius of it and match, and patch it
-        into the candidate caches whose area it lies in. One query for the
-        vacancy; the geofence itself runs over the connections in memory."""
+    async def _fan_out(self, vacancy_ids: list[uuid.UUID]) -> None:
+        """New or changed vacancies: push each to this worker's connected seekers
+        who stand within their radius of it and may be told it (their sessions
+        decide, push/session.py), and patch it into the candidate caches whose
+        area it lies in. One read per vacancy; the geofence and the scoring run
+        over the connections in memory, connections x vacancies; the batch's
+        deliveries are recorded in one statement and committed before any
+        frame is queued."""
         started = time.perf_counter()
         conns = [
             c
@@ -858,142 +753,90 @@ class PushHub:
         if not conns:  # nobody here to tell; the shared areas may hold it, though
             self.areas.clear()
             return
-        now = dt.datetime.now(dt.UTC)
-        sent: dict[uuid.UUID, list[delivery.Delivery]] = {}
+        now, now_m = dt.datetime.now(dt.UTC), time.monotonic()
         async with self.sessionmaker() as session, session.begin():
             raw = await geo.raw_connection(session)
-            found = await geo.fetch_open_candidate_for_all(raw, vacancy_id)
-            if found is None:  # closed again already, or gone
-                self.areas.changed(vacancy_id, None, None)
-                for c in conns:
-                    if c.cache is not None:
-                        c.cache.discard(vacancy_id)
-                return
-            batch, vlat, vlon, required_certificates = found
-            self.areas.changed(vacancy_id, vlat, vlon)
-            lats = np.fromiter((c.last_point[0] for c in conns), np.float64, len(conns))  # type: ignore[index]
-            lons = np.fromiter((c.last_point[1] for c in conns), np.float64, len(conns))  # type: ignore[index]
+            found: dict[uuid.UUID, tuple[CandidateBatch, float, float, frozenset[str]]] = {}
+            for vacancy_id in vacancy_ids:
+                one = await geo.fetch_open_candidate_for_all(raw, vacancy_id)
+                if one is None:  # closed again already, or gone
+                    self.areas.changed(vacancy_id, None, None)
+                    for c in conns:
+                        c.session.on_closed(vacancy_id)
+                    continue
+                found[vacancy_id] = one
+                self.areas.changed(vacancy_id, one[1], one[2])
+            offers = self._offers(conns, found, now, now_m)
+            items: list[tuple[uuid.UUID, delivery.Item]] = []
+            # One read for the cards of the whole batch. Its distances (from the
+            # point given) are not used: each payload carries the phone's own.
+            ids = list(dict.fromkeys(pick.candidate.vacancy_id for _, pick in offers))
+            cards = (
+                await geo.vacancy_cards(session, ids, *found[ids[0]][1:3], open_only=True)
+                if ids
+                else {}
+            )
+            for conn, pick in offers:
+                told = conn.session.confirm([pick], cards, now, self.taxonomy, spent=False)
+                items.extend((conn.seeker_id, item) for item in told)
+            recorded = await delivery.record_many(raw, delivery.MATCH, items)
+        sent: dict[uuid.UUID, list[delivery.Delivery]] = defaultdict(list)
+        for d in recorded:
+            sent[d.jobseeker_id].append(d)
+        settle(
+            self._sessions(),
+            Counter(conn.seeker_id for conn, _ in offers),
+            {seeker_id: len(ds) for seeker_id, ds in sent.items()},
+        )
+        for seeker_id, vacancy_item in items:
+            for conn in self.connections.get(seeker_id, ()):
+                conn.session.told([vacancy_item[0]])
+        for seeker_id, deliveries in sent.items():
+            await self._send(seeker_id, deliveries)
+        metrics.PUSHES.labels("match").inc(len(recorded))
+        metrics.VACANCY_FANOUT_SECONDS.observe(time.perf_counter() - started)
+
+    def _offers(
+        self,
+        conns: list[Connection],
+        found: dict[uuid.UUID, tuple[CandidateBatch, float, float, frozenset[str]]],
+        now: dt.datetime,
+        now_m: float,
+    ) -> list[tuple[Connection, candidates.Pick]]:
+        """Score the changed vacancies for the connections near them (the
+        geofence, in memory) and let their sessions decide (`session.fan_out`):
+        the picks to confirm with their cards, one connection per person and
+        vacancy. Their tokens are taken; `_fan_out` settles what is not sent."""
+        lats = np.fromiter((c.last_point[0] for c in conns), np.float64, len(conns))  # type: ignore[index]
+        lons = np.fromiter((c.last_point[1] for c in conns), np.float64, len(conns))  # type: ignore[index]
+        radii = np.fromiter((c.state.radius_m for c in conns), np.float64, len(conns))  # type: ignore[union-attr]
+        pairs: list[tuple[SeekerSession, ScoredVacancy]] = []
+        for vacancy_id, (batch, vlat, vlon, required_certificates) in found.items():
             dists = candidates.haversine_many(vlat, vlon, lats, lons)
             # Only phones near enough for the vacancy to be within their radius or
             # their cache's area (whose anchor is at most the margin from the phone).
-            radii = np.fromiter((c.state.radius_m for c in conns), np.float64, len(conns))  # type: ignore[union-attr]
             near = np.flatnonzero(dists <= radii + 2 * candidates.MARGIN_M)
+            if not len(near):
+                continue
             near_conns = [conns[i] for i in near.tolist()]
             near_d = dists[near]
-            scores, eligible = self._score_for(near_conns, batch, near_d, required_certificates)
-            offers: dict[uuid.UUID, tuple[Connection, candidates.Pick]] = {}
-            for k, conn in enumerate(near_conns):
-                pick = self._patch(
-                    conn, batch, scores, k, bool(eligible[k]), vlat, vlon, float(near_d[k]), now
-                )
-                if pick is not None and conn.seeker_id not in offers:
-                    offers[conn.seeker_id] = (conn, pick)
-            if offers:
-                cards = await geo.vacancy_cards(session, [vacancy_id], vlat, vlon, open_only=True)
-                card = cards.get(vacancy_id)
-                for seeker_id, (conn, pick) in offers.items():
-                    if card is None:
-                        break
-                    found_d = await self._offer(raw, conn, pick, card, now)
-                    if found_d:
-                        sent[seeker_id] = found_d
-        for seeker_id, deliveries in sent.items():
-            for conn in self.connections.get(seeker_id, ()):
-                conn.bucket.take(len(deliveries))
-                conn.pushed.add(vacancy_id)
-            await self._send(seeker_id, deliveries)
-        metrics.PUSHES.labels("match").inc(sum(len(d) for d in sent.values()))
-        metrics.VACANCY_FANOUT_SECONDS.observe(time.perf_counter() - started)
+            scores, eligible = score_states(
+                [c.state for c in near_conns],  # type: ignore[misc]
+                batch, near_d, required_certificates,
+            )  # fmt: skip
+            changes = scored_for(
+                near_conns, batch, vacancy_id, vlat, vlon, near_d, scores, eligible
+            )
+            pairs.extend(zip((c.session for c in near_conns), changes, strict=True))
+        of = {id(c.session): c for c in conns}
+        picks, deferred = fan_out(pairs, self._sessions(), now, now_m)
+        for sess in deferred:
+            self._arm(of[id(sess)])
+        return [(of[id(sess)], pick) for sess, pick in picks]
 
-    @staticmethod
-    def _score_for(
-        conns: list[Connection],
-        batch: CandidateBatch,
-        distance_m: np.ndarray,
-        required_certificates: frozenset[str],
-    ) -> tuple[Scores, np.ndarray]:
-        """The vacancy scored for every one of these connections' seekers at once,
-        and whether each may take it (hard rules by age, school status and
-        jobcenter marks, their certificates)."""
-        return score_states([c.state for c in conns], batch, distance_m, required_certificates)  # type: ignore[misc]
-
-    def _patch(
-        self,
-        conn: Connection,
-        batch: CandidateBatch,
-        scores: Scores,
-        k: int,
-        eligible: bool,
-        vlat: float,
-        vlon: float,
-        distance_m: float,
-        now: dt.datetime,
-    ) -> candidates.Pick | None:
-        """Apply one vacancy, scored for this connection's seeker (row k of
-        `scores`): update its cache, and return it as a pick if it should be
-        pushed right now."""
-        state, cache = conn.state, conn.cache
-        assert state is not None
-        vacancy_id: uuid.UUID = batch.ids[0]  # type: ignore[assignment]
-        covers = cache is not None and cache.covers(vlat, vlon)
-        within = distance_m <= state.radius_m
-        if not covers and not within:
-            return None
-        if not eligible or not matching.pushable(scores.take(np.array([k])))[0]:
-            if cache is not None:
-                cache.discard(vacancy_id)
-            return None
-        total = float(scores.total[k])
-        cand = candidates.Candidate(
-            vacancy_id=vacancy_id,
-            lat=vlat,
-            lon=vlon,
-            static=float(static_total(scores)[k]),
-            walk_in=bool(batch.walk_in[0]),
-            batch=batch,  # one row, read for this event only and never changed
-            scores=scores.take(np.array([k])),
-            row=0,
-        )
-        if cache is not None and covers:
-            cache.put(cand)
-        if not within or not may_push(
-            total, state.min_score, vacancy_id in conn.pushed, state.paused,
-            state.quiet_from, state.quiet_until, now,
-        ):  # fmt: skip
-            return None
-        peers = self.connections.get(conn.seeker_id, set())
-        if all(c.bucket.available(time.monotonic()) < 1 for c in peers):
-            # Throttled: it waits for the allowance's refill (the cache holds it).
-            conn.bucket.defer(vacancy_id, total)
-            self._arm(conn)
-            return None
-        walk_in = cand.walk_in and state.walk_in_interest
-        if walk_in and distance_m > self.settings.push_walk_in_m:
-            return None  # held back until the seeker is near
-        return candidates.Pick(cand, total, distance_m)
-
-    async def _offer(
-        self,
-        raw: asyncpg.Connection,
-        conn: Connection,
-        pick: candidates.Pick,
-        card: geo.NearbyVacancy,
-        now: dt.datetime,
-    ) -> list[delivery.Delivery]:
-        state = conn.state
-        assert state is not None
-        card = dataclasses.replace(card, distance_m=pick.distance_m)
-        walk_in_now = card.walk_in and pick.distance_m <= self.settings.push_walk_in_m
-        walk_in_now = walk_in_now and open_now(card.opening_hours, now)
-        if card.walk_in and state.walk_in_interest and not walk_in_now:
-            return []
-        match = matching.Match(
-            vacancy_id=card.id,
-            score=round(pick.score, 4),
-            distance_m=round(pick.distance_m, 1),
-            explanation=pick.explanation(self.taxonomy, state.ctx),
-        )
-        return await self._record_matches(raw, conn.seeker_id, [(match, card, walk_in_now)])
+    def _sessions(self) -> dict[uuid.UUID, list[SeekerSession]]:
+        """Each person's sessions on this worker."""
+        return {sid: [c.session for c in peers] for sid, peers in self.connections.items()}
 
     # --- housekeeping -------------------------------------------------------
 
@@ -1013,19 +856,24 @@ class PushHub:
         return erased
 
 
+# The positions live in `push_streams` (apart from the profile row), created with
+# a person's first position; rows are locked in id order, as deliveries lock them.
 SET_POSITIONS_SQL = """
-UPDATE jobseekers j
-SET last_position = ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography,
-    last_position_at = now()
+INSERT INTO push_streams AS s (jobseeker_id, last_position, last_position_at)
+SELECT p.id, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography, now()
 FROM unnest($1::uuid[], $2::float8[], $3::float8[]) AS p(id, lon, lat)
-WHERE j.id = p.id
-  -- Only with a live location consent: a withdrawal on another worker wins.
-  AND EXISTS (SELECT 1 FROM consents c WHERE c.jobseeker_id = j.id
+-- Only with a live location consent: a withdrawal on another worker wins.
+WHERE EXISTS (SELECT 1 FROM consents c WHERE c.jobseeker_id = p.id
               AND c.kind = 'location' AND c.withdrawn_at IS NULL)
+  AND EXISTS (SELECT 1 FROM jobseekers j WHERE j.id = p.id)
+ORDER BY p.id
+ON CONFLICT (jobseeker_id) DO UPDATE
+SET last_position = EXCLUDED.last_position, last_position_at = EXCLUDED.last_position_at
 """
 
 SET_POSITION_SQL = """
-UPDATE jobseekers
-SET last_position = ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, last_position_at = now()
-WHERE id = $1
+INSERT INTO push_streams AS s (jobseeker_id, last_position, last_position_at)
+VALUES ($1, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, now())
+ON CONFLICT (jobseeker_id) DO UPDATE
+SET last_position = EXCLUDED.last_position, last_position_at = EXCLUDED.last_position_at
 """

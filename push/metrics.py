@@ -50,6 +50,16 @@ BUS_RECONNECTS = Counter(
 BUS_DROPPED = Counter(
     "jotr_push_bus_dropped_total", "Bus messages dropped for a full queue (catch-up heals)."
 )
+CONSUMER_BATCH = Histogram(
+    "jotr_push_consumer_batch",
+    "Bus messages handled together by a worker's consumer (one batch).",
+    buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500),
+)
+CONSUMER_QUEUE = Gauge(
+    "jotr_push_consumer_queue",
+    "Bus messages waiting for a worker's consumer after it took a batch.",
+    multiprocess_mode="livemax",
+)
 CAUGHT_UP = Counter(
     "jotr_push_caught_up_total",
     "Changes found by catch-up that no bus message had brought: vacancy changes, deliveries.",

@@ -6,9 +6,10 @@ connected phones (push/hub.py `after_vacancy`). One query finds the people
 whose home area (matcher/home_area.py) lies within their radius of the
 vacancy, who have a Web Push subscription, no live connection anywhere
 (`push_presence`) and no match of this vacancy yet. They then pass the same
-rules as a websocket push: the hard eligibility rules and the score
-(push/rules.py `score_states`), their threshold, paused, quiet hours and
-once per vacancy (`may_push`), walk-in places only when near and open. A
+rules as a websocket push, the one policy (matcher/push_policy.py
+`may_tell`): the hard eligibility rules and the score (push/rules.py
+`score_states`), their wishes, threshold, paused, quiet hours and once per
+vacancy, walk-in places only when near and open. A
 match is recorded like any other (push/delivery.py: the unique
 (seeker, vacancy, kind) row is what "once" means, across workers too: of
 several workers handling the same change only the one whose insert wins
@@ -22,7 +23,6 @@ The alert itself is small and holds no position:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import logging
 import uuid
@@ -34,13 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from matcher import geo, matching
 from matcher.models import Jobseeker
+from matcher.push_policy import may_tell, walk_in_now
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
 from push import candidates, delivery, metrics, subscriptions
-from push.connection import SeekerState
 from push.hub import PushHub
-from push.payloads import vacancy_card
-from push.rules import may_push, open_now, score_states
+from push.payloads import match_payload
+from push.rules import score_states
+from push.session import state_of
 from push.webpush import Job, WebPushSender, application_server_key, load_or_create_key
 
 log = logging.getLogger("jotr.webpush")
@@ -98,19 +99,6 @@ class OfflineAlerts:
             log.exception("alerts for people with the app closed failed")
             return 0
 
-    def _state(self, seeker: Jobseeker) -> SeekerState:
-        radius_m = matching.usable_radius(seeker.radius_m, self.settings.max_radius_m)
-        return SeekerState(
-            ctx=matching.seeker_context(seeker, self.taxonomy, radius_m),
-            certificates=frozenset(seeker.certificates),
-            radius_m=radius_m,
-            min_score=seeker.push_min_score,
-            paused=seeker.push_paused,
-            quiet_from=seeker.quiet_from,
-            quiet_until=seeker.quiet_until,
-            walk_in_interest=seeker.walk_in_interest,
-        )
-
     async def _on_vacancy(self, vacancy_id: uuid.UUID) -> int:
         jobs: list[Job] = []
         now = dt.datetime.now(dt.UTC)
@@ -131,11 +119,10 @@ class OfflineAlerts:
             )
             if not seekers:
                 return 0
-            states = [self._state(s) for s in seekers]
+            states = [state_of(s, self.taxonomy, self.settings.max_radius_m) for s in seekers]
             dists = np.array([distance[s.id] for s in seekers], dtype=np.float64)
             scores, eligible = score_states(states, batch, dists, required_certificates)
-            # Outside their wished hours or job types, or weak: never pushed (as by websocket).
-            eligible = eligible & matching.pushable(scores)
+            pushable = matching.pushable(scores)
             cards = await geo.vacancy_cards(session, [vacancy_id], vlat, vlon, open_only=True)
             card = cards.get(vacancy_id)
             if card is None:
@@ -143,18 +130,13 @@ class OfflineAlerts:
             for k, (seeker, state) in enumerate(zip(seekers, states, strict=True)):
                 d = float(dists[k])
                 total = float(scores.total[k])
-                if not eligible[k] or not may_push(
-                    total, state.min_score, False, state.paused,
-                    state.quiet_from, state.quiet_until, now,
-                ):  # fmt: skip
-                    continue
-                walk_in_now = (
-                    card.walk_in
-                    and d <= self.settings.push_walk_in_m
-                    and open_now(card.opening_hours, now)
-                )
-                if card.walk_in and state.walk_in_interest and not walk_in_now:
-                    continue  # a walk-in place is for when they are near and it is open
+                if may_tell(
+                    eligible=bool(eligible[k]), pushable=bool(pushable[k]), score=total,
+                    wishes=state.wishes, told=False, now=now, walk_in=card.walk_in,
+                    distance_m=d, walk_in_m=self.settings.push_walk_in_m,
+                    opening_hours=card.opening_hours,
+                ) is not None:  # fmt: skip
+                    continue  # outside their wishes or hours, weak, or a closed door
                 pick = candidates.Pick(
                     candidates.Candidate(
                         vacancy_id=vacancy_id, lat=vlat, lon=vlon, static=total,
@@ -164,14 +146,11 @@ class OfflineAlerts:
                     total,
                     d,
                 )  # fmt: skip
-                payload = {
-                    "type": "match",
-                    "vacancy": vacancy_card(dataclasses.replace(card, distance_m=d)),
-                    "score": round(total, 4),
-                    "distance_m": round(d, 1),
-                    "walk_in_now": walk_in_now,
-                    "explanation": pick.explanation(self.taxonomy, state.ctx),
-                }
+                now_walk_in = walk_in_now(
+                    card.walk_in, d, card.opening_hours, now, self.settings.push_walk_in_m
+                )
+                explanation = pick.explanation(self.taxonomy, state.ctx)
+                payload = match_payload(card, total, d, now_walk_in, explanation)
                 new = await delivery.record(
                     raw, seeker.id, delivery.MATCH, [(vacancy_id, payload, round(total, 4))]
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from matcher import geo
@@ -26,6 +27,27 @@ def vacancy_card(card: geo.NearbyVacancy) -> dict[str, Any]:
         "max_age": card.max_age,
         "cost_dkk": card.cost_dkk,
         "cost_note": card.cost_note,
+    }
+
+
+def match_payload(
+    card: geo.NearbyVacancy,
+    score: float,
+    distance_m: float,
+    walk_in_now: bool,
+    explanation: dict[str, Any],
+) -> dict[str, Any]:
+    """A `match` delivery, the same by websocket and Web Push (the app reads it
+    on its next connect either way). `distance_m` is from where the person is
+    (or, for Web Push, their home area); `walk_in_now` is
+    push_policy.walk_in_now."""
+    return {
+        "type": "match",
+        "vacancy": vacancy_card(dataclasses.replace(card, distance_m=distance_m)),
+        "score": round(score, 4),
+        "distance_m": round(distance_m, 1),
+        "walk_in_now": walk_in_now,
+        "explanation": explanation,
     }
 
 

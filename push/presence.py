@@ -64,8 +64,8 @@ async def release(
     await conn.execute(_LOCK_SQL, jobseeker_id)
     await conn.execute("DELETE FROM push_presence WHERE id = $1", presence_id)
     status = await conn.execute(
-        "UPDATE jobseekers SET last_position = NULL, last_position_at = NULL"
-        " WHERE id = $1 AND last_position IS NOT NULL"
+        "UPDATE push_streams SET last_position = NULL, last_position_at = NULL"
+        " WHERE jobseeker_id = $1 AND last_position IS NOT NULL"
         " AND NOT EXISTS (SELECT 1 FROM push_presence WHERE jobseeker_id = $1"
         "                 AND refreshed_at > now() - make_interval(secs => $2))",
         jobseeker_id,
@@ -98,8 +98,8 @@ async def refresh(
         node,
     )
     await conn.execute(
-        "UPDATE jobseekers SET last_position_at = now()"
-        " WHERE id = ANY($1::uuid[]) AND last_position IS NOT NULL",
+        "UPDATE push_streams SET last_position_at = now()"
+        " WHERE jobseeker_id = ANY($1::uuid[]) AND last_position IS NOT NULL",
         list({r[1] for r in rows}),
     )
 
@@ -126,7 +126,7 @@ async def sweep(conn: asyncpg.Connection, stale_s: float, position_max_age_s: fl
         stale_s,
     )
     status = await conn.execute(
-        "UPDATE jobseekers SET last_position = NULL, last_position_at = NULL"
+        "UPDATE push_streams SET last_position = NULL, last_position_at = NULL"
         " WHERE last_position_at < now() - make_interval(secs => $1)",
         position_max_age_s,
     )

@@ -6,23 +6,25 @@ All time is explicit (`now` is passed in), so every rule is tested without clock
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from matcher.eligibility import eligible_mask
+from matcher.eligibility import RuleKey, eligible_mask, rule_key
+
+# The time rules live with the one push policy (matcher/push_policy.py), which
+# reach uses too; imported here for the push code that names them from rules.
+from matcher.push_policy import in_quiet_hours as in_quiet_hours
+from matcher.push_policy import may_push as may_push
+from matcher.push_policy import open_now as open_now
 from matcher.scoring import CandidateBatch, Scores, score_for_seekers
 
 if TYPE_CHECKING:
-    from push.connection import SeekerState
+    from push.session import SeekerState
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -75,44 +77,6 @@ class FrameLimiter:
         return self.excess > self.per_s * self.flood_s / 2
 
 
-def in_quiet_hours(
-    now: dt.datetime, quiet_from: dt.time | None, quiet_until: dt.time | None
-) -> bool:
-    """Quiet hours are local (Copenhagen) times; 22:00-07:00 spans midnight."""
-    if quiet_from is None or quiet_until is None or quiet_from == quiet_until:
-        return False
-    t = now.astimezone(COPENHAGEN).time()
-    if quiet_from < quiet_until:
-        return quiet_from <= t < quiet_until
-    return t >= quiet_from or t < quiet_until
-
-
-def open_now(opening_hours: dict[str, list[list[str]]] | None, now: dt.datetime) -> bool:
-    """Whether a walk-in place is open at `now` (local time). No hours given:
-    we cannot tell, so we say no rather than send someone to a closed door."""
-    if not opening_hours:
-        return False
-    local = now.astimezone(COPENHAGEN)
-    hhmm = local.strftime("%H:%M")
-    return any(start <= hhmm < end for start, end in opening_hours.get(_DAYS[local.weekday()], []))
-
-
-def may_push(
-    score: float,
-    min_score: float,
-    already_pushed: bool,
-    paused: bool,
-    quiet_from: dt.time | None,
-    quiet_until: dt.time | None,
-    now: dt.datetime,
-) -> bool:
-    """The person's own rules every match push obeys, by websocket or by Web Push
-    (push/offline.py): their threshold, once per vacancy, paused, quiet hours."""
-    if score < min_score or already_pushed or paused:
-        return False
-    return not in_quiet_hours(now, quiet_from, quiet_until)
-
-
 def score_states(
     states: Sequence[SeekerState],
     batch: CandidateBatch,
@@ -126,13 +90,10 @@ def score_states(
     cols = dataclasses.replace(batch.eligibility, certificates_ok=np.ones(1, dtype=bool))
     # The hard rules depend on the seeker only through these, so seekers
     # alike share one evaluation.
-    by_kind: dict[tuple[int, bool, frozenset[str], dt.date, frozenset[str]], bool] = {}
+    by_kind: dict[RuleKey, bool] = {}
     eligible = np.zeros(len(states), dtype=bool)
     for i, st in enumerate(states):
-        key = (
-            st.ctx.age, st.ctx.in_school, st.ctx.subsidy_types, st.ctx.today,
-            st.ctx.offer_kinds,
-        )  # fmt: skip
+        key = rule_key(st.ctx)
         if key not in by_kind:
             by_kind[key] = bool(eligible_mask(cols, st.ctx)[0])
         eligible[i] = by_kind[key] and required_certificates <= st.certificates

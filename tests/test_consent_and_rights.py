@@ -113,7 +113,12 @@ async def test_sign_up_needs_explicit_consent_to_the_current_notice(
 
 
 def _position(database_url: str, seeker_id: str) -> Any:
-    return _sql(database_url, "SELECT last_position FROM jobseekers WHERE id = %s", seeker_id)[0][0]
+    return _sql(
+        database_url,
+        "SELECT last_position FROM jobseekers j LEFT JOIN push_streams s"
+        " ON s.jobseeker_id = j.id WHERE j.id = %s",
+        seeker_id,
+    )[0][0]
 
 
 async def test_location_is_neither_used_nor_kept_without_its_own_consent(
@@ -222,11 +227,13 @@ def _seed_rows(database_url: str, seeker_id: str, vacancy_id: str, consultant_id
             " VALUES (%s, %s, %s, %s, 'good')",
             (uuid.uuid4(), consultant_id, seeker_id, vacancy_id),
         )
-        conn.execute("UPDATE jobseekers SET push_seq = push_seq + 1 WHERE id = %s", (seeker_id,))
+        conn.execute(
+            "INSERT INTO push_streams (jobseeker_id, push_seq) VALUES (%s, 1)", (seeker_id,)
+        )
         conn.execute(
             "INSERT INTO push_deliveries (jobseeker_id, seq, kind, vacancy_id, payload)"
-            " SELECT id, push_seq, 'match', %s, '{}' FROM jobseekers WHERE id = %s",
-            (vacancy_id, seeker_id),
+            " VALUES (%s, 1, 'match', %s, '{}')",
+            (seeker_id, vacancy_id),
         )
         conn.execute(
             "INSERT INTO push_device_acks (jobseeker_id, device_id, acked_seq)"

@@ -130,9 +130,9 @@ async def test_guidance_counts_what_one_skill_unlocks(
     assert r.status_code == 409 and "position" in r.json()["error"]["message"]
     with psycopg.connect(_libpq(database_url)) as conn:
         conn.execute(
-            "UPDATE jobseekers SET last_position = ST_SetSRID(ST_MakePoint(%s, %s), 4326),"
-            " last_position_at = now() WHERE id = %s",
-            (lon, lat, s["id"]),
+            "INSERT INTO push_streams (jobseeker_id, last_position, last_position_at)"
+            " VALUES (%s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), now())",
+            (s["id"], lon, lat),
         )
     r = await client.get("/v1/jobseekers/me/guidance", headers=h)
     assert r.status_code == 200 and [sk["unlocks"] for sk in r.json()["skills"]] == [2, 1]

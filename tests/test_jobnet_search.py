@@ -226,10 +226,13 @@ async def test_sweep_closes_ads_gone_from_the_listing_with_withdrawn_pushes(
     seeker = uuid.uuid4()  # someone was pushed ad 2
     async with sessionmaker() as s, s.begin():
         await s.execute(
-            text("INSERT INTO jobseekers (id, birth_date, push_seq)"
-                 " VALUES (:id, '2008-01-01', 1)"),
+            text("INSERT INTO jobseekers (id, birth_date) VALUES (:id, '2008-01-01')"),
             {"id": seeker},
         )  # fmt: skip
+        await s.execute(
+            text("INSERT INTO push_streams (jobseeker_id, push_seq) VALUES (:id, 1)"),
+            {"id": seeker},
+        )
         await s.execute(
             text("INSERT INTO push_deliveries (jobseeker_id, seq, kind, vacancy_id, payload)"
                  " VALUES (:s, 1, 'match', :v, '{}')"),

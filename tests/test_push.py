@@ -306,7 +306,8 @@ async def test_position_is_erased_when_the_last_connection_closes(
     def position() -> Any:
         with psycopg.connect(_libpq(database_url)) as conn:
             row = conn.execute(
-                "SELECT last_position IS NOT NULL, last_position_at FROM jobseekers WHERE id = %s",
+                "SELECT last_position IS NOT NULL, last_position_at FROM jobseekers j"
+                " LEFT JOIN push_streams s ON s.jobseeker_id = j.id WHERE j.id = %s",
                 (s["id"],),
             ).fetchone()
         assert row is not None
@@ -386,5 +387,51 @@ async def test_a_laggard_is_dropped_and_others_carry_on(
             await other.send(type="settings", paused=False)
             assert (await other.recv())["type"] == "settings"
             await other.close()
+    finally:
+        srv.stop()
+
+
+async def test_a_burst_of_vacancies_is_consumed_as_one_batch_and_reaches_everyone(
+    database_url: str, esco_loaded: object
+) -> None:
+    """The consumer gathers vacancy changes for JOTR_PUSH_BATCH_MS (long here, so
+    a burst of posts lands in one batch), scores them for every connection near
+    them and records the batch's deliveries together: each person gets every
+    vacancy once, in seq order, and the consumer's batch metric saw a batch of
+    several messages."""
+    srv = ServerProcess(database_url, workers=1, env={"JOTR_PUSH_BATCH_MS": "1500"})
+    srv.start()
+    try:
+        async with httpx.AsyncClient(base_url=srv.base_url, timeout=10.0) as api:
+            lat, lon = push_spot()
+            people = [await seeker_at(api, radius=800) for _ in range(3)]
+            phones = [await Phone.connect(srv.base_url, s["token"]) for s in people]
+            for phone in phones:
+                await phone.move(lat, lon)
+                assert matches(await phone.drain(quiet=0.5)) == []
+            emp = await new_employer(api)
+            posted = await asyncio.gather(
+                *(
+                    new_vacancy(
+                        api, emp["api_key"], *offset(lat, lon, 100 + 60 * i, 30 * i), walk_in=False
+                    )
+                    for i in range(4)
+                )
+            )
+            want = {v["id"] for v in posted}
+            for phone in phones:
+                got = matches(await phone.drain(quiet=2.5))
+                assert {m["vacancy"]["id"] for m in got} == want
+                assert len(got) == len(want)  # once each
+                assert [m["seq"] for m in got] == sorted(m["seq"] for m in got)
+                await phone.close()
+            text = (await api.get("/metrics")).text
+        count = sum_ = 0.0
+        for line in text.splitlines():
+            if line.startswith("jotr_push_consumer_batch_count"):
+                count += float(line.split()[-1])
+            elif line.startswith("jotr_push_consumer_batch_sum"):
+                sum_ += float(line.split()[-1])
+        assert count >= 1 and sum_ > count, (count, sum_)  # some batch held several
     finally:
         srv.stop()

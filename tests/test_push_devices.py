@@ -84,7 +84,10 @@ def sql(database_url: str, query: str, *args: Any) -> list[tuple[Any, ...]]:
 
 def has_position(database_url: str, seeker_id: str) -> bool:
     (row,) = sql(
-        database_url, "SELECT last_position IS NOT NULL FROM jobseekers WHERE id = %s", seeker_id
+        database_url,
+        "SELECT last_position IS NOT NULL FROM jobseekers j"
+        " LEFT JOIN push_streams s ON s.jobseeker_id = j.id WHERE j.id = %s",
+        seeker_id,
     )
     return bool(row[0])
 
@@ -348,11 +351,14 @@ async def test_position_lives_with_the_connection_and_dies_with_its_worker(
     await phone.move(lat, lon)
     await barrier(phone)
     await until(lambda: has_position(database_url, s["id"]), 5, "position stored")
-    (first,) = sql(database_url, "SELECT last_position_at FROM jobseekers WHERE id = %s", s["id"])
+    (first,) = sql(
+        database_url, "SELECT last_position_at FROM push_streams WHERE jobseeker_id = %s", s["id"]
+    )
     # Kept alive by the connection's refreshes well past the 3 s TTL.
     await until(
-        lambda: sql(database_url, "SELECT 1 FROM jobseekers WHERE id = %s AND last_position"
-                    " IS NOT NULL AND last_position_at > %s + interval '4 s'", s["id"], first[0]),
+        lambda: sql(database_url, "SELECT 1 FROM push_streams WHERE jobseeker_id = %s"
+                    " AND last_position IS NOT NULL AND last_position_at > %s + interval '4 s'",
+                    s["id"], first[0]),
         within=15, what="position refreshed past its TTL",
     )  # fmt: skip
     ((node,),) = sql(

@@ -216,6 +216,7 @@ async def test_push_comes_back_after_postgres_restarts(
             await phone.nothing_pending(a.base_url)
             await phone.phone.close()
             assert counter(a.base_url, "jotr_push_bus_reconnects_total") >= 1
+            assert counter(a.base_url, "jotr_push_bus_up") == 1  # the listener's health
             assert (await api_a.get("/readyz")).status_code == 200
     finally:
         a.stop()

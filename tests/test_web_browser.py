@@ -98,11 +98,13 @@ async def wait_until(check: Any, within: float = 10.0) -> None:
         await asyncio.sleep(0.1)
 
 
+# Positions live in push_streams (apart from the profile row).
+JOINED = "FROM jobseekers j LEFT JOIN push_streams s ON s.jobseeker_id = j.id WHERE j.id = %s"
+
+
 def has_position(database_url: str, seeker_id: str) -> bool:
     with psycopg.connect(_libpq(database_url)) as conn:
-        row = conn.execute(
-            "SELECT last_position IS NOT NULL FROM jobseekers WHERE id = %s", (seeker_id,)
-        ).fetchone()
+        row = conn.execute("SELECT last_position IS NOT NULL " + JOINED, (seeker_id,)).fetchone()
     return bool(row and row[0])
 
 

@@ -3,6 +3,7 @@ vacancy fits right now (a count with a floor, for the owner only)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -25,10 +26,11 @@ def place_seeker(database_url: str, seeker_id: str, lat: float, lon: float) -> N
     """What the push layer stores while the seeker's app is connected."""
     with psycopg.connect(_libpq(database_url)) as conn:
         conn.execute(
-            "UPDATE jobseekers SET last_position = "
-            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, last_position_at = now() "
-            "WHERE id = %s",
-            (lon, lat, seeker_id),
+            "INSERT INTO push_streams (jobseeker_id, last_position, last_position_at)"
+            " VALUES (%s, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, now())"
+            " ON CONFLICT (jobseeker_id) DO UPDATE SET last_position = EXCLUDED.last_position,"
+            " last_position_at = now()",
+            (seeker_id, lon, lat),
         )
 
 
@@ -115,26 +117,37 @@ async def test_reach_counts_fitting_seekers_nearby_with_a_floor(
     assert (await shown())["matching_seekers"] is None  # 2: below the floor
 
     # Nearby, but not counted: too young for the job, paused, asking for more
-    # than this job scores, or farther away than their own radius.
+    # than this job scores, wishing for other job types (never pushed outside
+    # their wishes: the one push policy, matcher/push_policy.py), or farther
+    # away than their own radius.
     young = await fitting(birth_date=birth_date_for_age(16))
     paused = await fitting()
     picky = await fitting()
+    unwished = await fitting()
     far = await fitting(preferences={"radius_m": 1000})
-    for sid in (young, paused, picky):
+    for sid in (young, paused, picky, unwished):
         place_seeker(database_url, sid, *near)
     place_seeker(database_url, far, lat + 0.012, lon)  # ~1.3 km
     set_column(database_url, paused, "push_paused", True)
     set_column(database_url, picky, "push_min_score", 0.99)
+    set_column(database_url, unwished, "job_types", ["ordinary"])  # the job is a fritidsjob
     assert (await shown())["matching_seekers"] is None
 
     place_seeker(database_url, ids[2], *near)
     assert (await shown())["matching_seekers"] == 3
 
     # No position, no count: the app was closed and the position erased.
-    place_seeker_none = "UPDATE jobseekers SET last_position = NULL WHERE id = %s"
+    place_seeker_none = "UPDATE push_streams SET last_position = NULL WHERE jobseeker_id = %s"
     with psycopg.connect(_libpq(database_url)) as conn:
         conn.execute(place_seeker_none, (ids[0],))
     assert (await shown())["matching_seekers"] is None
+
+    # Someone in their quiet hours is not told now, but will be: they count.
+    quiet = await fitting()
+    place_seeker(database_url, quiet, *near)
+    set_column(database_url, quiet, "quiet_from", dt.time(0, 0))
+    set_column(database_url, quiet, "quiet_until", dt.time(23, 59, 59))
+    assert (await shown())["matching_seekers"] == 3
 
     # A closed vacancy reaches no one.
     await client.delete(f"/v1/vacancies/{v['id']}", headers=auth(emp["api_key"]))

@@ -347,13 +347,6 @@ async def test_an_operator_verifying_from_the_cli_rings_for_the_open_vacancies(
         assert asyncio.get_running_loop().time() < deadline, "no doorbell"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap, for the lead: push/delivery.py records a match without re-reading"
-    " the vacancy, so a match recorded while a close commits (from a cache or a read"
-    " just before it) gets no withdrawal; fix: lock the matched vacancies FOR SHARE"
-    " (in id order, before the seq allocation) and keep only the open, unhidden ones",
-)
 async def test_a_match_recorded_while_the_vacancy_closes_is_withdrawn_or_not_recorded(
     client: httpx.AsyncClient, database_url: str
 ) -> None:

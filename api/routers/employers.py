@@ -121,7 +121,8 @@ async def vacancy_reach(
 ) -> ReachOut:
     vacancy = await reach.owned_vacancy(session, employer.id, vacancy_id)
     max_radius = request.app.state.settings.max_radius_m
-    found = await reach.reach(session, taxonomy, vacancy, max_radius)
+    walk_in_m = request.app.state.settings.push_walk_in_m
+    found = await reach.reach(session, taxonomy, vacancy, max_radius, walk_in_m=walk_in_m)
     return ReachOut(
         vacancy_id=vacancy.id,
         matching_seekers=found.shown,

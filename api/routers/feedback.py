@@ -23,7 +23,7 @@ from api.schemas.feedback import (
     OutcomeCreate,
     SeekerAction,
 )
-from matcher import caseload, feedback, guidance, integration_events, matching
+from matcher import caseload, consent, feedback, guidance, integration_events, matching
 from matcher.errors import Conflict, Invalid, NotFound
 
 router = APIRouter(tags=["feedback"])
@@ -148,7 +148,7 @@ async def my_guidance(
         raise Invalid("give both lat and lon, or neither (then your last known position)")
     # The point is used for this query only and not stored, as for matches.
     point = (lat, lon) if lat is not None and lon is not None else None
-    point = point or guidance.seeker_point(seeker.last_position)
+    point = point or await consent.last_point(session, seeker.id)
     if point is None:
         raise Conflict(
             "no position known: send lat and lon, or open the app so that it shares your position"

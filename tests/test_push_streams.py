@@ -1,0 +1,70 @@
+"""Deliveries of a batch recorded in one statement (push/delivery.py
+`record_many`), on the sequence streams kept apart from the profile row
+(`push_streams`, migration 0020)."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from matcher import geo
+from push import delivery
+from tests.builders import auth, new_employer, new_seeker, new_vacancy, next_spot
+
+
+async def test_one_statement_records_a_batch_for_many_people_in_order(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    employer = await new_employer(client)
+    vacancies = [
+        uuid.UUID((await new_vacancy(client, employer["api_key"], *next_spot()))["id"])
+        for _ in range(3)
+    ]
+    a, b = await new_seeker(client), await new_seeker(client)
+    a_id, b_id = uuid.UUID(a["id"]), uuid.UUID(b["id"])
+    # b dismissed the second vacancy: never pushed, whichever path records it.
+    r = await client.put(
+        f"/v1/jobseekers/me/marks/{vacancies[1]}",
+        json={"mark": "dismissed"},
+        headers=auth(b["token"]),
+    )
+    assert r.status_code in (200, 204), r.text
+
+    def item(v: uuid.UUID) -> delivery.Item:
+        return (v, {"type": "match", "vacancy": {"id": str(v)}, "score": 0.7}, 0.7)
+
+    # (The fixture's transaction is rolled back after the test.)
+    raw = await geo.raw_connection(session)
+    first = await delivery.record_many(
+        raw, delivery.MATCH,
+        [(a_id, item(vacancies[0])), (b_id, item(vacancies[0])), (a_id, item(vacancies[1])),
+         (b_id, item(vacancies[1])), (b_id, item(vacancies[2]))],
+    )  # fmt: skip
+    got = {(d.jobseeker_id, d.payload["vacancy"]["id"]): d.seq for d in first}
+    assert got == {
+        (a_id, str(vacancies[0])): 1,
+        (a_id, str(vacancies[1])): 2,
+        (b_id, str(vacancies[0])): 1,
+        # The dismissed one is left out before numbering; its number stays unused
+        # at the end of b's range (clients accept gaps: push/delivery.py).
+        (b_id, str(vacancies[2])): 2,
+    }
+    # Once per vacancy: the one recorded before is not new; its number is skipped.
+    again = await delivery.record_many(
+        raw, delivery.MATCH, [(a_id, item(vacancies[0])), (a_id, item(vacancies[2]))]
+    )
+    assert [(d.jobseeker_id, d.seq) for d in again] == [(a_id, 4)]
+    streams = await raw.fetch(
+        "SELECT jobseeker_id, push_seq FROM push_streams WHERE jobseeker_id = ANY($1::uuid[])",
+        [a_id, b_id],
+    )
+    assert {r["jobseeker_id"]: r["push_seq"] for r in streams} == {a_id: 4, b_id: 3}
+    # The pushed feedback events came with them, one per new match.
+    pushed = await raw.fetchval(
+        "SELECT count(*) FROM match_events WHERE kind = 'pushed'"
+        " AND jobseeker_id = ANY($1::uuid[])",
+        [a_id, b_id],
+    )
+    assert pushed == 5
