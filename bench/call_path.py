@@ -72,6 +72,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import greenlet
 import psycopg
 from sqlalchemy.engine import make_url
 
@@ -161,6 +162,21 @@ class Trace:
     other_tasks: int = 0  # calls of ours in other tasks meanwhile (not counted above)
 
 
+def _caller(frame: types.FrameType) -> types.FrameType | None:
+    """The nearest calling frame of ours, out through library frames, and out of
+    a greenlet (SQLAlchemy's async bridge runs its sync half in one, whose first
+    frame has no f_back) into the frame that switched to it."""
+    f = frame.f_back
+    glet = greenlet.getcurrent()
+    while True:
+        while f is not None and not _ours(f.f_globals.get("__name__", "")):
+            f = f.f_back
+        if f is not None or glet is None or glet.parent is None:
+            return f
+        glet = glet.parent
+        f = glet.gr_frame
+
+
 class Tracer:
     """`with Tracer(layers) as t:` around an await in the task to measure."""
 
@@ -195,9 +211,7 @@ class Tracer:
         t.calls += 1
         if module not in t.stops:
             t.stops.append(module)
-        caller = frame.f_back
-        while caller is not None and not _ours(caller.f_globals.get("__name__", "")):
-            caller = caller.f_back
+        caller = _caller(frame)
         if caller is None:
             return
         caller_module = caller.f_globals["__name__"]
