@@ -10,7 +10,10 @@ calls of ours it makes, and its wall time untraced (issue #11 part 5: "at most
 It drives the real push hub in process as `bench/push_hub.py` does (Settings,
 make_engine, Taxonomy.load, PgBus, PushHub, hub.open/start/on_location, with the
 bus consumer and the position writer running) on its own small database
-(`--vacancies 2000 --seekers 50` by datagen), for three kinds of update:
+(`--vacancies 2000 --seekers 50` by datagen). Each update enters as a JSON
+frame through the websocket route's own handling (api/routers/push.py: parse,
+admit, dispatch), so the api layer's part is on the path; the socket is not.
+Three kinds of update:
 
 - cold: the first location of a connection (reads the person, loads the area,
   scores it, records what is pushed);
@@ -34,7 +37,8 @@ task and are left out too):
 - a stop is a distinct module of ours that the update's calls enter, listed in
   the order of first entry;
 - a crossing is a call whose nearest calling frame of ours (walking out through
-  library frames such as SQLAlchemy's or asyncio's) is in another module; a
+  library frames such as SQLAlchemy's or asyncio's) is in another module, and a
+  module edge a distinct (calling module, called module) pair of them; a
   climb is a crossing from a lower layer into a higher one, where the layers are
   read from the import-linter contracts in pyproject.toml at runtime: a `layers`
   contract (api > push | ml > matcher; inside matcher feedback > matching >
@@ -43,7 +47,7 @@ task and are left out too):
   may not import climbs (the scorer calling geo, say). Modules no contract
   orders (most of matcher) are one layer among themselves.
 
-The baseline, in the same run, is `bench.push_hub.Baseline` at the same points:
+The baseline, in the same run, is `bench.push_hub.Baseline` at the cold point:
 the hub's pre-cache path (read the seeker, store the position, candidate query,
 score) as the push bench re-implements it, without recording a push. `--before
 REV` checks REV out into a temporary git worktree and runs this script there
@@ -157,6 +161,7 @@ class Trace:
     calls: int = 0
     stops: list[str] = field(default_factory=list)
     crossings: int = 0
+    edges: list[str] = field(default_factory=list)  # distinct "caller -> callee" modules
     climbs: int = 0
     climb_edges: dict[str, int] = field(default_factory=dict)  # "caller.fn -> callee.fn": n
     other_tasks: int = 0  # calls of ours in other tasks meanwhile (not counted above)
@@ -218,10 +223,13 @@ class Tracer:
         if caller_module == module:
             return
         t.crossings += 1
+        edge = f"{caller_module} -> {module}"
+        if edge not in t.edges:
+            t.edges.append(edge)
         if self.layers.climbs(caller_module, module):
             t.climbs += 1
-            edge = f"{caller_module}.{caller.f_code.co_name} -> {module}.{frame.f_code.co_name}"
-            t.climb_edges[edge] = t.climb_edges.get(edge, 0) + 1
+            hop = f"{caller_module}.{caller.f_code.co_name} -> {module}.{frame.f_code.co_name}"
+            t.climb_edges[hop] = t.climb_edges.get(hop, 0) + 1
 
 
 # --- the scenario ---------------------------------------------------------------------------
@@ -476,7 +484,8 @@ def run_before(args: argparse.Namespace) -> list[dict[str, Any]]:
                "--seed", str(args.seed), "--repeat", str(args.repeat),
                "--contracts", str(ROOT / "pyproject.toml"), "--json", str(out)]  # fmt: skip
         env = os.environ | {"PYTHONPATH": str(wt)}
-        subprocess.run(cmd, cwd=wt, env=env, check=True)
+        # Its table is printed here with ours; its progress and errors go to stderr.
+        subprocess.run(cmd, cwd=wt, env=env, check=True, stdout=subprocess.DEVNULL)
         rows: list[dict[str, Any]] = json.loads(out.read_text())["rows"]
         for r in rows:
             r["path"] = f"{args.before}: {r['path']}"
@@ -488,13 +497,14 @@ def run_before(args: argparse.Namespace) -> list[dict[str, Any]]:
 def report(rows: list[dict[str, Any]], header: str) -> str:
     lines = [
         header, "",
-        "| update | path | stops | climbs | crossings | calls | pushed | area loaded "
-        "| wall (untraced) |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|",
+        "| update | path | stops | climbs | crossings | module edges | calls | pushed "
+        "| area loaded | wall (untraced) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
     ]  # fmt: skip
     for r in rows:
         lines.append(
-            f"| {r['kind']} | {r['path']} | {len(r['stops'])} | {r['climbs']} | {r['crossings']} "
+            f"| {r['kind']} | {r['path']} | {len(r['stops'])} | {r['climbs']} | {r['crossings']:,} "
+            f"| {len(r['edges'])} "
             f"| {r['calls']:,} | {r['pushed']} | {'yes' if r['reloaded'] else 'no'} "
             f"| {r['wall_ms']:.2f} ms |"
         )
