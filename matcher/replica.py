@@ -259,7 +259,7 @@ class VacancyReplica:
         return 1
 
     def _append(self, rows: list[Any], batch: CandidateBatch) -> None:
-        extra = {
+        extra: dict[str, np.ndarray] = {
             "lat": np.fromiter((r["lat"] for r in rows), np.float64, len(rows)),
             "lon": np.fromiter((r["lon"] for r in rows), np.float64, len(rows)),
             "expires": np.fromiter((r["expires_epoch"] for r in rows), np.float64, len(rows)),
@@ -273,7 +273,7 @@ class VacancyReplica:
         }
         new = self._store.append(batch, extra)
         for vid, row in zip(batch.ids, new.tolist(), strict=True):
-            old = self._row_of.get(vid)  # type: ignore[arg-type]
+            old = self._row_of.get(vid)  # type: ignore[call-overload]
             if old is not None:  # the same id twice in one batch: the later wins
                 self._store.column("alive")[old] = False
                 self._dead += 1
@@ -423,6 +423,14 @@ class VacancyReplica:
             applied += len(deleted)
         return applied
 
+    async def sync_quietly(self) -> None:
+        """`sync`, for a caller that must go on regardless (the bus doorbell):
+        a failure is logged and the timer tries again."""
+        try:
+            await self.sync()
+        except Exception:
+            log.warning("replica sync on a doorbell failed; the timer retries", exc_info=True)
+
     async def sync_forever(self, every_s: float) -> None:
         """Run for the life of the worker: load if not loaded, then sync every
         `every_s`, so a lost doorbell costs at most that long."""
@@ -497,3 +505,22 @@ def _sound(rows: Sequence[Any]) -> tuple[list[Any], CandidateBatch]:
                 continue
             kept += one
         return kept, geo.batch_from_rows(kept)
+
+
+async def open_candidate_for_all(
+    replica: VacancyReplica | None, conn: asyncpg.Connection, vacancy_id: uuid.UUID
+) -> tuple[CandidateBatch, float, float, frozenset[str]] | None:
+    """One open vacancy for scoring against many seekers: from the replica when
+    it is loaded, else by SQL (`geo.fetch_open_candidate_for_all`, same result).
+
+    A change the caller learnt of before this replica synced it (push catch-up
+    reads the change numbers on its own timer) is not here yet: when the replica
+    does not hold the vacancy it syncs once, on the caller's connection, and
+    looks again, so a new vacancy is never taken for a closed one."""
+    if replica is None or not replica.loaded:
+        return await geo.fetch_open_candidate_for_all(conn, vacancy_id)
+    found = replica.candidate_for_all(vacancy_id)
+    if found is None:
+        await replica.sync(conn)
+        found = replica.candidate_for_all(vacancy_id)
+    return found

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from matcher import consent, geo, matching
 from matcher.events import VacancyEvent
 from matcher.models import Jobseeker
+from matcher.replica import VacancyReplica, open_candidate_for_all
 from matcher.scoring import CandidateBatch, Scores
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
@@ -105,6 +106,8 @@ class PushHub:
         # they are dropped and catch-up (push/catchup.py) finds what they said.
         self._inbox: asyncio.Queue[str] = asyncio.Queue(maxsize=settings.push_bus_queue)
         self._changes = catchup.ChangeLog()
+        # The worker's replica of open vacancies (matcher/replica.py; set by api/app.py).
+        self.replica: VacancyReplica | None = None
         self._catch_up_now = asyncio.Event()
 
     async def write_positions(self, every_s: float = POSITION_FLUSH_S) -> None:
@@ -733,6 +736,8 @@ class PushHub:
                 log.exception("push bus message failed")
         if not vacancy_ids:
             return
+        if self.replica is not None:  # the doorbell rang: the replica catches up first
+            await self.replica.sync_quietly()
         try:
             # The vacancies as they are now, with their change numbers: what
             # kind the message said matters less than what is true now.
@@ -861,7 +866,7 @@ class PushHub:
         sent: dict[uuid.UUID, list[delivery.Delivery]] = {}
         async with self.sessionmaker() as session, session.begin():
             raw = await geo.raw_connection(session)
-            found = await geo.fetch_open_candidate_for_all(raw, vacancy_id)
+            found = await open_candidate_for_all(self.replica, raw, vacancy_id)
             if found is None:  # closed again already, or gone
                 self.areas.changed(vacancy_id, None, None)
                 for c in conns:

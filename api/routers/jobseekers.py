@@ -132,6 +132,7 @@ async def match_list(
         min_score,
         include_weak=include_weak,
         exclude=exclude,
+        replica=request.app.state.replica,
     )
     cards = await geo.vacancy_cards(session, [m.vacancy_id for m in found], lat, lon)
     return MatchList(
