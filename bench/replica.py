@@ -217,7 +217,9 @@ async def visibility(url: str, workers: int, commits: int, sync_s: float) -> Vis
             ).fetchone()
             assert template is not None
             for i in range(commits):
-                ring = i % 2 == 0
+                # First half with the doorbell, then the second without (a lost
+                # NOTIFY), so no doorbell of the first series helps the second.
+                ring = i < commits // 2
                 row = db.execute(
                     """INSERT INTO vacancies (id, employer_id, title, location, occupation_id,
                            required_skill_ids, required_skill_weights, job_type, hours_per_week,
@@ -294,6 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--commits", type=int, default=200, help="commits timed for visibility")
     ap.add_argument("--sync-s", type=float, default=1.0, help="the replica's sync timer")
     ap.add_argument("--no-visibility", action="store_true", help="skip commit -> visible")
+    ap.add_argument("--db", default="jotr_bench", help="database name (built if not reusable)")
     ap.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -303,7 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     admin = os.environ.get("JOTR_BENCH_ADMIN_URL", DEFAULT_ADMIN)
     radii = [float(r) for r in args.radii.split(",")]
     started = time.perf_counter()
-    data = prepare_database(admin, args.vacancies, args.seed, args.reuse)
+    data = prepare_database(admin, args.vacancies, args.seed, args.reuse, name=args.db)
     print(f"dataset: {data.vacancies:,} vacancies", file=sys.stderr)
     try:
         load = os.getloadavg()[0]
@@ -319,7 +322,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     finally:
         if not args.keep:
-            drop_database(admin)
+            drop_database(admin, args.db)
     print(f"total {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 

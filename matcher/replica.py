@@ -80,8 +80,16 @@ _EXTRA = {
 _EPOCH_DAY = dt.date(1970, 1, 1)
 
 # The candidate columns (the same SELECT as CANDIDATES_SQL; its distance and
-# certificate columns are placeholders here, filled per query) and the extras.
-_REPLICA_SELECT = f"""{geo._CANDIDATE_SELECT}{geo._POINT_COLUMNS}, v.required_certificates,
+# certificate columns are placeholders here, filled per query, so the database
+# does not compute them for every row) and the extras.
+_DISTANCE = f"ST_Distance(v.location, {geo._POINT}, false) AS distance_m"
+_CERTIFICATES = "v.required_certificates <@ $3::varchar[] AS certificates_ok"
+if _DISTANCE not in geo._CANDIDATE_SELECT or _CERTIFICATES not in geo._CANDIDATE_SELECT:
+    raise ImportError("geo._CANDIDATE_SELECT changed: update the replica's placeholders")
+_CANDIDATE_COLUMNS = geo._CANDIDATE_SELECT.replace(
+    _DISTANCE, "($1::float8 * 0 + $2::float8 * 0) AS distance_m"
+).replace(_CERTIFICATES, "(cardinality($3::varchar[]) < 0) AS certificates_ok")
+_REPLICA_SELECT = f"""{_CANDIDATE_COLUMNS}{geo._POINT_COLUMNS}, v.required_certificates,
        CASE WHEN isfinite(v.start_date) THEN (v.start_date - DATE '1970-01-01')::float8
        END AS start_day,
        CASE WHEN v.expires_at IS NULL OR v.expires_at = 'infinity' THEN 'Infinity'::float8
@@ -258,7 +266,7 @@ class VacancyReplica:
         self._dead += 1
         return 1
 
-    def _append(self, rows: list[Any], batch: CandidateBatch) -> None:
+    def _append(self, rows: list[Any], batch: CandidateBatch, index: bool = True) -> None:
         extra: dict[str, np.ndarray] = {
             "lat": np.fromiter((r["lat"] for r in rows), np.float64, len(rows)),
             "lon": np.fromiter((r["lon"] for r in rows), np.float64, len(rows)),
@@ -280,6 +288,8 @@ class VacancyReplica:
                 if self._index is not None:
                     self._index.remove([old])
             self._row_of[vid] = row  # type: ignore[index]
+        if not index:  # a load: the index is built once at its end
+            return
         if self._index is None:
             self._index = GridIndex(self._store.column("lat"), self._store.column("lon"))
         else:
@@ -337,10 +347,12 @@ class VacancyReplica:
                 kept, batch = _sound(chunk)
                 fresh.skipped += len(chunk) - len(kept)
                 if kept:
-                    fresh._append(kept, batch)
+                    fresh._append(kept, batch, index=False)
             floor = max(int(high) - LOAD_MARGIN, 0)
             seen = await conn.fetch(NUMBERS_SQL, floor, 10 * LOAD_MARGIN)
         fresh.changes.floor = floor
+        if fresh._store.n:
+            fresh._index = GridIndex(fresh._store.column("lat"), fresh._store.column("lon"))
         for r in seen:  # visible in the snapshot: applied by this load
             fresh.changes.claim(r["change_no"])
         async with self._lock:

@@ -121,8 +121,8 @@ def test_within_equals_brute_force(
     for k, p in moves:  # an update that moves the vacancy
         if k < len(ids) and ids[k] in held:
             old = held[ids[k]]
-            certs = tuple(old["required_certificates"])
-            new = make_row(ids[k], *p, min_age=old["min_age"], certs=certs)
+            needs = tuple(old["required_certificates"])
+            new = make_row(ids[k], *p, min_age=old["min_age"], certs=needs)
             replica.apply_rows([new])
             held[ids[k]] = new
     for k in closes:
@@ -134,15 +134,15 @@ def test_within_equals_brute_force(
     assert len(replica) <= len(held)  # compaction drops the expired ones
     for p, r, age, has_cert in queries:
         certs = frozenset({"forklift"}) if has_cert else frozenset()
-        hits = replica.within(*p, r, age=age, certificates=certs, now=NOW)
+        hits = replica.within(p[0], p[1], r, age=age, certificates=certs, now=NOW)
         want = brute(held, p, r, age, certs)
         got = list(zip(hits.batch.ids, hits.batch.distance_m.tolist(), strict=True))
-        assert sorted(v for v, _ in got) == sorted(v for v, _, _ in want)
+        assert sorted(map(str, (v for v, _ in got))) == sorted(str(v) for v, _, _ in want)
         assert np.all(np.diff(hits.batch.distance_m) >= 0)  # nearest first
         d_want = {v: d for v, d, _ in want}
         for v, d in got:
             assert abs(d - d_want[v]) < 1e-3  # type: ignore[index]
-        ok_want = {v: ok for v, _, ok in want}
+        ok_want: dict[object, bool] = {v: ok for v, _, ok in want}
         assert hits.batch.eligibility.certificates_ok.tolist() == [
             ok_want[v]
             for v in hits.batch.ids  # type: ignore[index]
