@@ -18,6 +18,7 @@ import hashlib
 import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -26,10 +27,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api.readiness import check_replica
 from matcher import geo, metrics, profile
 from matcher.replica import VacancyReplica
 from matcher.scoring import CandidateBatch
+from matcher.settings import Settings
 from matcher.spatial import haversine_m
+from push.areas import AreaCache
 from tests.conftest import _libpq, migrated_database
 
 CPH = (55.6761, 12.5683)
@@ -415,3 +419,40 @@ async def test_candidate_for_all_matches_the_sql(conn: asyncpg.Connection) -> No
         # The SQL's "distance" is from (0, 0); callers measure their own.
         want[0].distance_m[:] = 0.0
         assert_same(got[0], want[0])
+
+
+async def test_push_areas_from_the_replica_equal_the_uncapped_sql(conn: asyncpg.Connection) -> None:
+    """push/areas.py: an area read from the replica holds what the SQL area
+    would without its cap, and serves each seeker's certificates the same."""
+    await seed(conn, 800, seed=8)
+    replica = VacancyReplica()
+    await replica.load(conn)
+    from_replica = AreaCache(replica=replica)
+    from_sql = AreaCache(cap=UNCAPPED)
+    for p, radius in ((CPH, 2_000.0), ((55.70, 12.55), 5_000.0)):
+        a = await from_replica.get(conn, *p, radius)
+        b = await from_sql.get(conn, *p, radius)
+        assert a.ids == b.ids and a.reach_m == b.reach_m
+        for certs in (frozenset(), frozenset({"forklift"})):
+            va, wa = a.for_seeker(*p, radius, certs)
+            vb, wb = b.for_seeker(*p, radius, certs)
+            got = dict(zip(va.ids, va.eligibility.certificates_ok.tolist(), strict=True))
+            want = dict(zip(vb.ids, vb.eligibility.certificates_ok.tolist(), strict=True))
+            assert got == want
+            assert sorted(map(str, np.asarray(va.ids, dtype=object)[wa])) == sorted(
+                map(str, np.asarray(vb.ids, dtype=object)[wb])
+            )
+
+
+async def test_readiness_reports_the_replica(conn: asyncpg.Connection) -> None:
+    settings = Settings(replica_stale_s=5.0)
+    state = SimpleNamespace(replica=VacancyReplica(), settings=settings)
+    assert not (await check_replica(state)).ok  # not loaded
+    await state.replica.load(conn)
+    check = await check_replica(state)
+    assert check.ok, check.detail
+    state.replica.synced_at -= 10  # as if the database had been away for 10 s
+    check = await check_replica(state)
+    assert not check.ok and "not synced" in check.detail
+    await state.replica.sync(conn)
+    assert (await check_replica(state)).ok
