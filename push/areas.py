@@ -173,9 +173,9 @@ class AreaCache:
         # in `for_seeker` against `required`.
         hits = replica.within(*centre, reach, age=ANY_AGE)
         self.fetches += 1
-        required = {r: need for r, need in enumerate(hits.required) if need}
-        needs = np.zeros(len(hits), dtype=bool)
-        needs[list(required)] = True
+        needy = np.fromiter((bool(c) for c in hits.cert_sets), bool, len(hits.cert_sets))
+        needs = needy[hits.cert_set] if len(hits) else np.zeros(0, dtype=bool)
+        required = {r: hits.cert_sets[hits.cert_set[r]] for r in np.flatnonzero(needs).tolist()}
         return Area(
             batch=hits.batch,
             lats=hits.lats,
