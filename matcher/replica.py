@@ -453,17 +453,29 @@ class VacancyReplica:
         a failure is logged and the timer tries again."""
         try:
             await self.sync()
-        except Exception:
-            log.warning("replica sync on a doorbell failed; the timer retries", exc_info=True)
+        except Exception as exc:
+            log.debug(
+                "replica sync on a doorbell failed; the timer retries",
+                extra={"error": type(exc).__name__},
+            )
 
     async def sync_forever(self, every_s: float) -> None:
         """Run for the life of the worker: load if not loaded, then sync every
         `every_s`, so a lost doorbell costs at most that long."""
+        failing = False
         while True:
             try:
                 await self.sync()
-            except Exception:
-                log.exception("replica sync failed")
+            except Exception as exc:
+                # Once per outage, not every round (the database may be away for
+                # minutes); /readyz says it meanwhile.
+                if not failing:
+                    log.warning("replica sync failed", extra={"error": type(exc).__name__})
+                failing = True
+            else:
+                if failing:
+                    log.warning("replica sync works again")
+                failing = False
             await asyncio.sleep(every_s if self.loaded else min(every_s * 5, 5.0))
 
     def _session_conn(self) -> Any:
