@@ -37,6 +37,7 @@ from api.routers import (
 from api.timeouts import BodyTimeoutMiddleware
 from matcher import ranking, webhooks, youth_vocab
 from matcher.db import make_engine, make_sessionmaker, resolve_database_url
+from matcher.replica import VacancyReplica
 from matcher.settings import Settings, get_settings
 from matcher.unit_of_work import UnitOfWork
 from ml.serving import load_active_ranker, models_dir
@@ -109,6 +110,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await asyncio.to_thread(readiness.migrations_head)
     # The promoted learned ranker, or the hand-set one if none loads (logged why).
     ranking.set_active(load_active_ranker(models_dir(settings.home)))
+    # The open vacancies in memory (matcher/replica.py): loaded before the first
+    # request when the database allows (else the sync loop keeps trying and
+    # /readyz says why), then kept current by the doorbell and a timer. Before the
+    # freeze below: its ids are long-lived objects too.
+    app.state.replica = VacancyReplica(app.state.sessionmaker)
+    try:
+        await app.state.replica.load()
+    except Exception:
+        log.exception("loading the replica of open vacancies failed; retrying in the background")
     # Hundreds of thousands of long-lived taxonomy and index objects would be
     # walked by every full garbage collection, which then lands in the middle of
     # a request (measured: nearby-match p99 at 5 km 129 -> 63 ms). Freeze them.
@@ -119,11 +129,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # often (reference counting frees almost everything anyway) took the push
     # benchmark's update p99 at 10-80 updates/s from 400-550 ms to 80-130 ms.
     gc.set_threshold(*GC_THRESHOLDS)
+    replica_sync = asyncio.create_task(app.state.replica.sync_forever(settings.replica_sync_s))
     app.state.bus = make_bus(settings)
     app.state.hub = PushHub(app.state.sessionmaker, app.state.taxonomy, settings, app.state.bus)
+    app.state.hub.replica = app.state.hub.areas.replica = app.state.replica
     # The bus rings `ring`; one consumer drains it; catch-up heals what it misses.
     # Alerts by Web Push to people whose app is closed (push/offline.py).
     app.state.offline, app.state.vapid_public_key = await offline.start(app.state.hub)
+    app.state.offline.replica = app.state.replica
     consumer = asyncio.create_task(app.state.hub.consume())
     catch_up = asyncio.create_task(app.state.hub.catch_up_forever())
     await app.state.bus.start(app.state.hub.ring, app.state.hub.on_bus_connect)
@@ -161,6 +174,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         sweeper.cancel()
+        replica_sync.cancel()
         positions.cancel()
         presence.cancel()
         inactive.cancel()

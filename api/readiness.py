@@ -216,7 +216,20 @@ async def check_bus(state: Any) -> Check:
     return Check("bus", problem is None, problem or f"{state.settings.push_bus} listening")
 
 
-CHECKS: list[CheckFn] = [check_database, check_schema, check_esco, check_bus]
+async def check_replica(state: Any) -> Check:
+    # The replica of open vacancies (matcher/replica.py) serves matches and push:
+    # a worker whose replica is not loaded, or has not caught up with the
+    # database for `replica_stale_s`, would answer from stale data.
+    replica = state.replica
+    if not replica.loaded:
+        return Check("replica", False, "open vacancies not loaded yet")
+    age = replica.sync_age_s()
+    if age > state.settings.replica_stale_s:
+        return Check("replica", False, f"not synced for {age:.0f} s")
+    return Check("replica", True, f"{len(replica)} open vacancies, synced {age:.1f} s ago")
+
+
+CHECKS: list[CheckFn] = [check_database, check_schema, check_esco, check_bus, check_replica]
 
 
 async def run_checks(state: Any, checks: list[CheckFn] | None = None) -> list[Check]:

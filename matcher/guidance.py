@@ -49,6 +49,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import courses, geo, matching
+from matcher.replica import VacancyReplica
 from matcher.scoring import profile_cover, skill_ceiling, skill_entry_scales, standin_weights
 
 EXAMPLES_PER_SKILL = 3
@@ -265,9 +266,12 @@ async def guidance_for(
     radius_m: float,
     language: str,
     limit: int,
+    replica: VacancyReplica | None = None,
 ) -> Guidance:
     """The `limit` skills that would open the most jobs within the radius of a point."""
-    scored = await matching.score_nearby(session, taxonomy, seeker, lat, lon, radius_m)
+    scored = await matching.score_nearby(
+        session, taxonomy, seeker, lat, lon, radius_m, replica=replica
+    )
     current, unlocks, tried = skill_unlocks(scored, taxonomy, threshold)
     top = unlocks[:limit]
     rows = {int(r) for u in top for r in u.rows[:EXAMPLES_PER_SKILL]}

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from matcher import metrics, offers, profile, ranking
 from matcher.eligibility import age_on, eligible_mask, exclusions, in_school
 from matcher.geo import fetch_candidates, fetch_candidates_by_id
+from matcher.replica import VacancyReplica
 from matcher.scoring import (
     PARTS,
     REASONS,
@@ -325,14 +326,20 @@ async def score_nearby(
     lon: float,
     radius_m: float,
     today: dt.date | None = None,
+    replica: VacancyReplica | None = None,
 ) -> Scored:
-    """The one indexed geo query, the hard rules and the score, for every
-    candidate within the radius (up to CANDIDATE_CAP, nearest first)."""
+    """The candidates within the radius, the hard rules and the score. From the
+    worker's replica of open vacancies when it is loaded: every candidate, no
+    cap (matcher/replica.py); otherwise the one indexed geo query, up to
+    CANDIDATE_CAP nearest first (also the benchmarks' baseline)."""
     started = time.perf_counter()
     ctx = seeker_context(seeker, taxonomy, radius_m, today)
-    batch = await fetch_candidates(
-        session, lat, lon, radius_m, ctx.age, sorted(ctx.certificates), CANDIDATE_CAP
-    )
+    if replica is not None and replica.loaded:
+        batch = replica.within(lat, lon, radius_m, age=ctx.age, certificates=ctx.certificates).batch
+    else:
+        batch = await fetch_candidates(
+            session, lat, lon, radius_m, ctx.age, sorted(ctx.certificates), CANDIDATE_CAP
+        )
     scored = score(ctx, batch)
     metrics.MATCH_SECONDS.observe(time.perf_counter() - started)
     metrics.CANDIDATES_SCORED.inc(len(batch))
@@ -351,10 +358,11 @@ async def find_matches(
     today: dt.date | None = None,
     include_weak: bool = False,
     exclude: frozenset[uuid.UUID] = frozenset(),
+    replica: VacancyReplica | None = None,
 ) -> list[Match]:
     """The best matches near a point; `exclude` (what the person dismissed) never
     takes a place in the list."""
-    scored = await score_nearby(session, taxonomy, seeker, lat, lon, radius_m, today)
+    scored = await score_nearby(session, taxonomy, seeker, lat, lon, radius_m, today, replica)
     if exclude and len(scored.batch):
         kept = np.fromiter((i not in exclude for i in scored.batch.ids), bool, len(scored.batch))
         scored = dataclasses.replace(scored, eligible=scored.eligible & kept)

@@ -4,7 +4,7 @@ their layers. Under several worker processes, set PROMETHEUS_MULTIPROC_DIR
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 MATCH_SECONDS = Histogram(
     "jotr_match_seconds",
@@ -27,4 +27,30 @@ VACANCY_REPORTS = Counter(
     "jotr_vacancy_reports_total",
     "Reports of vacancies by seekers (first reports only).",
     ["reason"],
+)
+
+# The per-worker replica of open vacancies (matcher/replica.py).
+REPLICA_ROWS = Gauge(
+    "jotr_replica_rows", "Open vacancies held by the replica.", multiprocess_mode="livemax"
+)
+REPLICA_LAST_SYNC = Gauge(
+    "jotr_replica_last_sync_timestamp_seconds",
+    "When the replica last caught up with the database (the oldest of the live workers).",
+    multiprocess_mode="livemin",
+)
+REPLICA_LAG_CHANGES = Gauge(
+    "jotr_replica_lag_changes",
+    "Vacancy changes the last sync found unapplied (how far behind the replica was).",
+    multiprocess_mode="livemax",
+)
+REPLICA_CHANGES = Counter("jotr_replica_changes_total", "Vacancy changes applied to the replica.")
+REPLICA_SYNC_SECONDS = Histogram(
+    "jotr_replica_sync_seconds",
+    "Time of one replica sync (read the new change numbers, fetch and apply the rows).",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+REPLICA_LOAD_SECONDS = Histogram(
+    "jotr_replica_load_seconds",
+    "Time to load the replica of open vacancies.",
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0),
 )

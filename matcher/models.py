@@ -389,6 +389,18 @@ class Vacancy(Base):
     )
 
 
+class VacancyDeletion(Base):
+    """A hard-deleted vacancy, numbered from the vacancies' change sequence by a
+    trigger (migration 0019), so the replicas (matcher/replica.py) see a delete
+    as one more change past their floor. Written only by the trigger."""
+
+    __tablename__ = "vacancy_deletions"
+
+    change_no: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    vacancy_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    deleted_at: Mapped[dt.datetime] = _now()
+
+
 class VacancyReport(Base):
     """A seeker's report of a vacancy (matcher/reports.py); personal data of the
     reporter: shown to consultants without who, never to the employer."""

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     push_bus_backoff_max_s: float = 0.5  # reconnect attempts back off up to this (plus jitter)
     push_bus_grace_s: float = 10.0  # /readyz fails once the bus has been down this long
     push_catchup_s: float = 5.0  # read missed changes from the database at least this often
+    # The replica of open vacancies (matcher/replica.py) reads the changes it has
+    # not seen at least this often, besides on every bus doorbell: a lost NOTIFY
+    # delays a new vacancy by at most this long.
+    replica_sync_s: float = Field(default=1.0, gt=0)
+    # /readyz fails while the replica is not loaded or has not synced for this long.
+    replica_stale_s: float = Field(default=30.0, gt=0)
     push_bus_queue: int = 1000  # bus messages waiting per worker; beyond, drop (catch-up heals)
     # The consumer gathers vacancy changes this long after the first (scored and
     # recorded together, push/hub.py `consume`), at most this many per batch.

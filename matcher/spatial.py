@@ -127,6 +127,13 @@ class GridIndex:
     def __len__(self) -> int:
         return int(self._alive.sum())
 
+    def cell_order(self) -> np.ndarray:
+        """The live rows in the grid's cell order (as of the last build): a
+        caller that stores its rows in this order reads a query's rows from
+        nearby memory."""
+        rows = self._sorted_rows
+        return rows[self._alive[rows]]
+
     # --- queries -----------------------------------------------------------
 
     def within(

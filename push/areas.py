@@ -8,8 +8,11 @@ station), so this worker asks PostGIS once per *area* (a grid cell of about
 1 km and a radius class) and every connection rebuilding in that cell scores
 the same rows for its own seeker in NumPy.
 
-PostGIS stays the record and the geo index: an area is the result of the
-indexed query, held for `TTL_S`, dropped when a vacancy event lands in it.
+With the worker's replica of open vacancies (matcher/replica.py, set as
+`AreaCache.replica` by api/app.py) an area is read from memory instead, every
+open vacancy within reach and no cap; without one (a hub built alone, the
+benchmark's baseline) it is the result of the indexed PostGIS query, capped.
+Either way it is held for `TTL_S` and dropped when a vacancy event lands in it.
 Certificates are checked here per seeker, not in SQL, since the rows are shared.
 """
 
@@ -26,6 +29,7 @@ import asyncpg
 import numpy as np
 
 from matcher import geo
+from matcher.replica import VacancyReplica
 from matcher.scoring import CandidateBatch
 from push.candidates import haversine_many
 
@@ -84,9 +88,12 @@ class Area:
 
 
 class AreaCache:
-    def __init__(self, ttl_s: float = TTL_S, cap: int = AREA_CAP) -> None:
+    def __init__(
+        self, ttl_s: float = TTL_S, cap: int = AREA_CAP, replica: VacancyReplica | None = None
+    ) -> None:
         self.ttl_s = ttl_s
-        self.cap = cap
+        self.cap = cap  # the SQL path's only: the replica's areas are never capped
+        self.replica = replica
         self._areas: dict[tuple[int, int, float], Area] = {}
         self._loading: dict[tuple[int, int, float], asyncio.Future[Area]] = {}
         self.fetches = 0
@@ -131,6 +138,8 @@ class AreaCache:
         i, j, radius_class = key
         centre = ((i + 0.5) * CELL_LAT, (j + 0.5) * CELL_LON)
         reach = radius_class + CELL_REACH_M
+        if self.replica is not None and self.replica.loaded:
+            return self._from_replica(self.replica, centre, reach)
         rows = await raw.fetch(
             geo.AREA_CANDIDATES_SQL, centre[1], centre[0], [], reach, ANY_AGE, self.cap
         )
@@ -153,6 +162,27 @@ class AreaCache:
             needs_certificates=needs,
             required=required,
             ids=frozenset(batch.ids),  # type: ignore[arg-type]
+            centre=centre,
+            reach_m=reach,
+        )
+
+    def _from_replica(
+        self, replica: VacancyReplica, centre: tuple[float, float], reach: float
+    ) -> Area:
+        # Every certificate set counts as held here: each seeker's are checked
+        # in `for_seeker` against `required`.
+        hits = replica.within(*centre, reach, age=ANY_AGE)
+        self.fetches += 1
+        needy = np.fromiter((bool(c) for c in hits.cert_sets), bool, len(hits.cert_sets))
+        needs = needy[hits.cert_set] if len(hits) else np.zeros(0, dtype=bool)
+        required = {r: hits.cert_sets[hits.cert_set[r]] for r in np.flatnonzero(needs).tolist()}
+        return Area(
+            batch=hits.batch,
+            lats=hits.lats,
+            lons=hits.lons,
+            needs_certificates=needs,
+            required=required,
+            ids=frozenset(hits.batch.ids),  # type: ignore[arg-type]
             centre=centre,
             reach_m=reach,
         )

@@ -29,14 +29,17 @@ without a sound heals within that period.
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 
 import asyncpg
 
-# How long an applied change number is remembered before the floor passes it.
-LOOKBACK_S = 60.0
+# One implementation of "which change numbers are applied" for push and the
+# replica (matcher/change_log.py); re-exported here for the hub.
+from matcher.change_log import LOOKBACK_S, ChangeLog
+
+__all__ = ["LOOKBACK_S", "ChangeLog"]
+
 # Rows read per catch-up; more is read on the next round, which follows at once.
 BATCH_ROWS = 2000
 
@@ -93,33 +96,3 @@ async def delivery_seqs(
         return {}
     rows = await conn.fetch(SEQS_SQL, seeker_ids)
     return {r["id"]: r["push_seq"] for r in rows}
-
-
-class ChangeLog:
-    """The vacancy changes this worker has applied (see the module docstring)."""
-
-    def __init__(self) -> None:
-        self.floor: int | None = None  # None until read from the database
-        self._applied: dict[int, float] = {}
-
-    def claim(self, change_no: int | None, now: float | None = None) -> bool:
-        """True if the change is new here (and now counts as applied)."""
-        if change_no is None:
-            return True
-        if change_no in self._applied:
-            return False
-        self._applied[change_no] = time.monotonic() if now is None else now
-        return True
-
-    def release(self, change_no: int | None) -> None:
-        """Applying it failed: let the next catch-up try again."""
-        if change_no is not None:
-            self._applied.pop(change_no, None)
-
-    def prune(self, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        old = [n for n, at in self._applied.items() if now - at > LOOKBACK_S]
-        for n in old:
-            del self._applied[n]
-        if old and self.floor is not None:
-            self.floor = max(self.floor, *old)

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from matcher import consent, geo
 from matcher.events import VacancyEvent
 from matcher.models import Jobseeker
+from matcher.replica import VacancyReplica, open_candidate_for_all
 from matcher.scoring import CandidateBatch
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
@@ -103,6 +104,8 @@ class PushHub:
         # they are dropped and catch-up (push/catchup.py) finds what they said.
         self._inbox: asyncio.Queue[str] = asyncio.Queue(maxsize=settings.push_bus_queue)
         self._changes = catchup.ChangeLog()
+        # The worker's replica of open vacancies (matcher/replica.py; set by api/app.py).
+        self.replica: VacancyReplica | None = None
         self._catch_up_now = asyncio.Event()
 
     async def write_positions(self, every_s: float = POSITION_FLUSH_S) -> None:
@@ -618,6 +621,8 @@ class PushHub:
                 log.exception("push bus message failed")
         if not vacancy_ids:
             return
+        if self.replica is not None:  # the doorbell rang: the replica catches up first
+            await self.replica.sync_quietly()
         try:
             # The vacancies as they are now, with their change numbers: what
             # kind the message said matters less than what is true now.
@@ -758,7 +763,7 @@ class PushHub:
             raw = await geo.raw_connection(session)
             found: dict[uuid.UUID, tuple[CandidateBatch, float, float, frozenset[str]]] = {}
             for vacancy_id in vacancy_ids:
-                one = await geo.fetch_open_candidate_for_all(raw, vacancy_id)
+                one = await open_candidate_for_all(self.replica, raw, vacancy_id)
                 if one is None:  # closed again already, or gone
                     self.areas.changed(vacancy_id, None, None)
                     for c in conns:

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from matcher import geo, matching
 from matcher.models import Jobseeker
 from matcher.push_policy import may_tell, walk_in_now
+from matcher.replica import VacancyReplica, open_candidate_for_all
 from matcher.settings import Settings
 from matcher.taxonomy import Taxonomy
 from push import candidates, delivery, metrics, subscriptions
@@ -89,6 +90,8 @@ class OfflineAlerts:
         self.settings = settings
         self.sender = sender
         self.stale_s = stale_s  # a presence row older than this is a dead worker's
+        # The worker's replica of open vacancies (matcher/replica.py; set by api/app.py).
+        self.replica: VacancyReplica | None = None
 
     async def on_vacancy(self, vacancy_id: uuid.UUID) -> int:
         """The hub's hook; never raises (a failure must not undo the websocket
@@ -109,7 +112,7 @@ class OfflineAlerts:
             )
             if not rows:
                 return 0
-            found = await geo.fetch_open_candidate_for_all(raw, vacancy_id)
+            found = await open_candidate_for_all(self.replica, raw, vacancy_id)
             if found is None:
                 return 0
             batch, vlat, vlon, required_certificates = found

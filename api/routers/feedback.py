@@ -163,6 +163,7 @@ async def my_guidance(
         matching.usable_radius(seeker.radius_m, request.app.state.settings.max_radius_m),
         seeker.language,
         limit,
+        replica=request.app.state.replica,
     )
     return GuidanceOut(
         radius_m=found.radius_m,

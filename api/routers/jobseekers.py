@@ -132,8 +132,14 @@ async def match_list(
         min_score,
         include_weak=include_weak,
         exclude=exclude,
+        replica=request.app.state.replica,
     )
-    cards = await geo.vacancy_cards(session, [m.vacancy_id for m in found], lat, lon)
+    # Open ones only: a vacancy closed or deleted since the replica's last sync
+    # (matcher/replica.py) drops out here rather than being shown.
+    cards = await geo.vacancy_cards(
+        session, [m.vacancy_id for m in found], lat, lon, open_only=True
+    )
+    found = [m for m in found if m.vacancy_id in cards]
     return MatchList(
         radius_m=radius,
         matches=[
