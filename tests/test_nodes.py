@@ -194,8 +194,12 @@ async def test_a_node_killed_while_vacancies_were_posted_elsewhere_has_them_all(
             s = await seeker(api_a)
             key = (await new_employer(api_a))["api_key"]
             before, _ = await post_vacancy(api_a, key, *offset(lat, lon, 200, 0))
-            # B has it (so its state of the open vacancies is loaded) ...
-            assert before["id"] in await match_ids(api_b, s["token"], lat, lon)
+            # B has it (its replica caught up on the doorbell or its timer) ...
+            await until(
+                "B matches the vacancy posted on A",
+                lambda: _has(match_ids(api_b, s["token"], lat, lon), before["id"]),
+                CATCHUP_S + 5,
+            )
             assert b.proc is not None
             os.kill(b.proc.pid, signal.SIGKILL)
             b.proc.wait()
