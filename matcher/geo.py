@@ -444,6 +444,10 @@ def _build_batch(rows: list[asyncpg.Record]) -> CandidateBatch:
     prof = np.full((n, profile.SIZE), np.nan, dtype=np.float32)
     for i, p in enumerate(profiles):
         if p is not None:
+            # Checked, not assigned blindly: NumPy would broadcast a one-element
+            # profile over all twelve answers and the row would pass as sound.
+            if len(p) != profile.SIZE:
+                raise ValueError("work profile of the wrong length")
             prof[i] = p
     return CandidateBatch(
         ids=list(ids),
