@@ -12,8 +12,9 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 from alembic import context
-from matcher.db import resolve_database_url, sync_url
+from matcher.db import sync_url
 from matcher.models import Base
+from ops.embedded_pg import resolve_database_url
 
 config = context.config
 target_metadata = Base.metadata

@@ -35,12 +35,15 @@ from api.routers import (
     webpush,
 )
 from api.timeouts import BodyTimeoutMiddleware
-from matcher import ranking, webhooks, youth_vocab
-from matcher.db import make_engine, make_sessionmaker, resolve_database_url
-from matcher.replica import VacancyReplica
+from matcher.db import make_engine, make_sessionmaker
+from matcher.esco import youth_vocab
+from matcher.integrations import webhooks
+from matcher.matching import ranking
+from matcher.matching.replica import VacancyReplica
+from matcher.posting.unit_of_work import UnitOfWork
 from matcher.settings import Settings, get_settings
-from matcher.unit_of_work import UnitOfWork
 from ml.serving import load_active_ranker, models_dir
+from ops.embedded_pg import resolve_database_url
 from push import offline, write_side
 from push.bus import Bus, PgBus, RedisBus
 from push.hub import PushHub
@@ -77,7 +80,7 @@ def make_bus(settings: Settings) -> Bus:
     )
     if settings.push_bus == "redis":
         return RedisBus(settings.redis_url, prefix, backoff, ping)
-    url = make_url(resolve_database_url(settings)).set(drivername="postgresql")
+    url = make_url(settings.database_url).set(drivername="postgresql")
     return PgBus(url.render_as_string(hide_password=False), prefix, backoff, ping)
 
 
@@ -110,7 +113,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await asyncio.to_thread(readiness.migrations_head)
     # The promoted learned ranker, or the hand-set one if none loads (logged why).
     ranking.set_active(load_active_ranker(models_dir(settings.home)))
-    # The open vacancies in memory (matcher/replica.py): loaded before the first
+    # The open vacancies in memory (matcher/matching/replica.py): loaded before the first
     # request when the database allows (else the sync loop keeps trying and
     # /readyz says why), then kept current by the doorbell and a timer. Before the
     # freeze below: its ids are long-lived objects too.
@@ -141,7 +144,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     catch_up = asyncio.create_task(app.state.hub.catch_up_forever())
     await app.state.bus.start(app.state.hub.ring, app.state.hub.on_bus_connect)
     # Every request's transaction (api/deps.py): withdrawals in it, the hub
-    # rung after it commits (matcher/unit_of_work.py).
+    # rung after it commits (matcher/posting/unit_of_work.py).
     app.state.uow = UnitOfWork(
         app.state.sessionmaker, [write_side.PushWriteHooks(app.state.hub.announce)]
     )
@@ -192,6 +195,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if not settings.database_url:  # the demo's default: the embedded cluster
+        settings = settings.model_copy(update={"database_url": resolve_database_url(settings)})
     configure_logging(settings.log_level, settings.log_json)
     app = FastAPI(
         title="Job On the Run",

@@ -1,7 +1,7 @@
 """The `jotr` command line: run the service and look after its database.
 
 Every command uses DATABASE_URL when it is set, and otherwise the embedded
-cluster that `jotr db up` starts (matcher/embedded_pg.py). Failures a user can
+cluster that `jotr db up` starts (ops/embedded_pg.py). Failures a user can
 fix (database not running, directory missing, ESCO not loaded) print one line
 saying what to do and exit with status 1; only bugs show a traceback.
 
@@ -22,8 +22,8 @@ from api.cli_common import CliError, database_url, friendly, redacted
 from api.cli_courses import courses_app, load_sample
 from api.cli_integrations import integration_app
 from api.cli_ml import ml_app
-from matcher.embedded_pg import EmbeddedCluster
 from matcher.settings import get_settings
+from ops.embedded_pg import EmbeddedCluster
 
 app = typer.Typer(
     help="Job On the Run: geolocated job matching for young jobseekers.",
@@ -151,7 +151,7 @@ def migrate() -> None:
 def _esco_loaded(url: str) -> bool:
     import psycopg
 
-    from matcher.demo_seed import libpq_url
+    from ops.demo_seed import libpq_url
 
     with psycopg.connect(libpq_url(url)) as conn:
         row = conn.execute("SELECT EXISTS (SELECT 1 FROM occupation_skills)").fetchone()
@@ -161,7 +161,7 @@ def _esco_loaded(url: str) -> bool:
 def _load_esco(url: str, directories: list[Path], if_missing: bool = False) -> None:
     from tqdm import tqdm
 
-    from matcher.esco_import import load_esco
+    from matcher.esco.esco_import import load_esco
 
     if if_missing and _esco_loaded(url):
         typer.echo("ESCO already loaded")
@@ -206,7 +206,7 @@ def esco_load(
     ),
 ) -> None:
     """Import (or update) ESCO from the official CSV download."""
-    from matcher.esco_import import bundled_esco_dir
+    from matcher.esco.esco_import import bundled_esco_dir
 
     dirs = list(directories or [bundled_esco_dir()])
     for d in dirs:
@@ -218,7 +218,7 @@ def esco_load(
 def _seed(url: str, vacancies: int, seed: int, replace: bool, if_missing: bool = False) -> None:
     from tqdm import tqdm
 
-    from matcher.demo_seed import count_demo_vacancies, seed_demo
+    from ops.demo_seed import count_demo_vacancies, seed_demo
 
     if if_missing and count_demo_vacancies(url):
         typer.echo("demo data already seeded")
@@ -269,8 +269,8 @@ async def _create_consultant(
 ) -> tuple[uuid.UUID, str]:
     from sqlalchemy.exc import IntegrityError
 
-    from matcher import accounts
     from matcher.db import make_engine, make_sessionmaker
+    from matcher.people import accounts
 
     engine = make_engine(url)
     try:
@@ -288,9 +288,9 @@ async def _create_consultant(
 
 
 async def _assign(url: str, consultant_id: uuid.UUID, jobseeker_id: uuid.UUID) -> None:
-    from matcher import caseload
     from matcher.db import make_engine, make_sessionmaker
     from matcher.models import Consultant, Jobseeker
+    from matcher.people import caseload
 
     engine = make_engine(url)
     try:
@@ -372,9 +372,9 @@ OPERATOR_ID = uuid.UUID(int=0)
 
 
 async def _revoke_employer_key(url: str, employer_id: uuid.UUID) -> str:
-    from matcher import accounts, caseload
     from matcher.db import make_engine, make_sessionmaker
     from matcher.models import Employer
+    from matcher.people import accounts, caseload
 
     engine = make_engine(url)
     try:
@@ -418,9 +418,9 @@ def employer_revoke_key(
 
 
 async def _revoke_seeker_devices(url: str, seeker_id: uuid.UUID) -> str:
-    from matcher import caseload, devices
     from matcher.db import make_engine, make_sessionmaker
     from matcher.models import Jobseeker
+    from matcher.people import caseload, devices
 
     engine = make_engine(url)
     try:
@@ -451,15 +451,15 @@ def jobseeker_revoke_devices(seeker_id: uuid.UUID) -> None:
 
 async def _set_employer_status(url: str, employer_id: uuid.UUID, status: str) -> str:
     from api.app import make_bus
-    from matcher import employer_trust
     from matcher.db import make_engine, make_sessionmaker
     from matcher.models import Employer
-    from matcher.unit_of_work import UnitOfWork
+    from matcher.posting import employer_trust
+    from matcher.posting.unit_of_work import UnitOfWork
     from push import write_side
 
     engine = make_engine(url)
     # Their open vacancies change who they reach: the running servers hear it
-    # over the bus once this commits (matcher/unit_of_work.py).
+    # over the bus once this commits (matcher/posting/unit_of_work.py).
     bus = make_bus(get_settings())
     uow = UnitOfWork(make_sessionmaker(engine), [write_side.over_bus(bus)])
     try:
@@ -626,7 +626,7 @@ def demo(
     vacancies: int = typer.Option(400, min=1, max=100_000, help="Demo vacancies to seed."),
 ) -> None:
     """Everything for a demo: database, schema, ESCO, demo data, then the server."""
-    from matcher.esco_import import bundled_esco_dir
+    from matcher.esco.esco_import import bundled_esco_dir
 
     settings = get_settings()
     if not settings.database_url:

@@ -8,8 +8,8 @@ from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
 
-from matcher.embedded_pg import ClusterError
 from matcher.settings import get_settings
+from ops.embedded_pg import ClusterError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -44,8 +44,8 @@ def explain(exc: Exception) -> None:
     import psycopg
     import sqlalchemy.exc
 
-    from matcher.demo_seed import DemoSeedError
-    from matcher.esco_import import EscoImportError
+    from matcher.esco.esco_import import EscoImportError
+    from ops.demo_seed import DemoSeedError
 
     if isinstance(exc, CliError | ClusterError | DemoSeedError | EscoImportError):
         fail(str(exc))
@@ -78,8 +78,8 @@ def database_url() -> str:
     """The URL every command uses, after checking that the database answers."""
     import psycopg
 
-    from matcher.db import resolve_database_url
-    from matcher.demo_seed import libpq_url
+    from ops.demo_seed import libpq_url
+    from ops.embedded_pg import resolve_database_url
 
     url = resolve_database_url(get_settings())
     try:

@@ -15,7 +15,7 @@ def load(url: str, path: Path) -> None:
     """Load a catalogue file and print what happened; fail clearly on bad input."""
     import psycopg
 
-    from matcher.courses import CourseLoadError, load_courses
+    from matcher.competence.courses import CourseLoadError, load_courses
 
     try:
         report = load_courses(url, path)
@@ -30,7 +30,7 @@ def load(url: str, path: Path) -> None:
 
 def load_sample(url: str) -> None:
     """The bundled format sample (for the demo; not real courses)."""
-    from matcher.courses import SAMPLE_CSV
+    from matcher.competence.courses import SAMPLE_CSV
 
     if not SAMPLE_CSV.is_file():  # an install without the sample: the demo runs without it
         typer.echo("no sample course catalogue in this install; guidance will list no courses")

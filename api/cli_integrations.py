@@ -14,8 +14,8 @@ integration_app = typer.Typer(help="Case systems of municipalities (events and w
 
 
 async def _create(url: str, name: str, municipality: str) -> tuple[uuid.UUID, str]:
-    from matcher import accounts
     from matcher.db import make_engine, make_sessionmaker
+    from matcher.people import accounts
 
     engine = make_engine(url)
     try:

@@ -2,7 +2,7 @@
 
 `SessionDep` commits when the route returns and rolls back if it raises, before
 the response is sent (scope="function"), so a client never sees a 2xx for a
-write that did not land. It is the request's unit of work (matcher/unit_of_work.py).
+write that did not land. It is the request's unit of work (matcher/posting/unit_of_work.py).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
-from matcher import accounts, devices, rights
-from matcher.accounts import Account
 from matcher.errors import DomainError, Forbidden
+from matcher.esco.taxonomy import Taxonomy
 from matcher.models import Consultant, Employer, Integration, Jobseeker, SeekerDevice
-from matcher.taxonomy import Taxonomy
-from matcher.tokens import Principal, kind_of
+from matcher.people import accounts, devices, rights
+from matcher.people.accounts import Account
+from matcher.people.tokens import Principal, kind_of
 
 log = logging.getLogger("jotr.api")
 
@@ -33,7 +33,7 @@ class Unauthorized(DomainError):
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    # The request is one unit of work (matcher/unit_of_work.py): vacancies it
+    # The request is one unit of work (matcher/posting/unit_of_work.py): vacancies it
     # closes get their withdrawals in its transaction, and its changes are
     # announced (this worker's connections first, then the bus) only once committed.
     async with request.app.state.uow.transaction() as session:

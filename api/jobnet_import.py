@@ -1,7 +1,7 @@
 """`jotr import jobnet`: wire the domain's importer to push, the bus and the terminal.
 
 The importer (matcher/ingest) may not import push/. It writes through a unit of
-work (matcher/unit_of_work.py), the same the API's requests use, and this
+work (matcher/posting/unit_of_work.py), the same the API's requests use, and this
 module registers push's hooks on it (push/write_side.py):
 
 - in each batch's transaction: for every vacancy the batch closed (withdrawn
@@ -54,8 +54,8 @@ async def run_import(
 
     from api.app import make_bus
     from matcher.db import make_engine, make_sessionmaker
-    from matcher.extract import Extractor
-    from matcher.geocode import make_geocoder
+    from matcher.esco.taxonomy import Taxonomy
+    from matcher.extraction.extract import Extractor
     from matcher.ingest.feed_client import FeedClient, RateLimiter
     from matcher.ingest.importer import Importer, ImportFailed
     from matcher.ingest.jobnet_mapping import parse_since
@@ -63,8 +63,8 @@ async def run_import(
     from matcher.ingest.occupations import OccupationMatcher
     from matcher.ingest.search_source import SearchSource
     from matcher.ingest.source import FeedSource, Source
-    from matcher.taxonomy import Taxonomy
-    from matcher.unit_of_work import UnitOfWork
+    from matcher.location.geocode import make_geocoder
+    from matcher.posting.unit_of_work import UnitOfWork
     from push import write_side
 
     try:

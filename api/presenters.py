@@ -14,17 +14,18 @@ from api.schemas.vacancies import (
     VacancyPublic,
     WeightedSkillOut,
 )
-from matcher import eligibility, geo, profile
-from matcher.matching import today_in_denmark
+from matcher import profile
+from matcher.matching import eligibility, geo
+from matcher.matching.geo import lat_lon
+from matcher.matching.matches import today_in_denmark
 from matcher.models import Jobseeker, Vacancy
-from matcher.vacancies import lat_lon
 
 
 def _skills(taxonomy: Any, ids: list[int], lang: str) -> list[SkillRef]:
     return [
         SkillRef(uri=taxonomy.skill_uri(i), label=taxonomy.skill_label(i, lang))
         for i in ids
-        if taxonomy.has_skill(i)  # a stored array may hold anything (matcher/geo.py)
+        if taxonomy.has_skill(i)  # a stored array may hold anything (matcher/matching/geo.py)
     ]
 
 
@@ -79,7 +80,8 @@ def vacancy_public(
         if v.shift_start and v.shift_end
         else None,
         min_age=v.min_age,
-        walk_in=v.walk_in and v.employer_verified,  # employer trust: matcher/geo.py _WALK_IN
+        walk_in=v.walk_in
+        and v.employer_verified,  # employer trust: matcher/matching/geo.py _WALK_IN
         opening_hours=v.opening_hours if geo.sound_opening_hours(v.opening_hours) else None,
         start_date=v.start_date,
         expires_at=v.expires_at,

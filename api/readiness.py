@@ -27,10 +27,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from matcher.autocomplete import Autocomplete
 from matcher.db import make_engine, make_sessionmaker
+from matcher.esco.autocomplete import Autocomplete
+from matcher.esco.taxonomy import Taxonomy
 from matcher.settings import Settings
-from matcher.taxonomy import Taxonomy
 from push.bus import readiness_problem
 
 log = logging.getLogger("jotr.readiness")
@@ -217,7 +217,7 @@ async def check_bus(state: Any) -> Check:
 
 
 async def check_replica(state: Any) -> Check:
-    # The replica of open vacancies (matcher/replica.py) serves matches and push:
+    # The replica of open vacancies (matcher/matching/replica.py) serves matches and push:
     # a worker whose replica is not loaded, or has not caught up with the
     # database for `replica_stale_s`, would answer from stale data.
     replica = state.replica

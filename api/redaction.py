@@ -27,7 +27,7 @@ from typing import Any
 MASK = "[redacted]"
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    # Our own secrets, by prefix (matcher/tokens.py).
+    # Our own secrets, by prefix (matcher/people/tokens.py).
     (re.compile(r"jotr_(?:emp|js|con)_[A-Za-z0-9_\-]*"), "[redacted-secret]"),
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]+"), rf"\1 {MASK}"),
     # PostgreSQL's DETAIL lines: the key columns stay, their values go.

@@ -8,7 +8,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from matcher import rights
+from matcher.people import rights
 
 log = logging.getLogger("jotr.retention")
 

@@ -5,7 +5,7 @@
 
 Data: ESCO v1.2.0 English + Danish occupation labels from ../shared/data (the
 importer the product uses), plus our easy-Danish skill vocabulary that every
-import writes (matcher/youth_vocab.py). Queries: what people type: 1-8 letters of
+import writes (matcher/esco/youth_vocab.py). Queries: what people type: 1-8 letters of
 a real label (preferred, alternative or hidden; Danish and English occupations,
 English skills, Danish skills from the vocabulary), one in seven with a typo (a
 letter dropped, doubled, swapped or replaced, never the first), the limit the
@@ -15,7 +15,7 @@ Timed: `LabelIndex.search`, the whole work of the route (the index is in memory)
 Baselines in the same run, on the same queries:
 * `ILIKE '%q%'` over `concept_labels` joined to the active concepts, shortest
   first: what one writes without thinking (a sequential scan; no typo tolerance);
-* pg_trgm, the design measured first (matcher/autocomplete.py): a GIN trigram
+* pg_trgm, the design measured first (matcher/esco/autocomplete.py): a GIN trigram
   index on folded labels (a scratch table `bench_trgm_labels`), `%>` to find
   candidates, word_similarity plus prefix bonuses to rank, best label per concept.
 """
@@ -41,8 +41,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from alembic import command
 from bench.docs_section import write_section
-from matcher.autocomplete import Autocomplete, LabelIndex, fold
 from matcher.db import async_url, sync_url
+from matcher.esco.autocomplete import Autocomplete, LabelIndex, fold
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -104,7 +104,7 @@ def prepare_database(admin_url: str, reuse: bool) -> str:
     cfg.set_main_option("script_location", str(ROOT / "alembic"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(cfg, "head")
-    from matcher.esco_import import load_esco
+    from matcher.esco.esco_import import load_esco
 
     load_esco(url, [SHARED / "esco_en", SHARED / "esco_da"])
     with psycopg.connect(_libpq(url)) as conn:

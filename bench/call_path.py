@@ -83,8 +83,8 @@ from sqlalchemy.engine import make_url
 from bench import nearby_match, push_load
 from bench.docs_section import write_section
 from matcher.db import make_engine, make_sessionmaker, sync_url
+from matcher.esco.taxonomy import Taxonomy
 from matcher.settings import Settings
-from matcher.taxonomy import Taxonomy
 from push import protocol as p
 from push.bus import PgBus
 from push.hub import PushHub

@@ -302,7 +302,7 @@ def insert_vacancies(
 
 @dataclass(slots=True)
 class SyntheticSeeker:
-    """A jobseeker with the fields matching reads (matcher.matching.SeekerLike)."""
+    """A jobseeker with the fields matching reads (matcher.matching.matches.SeekerLike)."""
 
     id: uuid.UUID
     birth_date: dt.date

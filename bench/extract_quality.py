@@ -1,4 +1,4 @@
-"""How good is `matcher.extract` at reading ads? Prints the quality table.
+"""How good is `matcher.extraction.extract` at reading ads? Prints the quality table.
 
     python -m bench.extract_quality              # print the table
     python -m bench.extract_quality --write-docs # and replace the table in docs/quality.md
@@ -39,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher import extract as ex
-from matcher.esco_read import Dataset, discover, read
+from matcher.esco.esco_read import Dataset, discover, read
+from matcher.extraction import extract as ex
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -191,7 +191,7 @@ def reliability(
 
 
 def fit_calibration(points: list[tuple[float, bool]]) -> tuple[float, float]:
-    """Logistic fit of right ~ raw score: (k, s0) for `matcher.extract.CALIBRATION`."""
+    """Logistic fit of right ~ raw score: (k, s0) for `matcher.extraction.extract.CALIBRATION`."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.asarray([[p[0]] for p in points])

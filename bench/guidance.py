@@ -12,7 +12,7 @@ them within 3 km of Copenhagen city hall, where 5 km holds tens of thousands of
 vacancies and the candidate cap (2,000) is always reached: the worst case.
 
 Timed, in-process on the API's own engine (asyncpg pool, uvloop), a fresh session
-per query as a request gets one: `matcher.guidance.guidance_for`, the whole work of
+per query as a request gets one: `matcher.competence.guidance.guidance_for`, the whole work of
 the route (the nearby candidate query and scoring, the vectorised counterfactual,
 cards for the examples, courses).
 
@@ -51,9 +51,10 @@ from bench.nearby_match import (
     machine,
     prepare_database,
 )
-from matcher import guidance, matching
-from matcher.courses import SAMPLE_CSV, load_courses
+from matcher.competence import guidance
+from matcher.competence.courses import SAMPLE_CSV, load_courses
 from matcher.db import make_engine, make_sessionmaker
+from matcher.matching import matches as matching
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -172,7 +173,7 @@ async def measure_place(
 async def measure(
     url: str, queries: tuple[int, int], baseline_queries: tuple[int, int], seed: int
 ) -> list[Result]:
-    from matcher.taxonomy import Taxonomy
+    from matcher.esco.taxonomy import Taxonomy
 
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)

@@ -42,17 +42,17 @@ from sqlalchemy.engine import make_url
 from alembic import command
 from bench.docs_section import write_section
 from matcher.db import make_engine, make_sessionmaker, sync_url
-from matcher.extract import Extractor
-from matcher.geocode import make_geocoder
+from matcher.esco.taxonomy import Taxonomy
+from matcher.extraction.extract import Extractor
 from matcher.ingest.feed_client import FeedClient, RateLimiter
 from matcher.ingest.importer import Importer, ImportReport
 from matcher.ingest.jobnet_search import HEADERS
 from matcher.ingest.occupations import OccupationMatcher
 from matcher.ingest.search_source import SearchSource
 from matcher.ingest.source import KnownHashes, SourceBatch
+from matcher.location.geocode import make_geocoder
+from matcher.posting.unit_of_work import UnitOfWork
 from matcher.settings import Settings
-from matcher.taxonomy import Taxonomy
-from matcher.unit_of_work import UnitOfWork
 from tests.feed_server import DawaAddress, FeedServer
 from tests.jobnet_samples import details, search_row
 
@@ -104,7 +104,7 @@ def prepare(admin_url: str) -> str:
     cfg.set_main_option("script_location", str(ROOT / "alembic"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(cfg, "head")
-    from matcher.esco_import import bundled_esco_dir, load_esco
+    from matcher.esco.esco_import import bundled_esco_dir, load_esco
 
     load_esco(url, [bundled_esco_dir()])
     return url

@@ -4,7 +4,7 @@
     python -m bench.nearby_match --keep          # keep the database for re-runs
     python -m bench.nearby_match --reuse --keep --write-docs
 
-What is timed is `matcher.matching.find_matches` in-process, on the API's own engine
+What is timed is `matcher.matching.matches.find_matches` in-process, on the API's own engine
 (`matcher.db.make_engine`: asyncpg pool, pre-ping; uvloop as under uvicorn), each
 query in a fresh session as a request gets one: pool checkout, the indexed candidate
 query, decoding, eligibility, scoring, top 20 and explanations. A warm-up takes the
@@ -43,9 +43,9 @@ from sqlalchemy.engine import make_url
 from alembic import command
 from bench import datagen
 from bench.docs_section import write_section
-from matcher import matching
 from matcher.db import make_engine, make_sessionmaker, sync_url
-from matcher.geo import CANDIDATES_SQL, batch_from_rows, raw_connection, vacancy_cards
+from matcher.matching import matches as matching
+from matcher.matching.geo import CANDIDATES_SQL, batch_from_rows, raw_connection, vacancy_cards
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -75,7 +75,7 @@ class Dataset:
 
 
 def _esco_dirs() -> list[Path]:
-    from matcher.esco_import import bundled_esco_dir
+    from matcher.esco.esco_import import bundled_esco_dir
 
     bundled = bundled_esco_dir()
     return [bundled] if bundled.is_dir() and any(bundled.iterdir()) else [SHARED_ESCO]
@@ -129,7 +129,7 @@ def prepare_database(
     command.upgrade(_alembic(url), "head")
     seconds["schema"] = time.perf_counter() - t
 
-    from matcher.esco_import import load_esco
+    from matcher.esco.esco_import import load_esco
 
     t = time.perf_counter()
     load_esco(url, _esco_dirs())
@@ -317,7 +317,7 @@ async def measure_radius(
 async def measure(
     url: str, radii: list[float], queries: int, baseline_queries: int, seed: int
 ) -> list[RadiusResult]:
-    from matcher.taxonomy import Taxonomy
+    from matcher.esco.taxonomy import Taxonomy
 
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)

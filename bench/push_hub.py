@@ -32,11 +32,12 @@ from sqlalchemy.engine import make_url
 
 from bench import datagen, nearby_match, phones, push_load
 from bench.docs_section import write_section
-from matcher import geo, matching
 from matcher.db import make_engine, make_sessionmaker, sync_url
+from matcher.esco.taxonomy import Taxonomy
+from matcher.matching import geo
+from matcher.matching import matches as matching
 from matcher.models import Jobseeker
 from matcher.settings import Settings
-from matcher.taxonomy import Taxonomy
 from push import metrics as push_metrics
 from push import protocol as p
 from push.bus import PgBus

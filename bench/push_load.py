@@ -19,7 +19,7 @@ in a separate process (bench/phones.py), so their CPU is measured apart. Phases:
    at a steady rate; the time from the POST starting to each `match` arriving,
    and per vacancy to its last eligible phone. Eligible is what the server decided
    and recorded in `push_deliveries`; every recorded delivery must arrive;
-4. with the server stopped: the bare candidate query (matcher.geo.CANDIDATES_SQL
+4. with the server stopped: the bare candidate query (matcher.matching.geo.CANDIDATES_SQL
    on asyncpg) for the same points and radius, alone and at the server's database
    concurrency (workers x pool size), for the ratios.
 """
@@ -51,12 +51,13 @@ from sqlalchemy.engine import make_url
 
 from bench import datagen, nearby_match, phones
 from bench.docs_section import write_section
-from matcher import matching, profile
+from matcher import profile
 from matcher.db import sync_url
-from matcher.eligibility import age_on
-from matcher.geo import CANDIDATES_SQL
+from matcher.matching import matches as matching
+from matcher.matching.eligibility import age_on
+from matcher.matching.geo import CANDIDATES_SQL
+from matcher.people.tokens import Principal, new_secret
 from matcher.settings import Settings
-from matcher.tokens import Principal, new_secret
 from push.rules import haversine_m
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""The replica of open vacancies (matcher/replica.py) against PostGIS, in one run.
+"""The replica of open vacancies (matcher/matching/replica.py) against PostGIS, in one run.
 
     python -m bench.replica                       # build jotr_bench (100k), measure, drop it
     python -m bench.replica --reuse --keep        # re-run on the kept database
@@ -45,10 +45,10 @@ import uvloop
 
 from bench import datagen
 from bench.nearby_match import DEFAULT_ADMIN, _libpq, drop_database, prepare_database
-from matcher import matching
 from matcher.db import make_engine, make_sessionmaker
-from matcher.geo import CANDIDATES_SQL, raw_connection
-from matcher.replica import VacancyReplica
+from matcher.matching import matches as matching
+from matcher.matching.geo import CANDIDATES_SQL, raw_connection
+from matcher.matching.replica import VacancyReplica
 
 LIMIT = 20
 SEEKERS = 200
@@ -78,7 +78,7 @@ class Radius:
 
 
 async def measure(url: str, radii: list[float], queries: int, seed: int) -> dict[str, Any]:
-    from matcher.taxonomy import Taxonomy
+    from matcher.esco.taxonomy import Taxonomy
 
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)

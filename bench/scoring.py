@@ -36,7 +36,7 @@ from collections.abc import Callable
 import numpy as np
 
 from matcher import profile
-from matcher.scoring import CandidateBatch, SeekerContext, score
+from matcher.matching.scoring import CandidateBatch, SeekerContext, score
 from ml.esco_data import Esco, batch_of, held_skills, load_esco, seeker_for, vacancy_for
 
 RADIUS_M = 5000.0

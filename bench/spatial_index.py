@@ -4,7 +4,7 @@ Candidates for "rows within r of p, nearest first, exact distances, no cap",
 all over the same points (postcode centroids jittered like bench/datagen.py,
 so central Copenhagen is as dense as in the nearby-match benchmark):
 
-- `grid`     matcher.spatial.GridIndex (the product's choice);
+- `grid`     matcher.matching.spatial.GridIndex (the product's choice);
 - `kdtree`   scipy cKDTree over unit-sphere vectors (chord radius), then the
              same exact haversine, mask and sort;
 - `balltree` scikit-learn BallTree with the haversine metric, sorted results;
@@ -34,7 +34,7 @@ from sklearn.neighbors import BallTree
 
 from bench import datagen
 from bench.docs_section import write_section
-from matcher.spatial import EARTH_RADIUS_M, GridIndex, haversine_m
+from matcher.matching.spatial import EARTH_RADIUS_M, GridIndex, haversine_m
 
 Query = Callable[[float, float, float], tuple[np.ndarray, np.ndarray]]
 CITY_HALLS = [(56.1535, 10.2039), (55.6761, 12.5683)]

@@ -1,7 +1,9 @@
 """Engine and session factory.
 
-One async engine per process. The URL comes from `DATABASE_URL`; without it we
-use the embedded cluster that `jotr db up` starts (matcher/embedded_pg.py).
+One async engine per process. The URL comes from `DATABASE_URL`; without it the
+entry points (the app factory, the CLI, Alembic) put in the embedded cluster's
+that `jotr db up` starts (ops/embedded_pg.py `resolve_database_url`): operator
+tooling stays out of the domain.
 """
 
 from __future__ import annotations
@@ -15,15 +17,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from matcher.settings import Settings, get_settings
-
-
-def resolve_database_url(settings: Settings | None = None) -> str:
-    settings = settings or get_settings()
-    if settings.database_url:
-        return settings.database_url
-    from matcher.embedded_pg import EmbeddedCluster
-
-    return EmbeddedCluster.from_settings(settings).url
 
 
 def async_url(url: str) -> str:
@@ -48,8 +41,14 @@ SERVER_SETTINGS = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
 
 def make_engine(url: str | None = None, settings: Settings | None = None) -> AsyncEngine:
     settings = settings or get_settings()
+    url = url or settings.database_url
+    if not url:
+        raise RuntimeError(
+            "no database URL: set DATABASE_URL (or start from `jotr`, which "
+            "falls back to the embedded cluster)"
+        )
     return create_async_engine(
-        async_url(url or resolve_database_url(settings)),
+        async_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,

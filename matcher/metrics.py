@@ -29,7 +29,7 @@ VACANCY_REPORTS = Counter(
     ["reason"],
 )
 
-# The per-worker replica of open vacancies (matcher/replica.py).
+# The per-worker replica of open vacancies (matcher/matching/replica.py).
 REPLICA_ROWS = Gauge(
     "jotr_replica_rows", "Open vacancies held by the replica.", multiprocess_mode="livemax"
 )

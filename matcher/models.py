@@ -7,7 +7,7 @@ Skills on vacancies and seekers are stored as integer arrays of `skills.id`
 rather than in join tables: the nearby-match query must hand thousands of
 candidates to the vectorised scorer in one round trip, and arrays decode in C.
 Integrity is enforced where skills enter (the API and the importer resolve URIs
-through `matcher.taxonomy` and reject unknown ones with a 422); ESCO re-imports
+through `matcher.esco.taxonomy` and reject unknown ones with a 422); ESCO re-imports
 update skills in place, so ids stay stable.
 """
 
@@ -184,7 +184,7 @@ class ConceptLabel(Base):
     label_type: Mapped[str] = mapped_column(String(16), nullable=False)
     label: Mapped[str] = mapped_column(Text, nullable=False)
     # "esco" (from ESCO files) or "youth_da" (our easy-Danish vocabulary,
-    # matcher/youth_vocab.py): our labels are never passed off as ESCO's.
+    # matcher/esco/youth_vocab.py): our labels are never passed off as ESCO's.
     source: Mapped[str] = mapped_column(String(16), nullable=False, server_default="esco")
 
     __table_args__ = (
@@ -212,7 +212,7 @@ class Employer(Base):
     # What kind of organisation posts (migration 0013): the pages' words for it.
     org_kind: Mapped[str] = mapped_column(String(20), nullable=False, server_default="business")
     created_at: Mapped[dt.datetime] = _now()
-    # Employer trust (matcher/employer_trust.py, migration 0012): who verified
+    # Employer trust (matcher/posting/employer_trust.py, migration 0012): who verified
     # the employer ('consultant', 'operator', 'cvr_register', 'jobnet') and when.
     verification_status: Mapped[str] = mapped_column(
         String(16), nullable=False, server_default="unverified"
@@ -257,7 +257,8 @@ class Vacancy(Base):
     )
     address: Mapped[str | None] = mapped_column(String(300))
     # How exact `location` is: 'given' (coordinates sent by the poster or feed),
-    # 'address' / 'street' (geocoded), 'postcode' (a postcode centroid; matcher/geocode.py).
+    # 'address' / 'street' (geocoded), 'postcode' (a postcode centroid;
+    # matcher/location/geocode.py).
     location_precision: Mapped[str] = mapped_column(
         String(16), nullable=False, server_default="given"
     )
@@ -315,10 +316,10 @@ class Vacancy(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(SaneTimestamp)
     openings: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="1")
     # How to apply: {"url"?, "email"?, "phone"?, "how"?, "walk_in"?, "contacts"?}, checked by
-    # matcher/apply_info.py wherever it enters (the API, the Jobnet import).
+    # matcher/posting/apply_info.py wherever it enters (the API, the Jobnet import).
     apply: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # Pay: {"kind": "hourly", "dkk"} | {"kind": "range", "min_dkk", "max_dkk"} |
-    # {"kind": "agreement"} ("efter overenskomst"); matcher/pay.py, migration 0015.
+    # {"kind": "agreement"} ("efter overenskomst"); matcher/posting/pay.py, migration 0015.
     pay: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[VacancyStatus] = mapped_column(
         _pg_enum(VacancyStatus, "vacancy_status"), nullable=False, server_default="open"
@@ -336,14 +337,14 @@ class Vacancy(Base):
     )
     # A copy of "its employer is verified", written only by triggers (migration
     # 0012) on every write of the vacancy and every change of the employer's
-    # status: the candidate query reads it without a join (matcher/geo.py).
+    # status: the candidate query reads it without a join (matcher/matching/geo.py).
     # (No server_onupdate: the ORM never writes the columns that fire it, and
     # expiring it on every flush would make async code reload it lazily.)
     employer_verified: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
     # Set when reports from enough different people hide it until a consultant
-    # reviews it (matcher/reports.py).
+    # reviews it (matcher/posting/reports.py).
     hidden_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
@@ -357,7 +358,7 @@ class Vacancy(Base):
             postgresql_where=text("status = 'open'"),
         ),
         UniqueConstraint("source", "source_ref", name="uq_vacancies_source_ref"),
-        # The few hidden pending review (matcher/reports.py, the moderation list).
+        # The few hidden pending review (matcher/posting/reports.py, the moderation list).
         Index("ix_vacancies_hidden", "hidden_at", postgresql_where=text("hidden_at IS NOT NULL")),
         CheckConstraint("hours_per_week > 0 AND hours_per_week <= 80", name="hours"),
         CheckConstraint(f"kind IN ({', '.join(repr(k) for k in OFFER_KINDS)})", name="kind"),
@@ -391,7 +392,7 @@ class Vacancy(Base):
 
 class VacancyDeletion(Base):
     """A hard-deleted vacancy, numbered from the vacancies' change sequence by a
-    trigger (migration 0019), so the replicas (matcher/replica.py) see a delete
+    trigger (migration 0019), so the replicas (matcher/matching/replica.py) see a delete
     as one more change past their floor. Written only by the trigger."""
 
     __tablename__ = "vacancy_deletions"
@@ -402,7 +403,7 @@ class VacancyDeletion(Base):
 
 
 class VacancyReport(Base):
-    """A seeker's report of a vacancy (matcher/reports.py); personal data of the
+    """A seeker's report of a vacancy (matcher/posting/reports.py); personal data of the
     reporter: shown to consultants without who, never to the employer."""
 
     __tablename__ = "vacancy_reports"
@@ -439,7 +440,7 @@ class Jobseeker(Base):
         ARRAY(String(40)), nullable=False, server_default="{}"
     )
     # ESCO occupation URIs the person wishes for (migration 0017; the score's
-    # occupation part, matcher/scoring.py).
+    # occupation part, matcher/matching/scoring.py).
     interests: Mapped[list[str]] = mapped_column(
         ARRAY(String(255)), nullable=False, server_default="{}"
     )
@@ -473,7 +474,7 @@ class Jobseeker(Base):
         ARRAY(String(16)), nullable=False, server_default="{job}"
     )
     # The person's own yes to events about them reaching their consultant's
-    # municipality (matcher/integration_events.py); given in the app, withdrawable.
+    # municipality (matcher/integrations/integration_events.py); given in the app, withdrawable.
     share_with_municipality: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
@@ -481,7 +482,7 @@ class Jobseeker(Base):
     share_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # A parent's {"name", "phone"?, "email"?}, optional (docs/privacy.md, "Parents").
     parent_contact: Mapped[dict[str, str] | None] = mapped_column(JSONB)
-    # Last use of the service, touched at most once a day (matcher/rights.py);
+    # Last use of the service, touched at most once a day (matcher/people/rights.py);
     # the inactive sweeper deletes accounts unused for JOTR_INACTIVE_DELETE_AFTER_DAYS.
     last_active_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False, index=True
@@ -607,7 +608,7 @@ class PushDelivery(Base):
 
 class Application(Base):
     """Interest ("Jeg er interesseret"): what a young person chose to share with the employer
-    of one vacancy, and the employer's one answer (matcher/applications.py).
+    of one vacancy, and the employer's one answer (matcher/people/applications.py).
     Personal data: gone with the person (cascade), read by consultants audited."""
 
     __tablename__ = "applications"
@@ -708,7 +709,7 @@ class PushPresence(Base):
 class HomeArea(Base):
     """A coarse home area the person set by consent, for alerts while the app is
     closed (push/offline.py): a postcode's centroid or a point snapped to a 500 m
-    grid (matcher/home_area.py). Only the snapped point is stored."""
+    grid (matcher/people/home_area.py). Only the snapped point is stored."""
 
     __tablename__ = "jobseeker_home_areas"
 
@@ -787,7 +788,7 @@ class Passkey(Base):
 class SeekerDevice(Base):
     """One signed-in device of a jobseeker: its own bearer token (only the
     SHA-256 kept), so signing in on a new phone leaves the others working and a
-    lost one can be signed out alone (matcher/devices.py). A signed-out device's
+    lost one can be signed out alone (matcher/people/devices.py). A signed-out device's
     row is deleted, not marked. About the device only a coarse label ("Chrome ·
     Android", never the full User-Agent) and days, not times, of use."""
 
@@ -826,7 +827,7 @@ class WebauthnChallenge(Base):
 
 class SeekerVacancyMark(Base):
     """A vacancy a person dismissed or saved, on any device. A dismissed one is
-    never listed nor pushed to them again (matcher/marks.py)."""
+    never listed nor pushed to them again (matcher/people/marks.py)."""
 
     __tablename__ = "seeker_vacancy_marks"
 
@@ -855,7 +856,7 @@ class IdempotencyKey(Base):
     created_at: Mapped[dt.datetime] = _now()
 
 
-# --- Ingest and geocoding (matcher/ingest, matcher/geocode.py) ------------------
+# --- Ingest and geocoding (matcher/ingest, matcher/location/geocode.py) ------------------
 
 
 class ImportState(Base):
@@ -901,7 +902,8 @@ class EscoCrosswalk(Base):
 
 
 class GeocodeCacheEntry(Base):
-    """Geocoder answers by normalised address (matcher/geocode.py), kept across restarts."""
+    """Geocoder answers by normalised address (matcher/location/geocode.py), kept across
+    restarts."""
 
     __tablename__ = "geocode_cache"
 
@@ -913,7 +915,7 @@ class GeocodeCacheEntry(Base):
     created_at: Mapped[dt.datetime] = _now()
 
 
-# --- Feedback and courses (matcher/feedback.py, matcher/courses.py) ---------------
+# --- Feedback and courses (matcher/analytics/feedback.py, matcher/competence/courses.py) ---
 
 # What can happen to a match, and who did it. Kept as CHECKs on text (not PG enums)
 # so adding a kind later is one migration line, not an ALTER TYPE.
@@ -940,7 +942,7 @@ class MatchEvent(Base):
     and the consultants' outcome figures.
 
     `score` and `features` are the match as scored at that moment (the order of
-    `matcher.feedback.FEATURE_NAMES`). Nothing here locates the seeker: `age_band`
+    `matcher.analytics.feedback.FEATURE_NAMES`). Nothing here locates the seeker: `age_band`
     and the vacancy's coarse `area` are all that fairness statistics get.
     """
 

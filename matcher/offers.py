@@ -12,7 +12,7 @@ What differs by kind (docs/matching.md, "Offer kinds"):
 - the youth work rules (matcher/youth_rules.py) bind jobs, and volunteering
   that is work (`volunteering_is_work`, by default true); never leisure.
 - a seeker hears about a kind only if it is in their `offer_kinds` ({job} by
-  default): a hard rule in matcher/eligibility.py, so every path (matches,
+  default): a hard rule in matcher/matching/eligibility.py, so every path (matches,
   push, reach, guidance, "why not") agrees.
 
 Pure functions, no web imports: the API and the importer call `settle`.

@@ -3,12 +3,12 @@
 PostgreSQL stores dates Python cannot hold: `infinity` decodes to `date.max`,
 and a year past 9999 does not decode at all, which fails the whole query that
 meets the row. The API and the importer never write such dates
-(matcher/vacancies.py checks a far narrower range); these keep a row written
+(matcher/posting/vacancies.py checks a far narrower range); these keep a row written
 some other way (by hand, by an old version, by a restore) harmless: outside the
 window a date reads as unknown (NULL).
 
 - `SANE_START_SQL` / `SANE_EXPIRY_SQL`: the expressions the hot path's raw SQL
-  selects (matcher/geo.py), for a vacancy aliased `v`;
+  selects (matcher/matching/geo.py), for a vacancy aliased `v`;
 - `SaneDate` / `SaneTimestamp`: the same window for every ORM read of the
   column (a vacancy's own page, its owner's list), through SQLAlchemy's
   `column_expression`, so a bad date costs its field, never the request.

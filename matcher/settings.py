@@ -22,7 +22,7 @@ def _default_home() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOTR_", extra="ignore")
 
-    # None means "use the embedded local cluster" (see matcher/embedded_pg.py).
+    # None means "use the embedded local cluster" (see ops/embedded_pg.py).
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "JOTR_DATABASE_URL")
     )
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     push_bus_backoff_max_s: float = 0.5  # reconnect attempts back off up to this (plus jitter)
     push_bus_grace_s: float = 10.0  # /readyz fails once the bus has been down this long
     push_catchup_s: float = 5.0  # read missed changes from the database at least this often
-    # The replica of open vacancies (matcher/replica.py) reads the changes it has
+    # The replica of open vacancies (matcher/matching/replica.py) reads the changes it has
     # not seen at least this often, besides on every bus doorbell: a lost NOTIFY
     # delays a new vacancy by at most this long.
     replica_sync_s: float = Field(default=1.0, gt=0)
@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     # Test only: accept http://127.0.0.1 endpoints (a local push service). Never in production.
     webpush_allow_loopback_http: bool = False
 
-    # Geocoding (matcher/geocode.py). Unset: offline only (postcode centroids).
+    # Geocoding (matcher/location/geocode.py). Unset: offline only (postcode centroids).
     geocoder_url: str | None = None  # a DAWA-style address API, e.g. https://api.dataforsyningen.dk
     geocode_cache_ttl_days: int = 90
     # The Jobnet change feed (docs/jobnet-feed.md) that `jotr import jobnet` reads.
@@ -128,7 +128,7 @@ class Settings(BaseSettings):
 
     # Employer trust (docs/security.md): a cvrapi.dk-style CVR register that verifies
     # new employers automatically when it finds the CVR active under the same name
-    # (matcher/cvr_register.py); empty: off, every employer waits for a person.
+    # (matcher/posting/cvr_register.py); empty: off, every employer waits for a person.
     cvr_register_url: str | None = None
     # A vacancy reported by this many different people is hidden until reviewed.
     reports_hide_at: int = Field(default=3, ge=1)

@@ -2,7 +2,7 @@
 
 Each `Rule` names who it binds (an age band, a school status, kinds of
 workplace), one limit (`check` with its `params`), the text it comes from and
-the day it applies from. `matcher/eligibility.py` turns every rule in force on
+the day it applies from. `matcher/matching/eligibility.py` turns every rule in force on
 the match date into a mask over a candidate batch; nothing here is code the
 matcher branches on by name, so a change in the law is a change to `RULES`
 (a new row with a later `applies_from`, the old one given `applies_until`).

@@ -16,7 +16,7 @@ NumPy types, and check the file's untrusted types before loading.
 
 `load` checks everything it can before a model is used: the metadata format,
 the scikit-learn version (exact: estimators' internals change between
-releases), the feature names against `matcher.feedback.FEATURE_NAMES`, the
+releases), the feature names against `matcher.analytics.feedback.FEATURE_NAMES`, the
 model file's SHA-256, the types in it, and finally that it scores a few probe
 rows. The service loads the active model once per process at start-up
 (`ml.serving.load_active_ranker`): any failure there logs one warning with a
@@ -43,7 +43,7 @@ import sklearn
 import skops
 import skops.io as sio
 
-from matcher.feedback import FEATURE_NAMES
+from matcher.analytics.feedback import FEATURE_NAMES
 from ml.ranker import RelevanceClassifier
 from ml.serving import ACTIVE_FILE, active_version, models_dir
 

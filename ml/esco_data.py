@@ -3,7 +3,7 @@ vacancies as the matcher's own candidate batches.
 
 Used by the ESCO ranking tasks (ml/esco_tasks.py) and the feedback simulator
 (ml/simulate.py). Nothing here touches a database: the ESCO CSVs are read with
-the importer's own reader (matcher/esco_read.py), ids are handed out in file
+the importer's own reader (matcher/esco/esco_read.py), ids are handed out in file
 order, and the `Taxonomy` is built from plain rows, so skill credit is exactly
 what the service computes.
 
@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from matcher import profile
-from matcher.eligibility import build_columns
-from matcher.esco_import import bundled_esco_dir
-from matcher.esco_read import discover, read
-from matcher.scoring import CandidateBatch, SeekerContext, occupation_fit
-from matcher.taxonomy import Taxonomy
+from matcher.esco.esco_import import bundled_esco_dir
+from matcher.esco.esco_read import discover, read
+from matcher.esco.taxonomy import Taxonomy
+from matcher.matching.eligibility import build_columns
+from matcher.matching.scoring import CandidateBatch, SeekerContext, occupation_fit
 
 SHARED_ESCO = Path(__file__).resolve().parents[2] / "shared" / "data" / "esco_en"
 

@@ -15,7 +15,7 @@ that alone we build ranking queries:
   happens to share the unit group). A vacancy requires a sample of up to 8 of its
   occupation's essential skills and lists up to 4 optional ones;
 * the matcher scores the pool exactly as in service (`matching.score`, feature
-  vectors by `matcher.ranking.feature_matrix`); the work profile is unknown and
+  vectors by `matcher.matching.ranking.feature_matrix`); the work profile is unknown and
   hours and job type fit every vacancy alike, so only skills and distance differ.
 
 Two variants: every vacancy at the same distance (a pure skills task), and
@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from matcher import matching
-from matcher.ranking import HandSetRanker, Ranker, feature_matrix
+from matcher.matching import matches as matching
+from matcher.matching.ranking import HandSetRanker, Ranker, feature_matrix
 from ml.esco_data import Esco, Occupation, batch_of, held_skills, seeker_for, vacancy_for
 from ml.metrics import ranking_metrics
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
-from matcher.ranking import HandSetRanker
+from matcher.matching.ranking import HandSetRanker
 from ml.dataset import RELEVANT_GRADE, Dataset
 from ml.metrics import RankingMetrics, ndcg_at_k, per_query, ranking_metrics
 from ml.ranker import check_trainable, make_model

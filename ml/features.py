@@ -1,7 +1,7 @@
 """Features of the learned ranker: the matcher's explanation parts and their products.
 
 The matcher already explains a match in five parts in [0, 1] (required skills,
-optional skills, work profile, practical fit, distance; `matcher.scoring`). A
+optional skills, work profile, practical fit, distance; `matcher.matching.scoring`). A
 linear model over those parts can only re-weigh them, which is what the hand-set
 weights already do. Products let it learn what people plausibly do and a sum
 cannot say: "a short way matters more when the job fits" (required x distance),

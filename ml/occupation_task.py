@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher import scoring
+from matcher.matching import scoring
 from ml.esco_data import Esco, Occupation, SyntheticVacancy, batch_of, sample, seeker_for
 from ml.metrics import ranking_metrics
 

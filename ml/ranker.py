@@ -23,7 +23,7 @@ pairwise objective has few pairs to learn from; a probability of a good outcome
 ranks well and is also what the AUC measures.
 
 `LearnedRanker` adapts a fitted model to the matcher's `Ranker` protocol
-(matcher/ranking.py), which is all the serving side sees.
+(matcher/matching/ranking.py), which is all the serving side sees.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from matcher.scoring import PARTS
+from matcher.matching.scoring import PARTS
 from ml.dataset import Dataset
 from ml.features import InteractionFeatures
 

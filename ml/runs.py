@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matcher.feedback import FEATURE_NAMES
-from matcher.ranking import Ranker
+from matcher.analytics.feedback import FEATURE_NAMES
+from matcher.matching.ranking import Ranker
 from ml import artifacts
 from ml.dataset import Dataset, build_dataset, load_dataset
 from ml.esco_data import load_esco

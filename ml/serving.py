@@ -14,8 +14,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from matcher.feedback import FEATURE_NAMES
-from matcher.ranking import HandSetRanker, Ranker
+from matcher.analytics.feedback import FEATURE_NAMES
+from matcher.matching.ranking import HandSetRanker, Ranker
 from matcher.settings import get_settings
 
 log = logging.getLogger("jotr.ml")

@@ -37,10 +37,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher import matching, profile
-from matcher.feedback import FEATURE_NAMES
+from matcher import profile
+from matcher.analytics.feedback import FEATURE_NAMES
+from matcher.matching import matches as matching
+from matcher.matching.ranking import feature_matrix
 from matcher.models import JobType
-from matcher.ranking import feature_matrix
 from ml.dataset import PairEvents
 from ml.esco_data import Esco, Occupation, SyntheticVacancy, batch_of, held_skills, seeker_for
 

@@ -8,7 +8,7 @@ station), so this worker asks PostGIS once per *area* (a grid cell of about
 1 km and a radius class) and every connection rebuilding in that cell scores
 the same rows for its own seeker in NumPy.
 
-With the worker's replica of open vacancies (matcher/replica.py, set as
+With the worker's replica of open vacancies (matcher/matching/replica.py, set as
 `AreaCache.replica` by api/app.py) an area is read from memory instead, every
 open vacancy within reach and no cap; without one (a hub built alone, the
 benchmark's baseline) it is the result of the indexed PostGIS query, capped.
@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import asyncpg
 import numpy as np
 
-from matcher import geo
-from matcher.replica import VacancyReplica
-from matcher.scoring import CandidateBatch
+from matcher.matching import geo
+from matcher.matching.replica import VacancyReplica
+from matcher.matching.scoring import CandidateBatch
 from push.candidates import haversine_many
 
 # Grid cell: 0.01 degree of latitude (1.1 km) by 0.02 of longitude (1.2 km at 56 N).
@@ -44,7 +44,7 @@ RADIUS_CLASSES = (
     10_000.0, 15_000.0, 20_000.0, 30_000.0, 50_000.0,
 )  # fmt: skip
 # Rows per area: the nearest this many around the cell's centre, as many as one
-# matching request considers (matcher.matching.CANDIDATE_CAP): a dense area costs
+# matching request considers (matcher.matching.matches.CANDIDATE_CAP): a dense area costs
 # ~40 ms of database and decoding, paid by the first phone that rebuilds there.
 AREA_CAP = 2_000
 TTL_S = 120.0

@@ -21,7 +21,7 @@ the candidate query was not capped: every open vacancy within the radius of
 the phone lies within radius + margin of the anchor. In places so dense that
 the query hits its cap, the cache is the nearest `cap` candidates around an
 anchor at most `DENSE_MARGIN_M` away: the same kind of approximation the
-capped query itself makes (matcher/matching.py CANDIDATE_CAP).
+capped query itself makes (matcher/matching/matches.py CANDIDATE_CAP).
 
 It is refreshed when the phone leaves the margin, after `TTL_S` (profile
 edits made over REST, start dates, expiry), and when the seeker's settings
@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from matcher.matching import SkillLookup, explain, pushable
-from matcher.scoring import (
+from matcher.matching.matches import SkillLookup, explain, pushable
+from matcher.matching.scoring import (
     CandidateBatch,
     Scores,
     SeekerContext,

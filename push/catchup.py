@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import asyncpg
 
 # One implementation of "which change numbers are applied" for push and the
-# replica (matcher/change_log.py); re-exported here for the hub.
-from matcher.change_log import LOOKBACK_S, ChangeLog
+# replica (matcher/matching/change_log.py); re-exported here for the hub.
+from matcher.matching.change_log import LOOKBACK_S, ChangeLog
 
 __all__ = ["LOOKBACK_S", "ChangeLog"]
 
@@ -53,7 +53,7 @@ class Change:
 
 HIGH_WATER_SQL = "SELECT coalesce(max(change_no), 0) FROM vacancies"
 
-# "Open" for a phone: open and not hidden pending review (matcher/reports.py), so
+# "Open" for a phone: open and not hidden pending review (matcher/posting/reports.py), so
 # a vacancy hidden while a worker was deaf is withdrawn on catch-up like a closed one.
 CHANGES_SQL = """
 SELECT id, change_no, status = 'open' AND hidden_at IS NULL AS open FROM vacancies

@@ -42,7 +42,7 @@ class Connection:
     rate_error_at: float = 0.0
     bad_frames: list[float] = field(default_factory=list)
     closed: bool = False
-    # A live location consent (matcher/consent.py): without it location frames are refused.
+    # A live location consent (matcher/people/consent.py): without it location frames are refused.
     location_consent: bool = False
     consent_checked_at: float = 0.0  # monotonic; when `location_consent` was read
     # Fires when the allowance has a token for what waits (push/allowance.py).

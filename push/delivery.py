@@ -23,7 +23,8 @@ from typing import Any
 import asyncpg
 import orjson
 
-from matcher import feedback, integration_events
+from matcher.analytics import feedback
+from matcher.integrations import integration_events
 
 MATCH = "match"
 WITHDRAWN = "withdrawn"

@@ -32,13 +32,14 @@ import asyncpg
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from matcher import consent, geo
-from matcher.events import VacancyEvent
+from matcher.esco.taxonomy import Taxonomy
+from matcher.matching import geo
+from matcher.matching.replica import VacancyReplica, open_candidate_for_all
+from matcher.matching.scoring import CandidateBatch
 from matcher.models import Jobseeker
-from matcher.replica import VacancyReplica, open_candidate_for_all
-from matcher.scoring import CandidateBatch
+from matcher.people import consent
+from matcher.posting.events import VacancyEvent
 from matcher.settings import Settings
-from matcher.taxonomy import Taxonomy
 from push import candidates, catchup, delivery, metrics, presence
 from push import protocol as p
 from push.allowance import Allowance
@@ -104,7 +105,7 @@ class PushHub:
         # they are dropped and catch-up (push/catchup.py) finds what they said.
         self._inbox: asyncio.Queue[str] = asyncio.Queue(maxsize=settings.push_bus_queue)
         self._changes = catchup.ChangeLog()
-        # The worker's replica of open vacancies (matcher/replica.py; set by api/app.py).
+        # The worker's replica of open vacancies (matcher/matching/replica.py; set by api/app.py).
         self.replica: VacancyReplica | None = None
         self._catch_up_now = asyncio.Event()
 

@@ -3,10 +3,10 @@ home areas of people with no live websocket, reaches them by Web Push.
 
 The hub calls `OfflineAlerts.on_vacancy` after its own geofence over the
 connected phones (push/hub.py `after_vacancy`). One query finds the people
-whose home area (matcher/home_area.py) lies within their radius of the
+whose home area (matcher/people/home_area.py) lies within their radius of the
 vacancy, who have a Web Push subscription, no live connection anywhere
 (`push_presence`) and no match of this vacancy yet. They then pass the same
-rules as a websocket push, the one policy (matcher/push_policy.py
+rules as a websocket push, the one policy (matcher/matching/push_policy.py
 `may_tell`): the hard eligibility rules and the score (push/rules.py
 `score_states`), their wishes, threshold, paused, quiet hours and once per
 vacancy, walk-in places only when near and open. A
@@ -32,12 +32,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from matcher import geo, matching
+from matcher.esco.taxonomy import Taxonomy
+from matcher.matching import geo
+from matcher.matching import matches as matching
+from matcher.matching.push_policy import may_tell, walk_in_now
+from matcher.matching.replica import VacancyReplica, open_candidate_for_all
 from matcher.models import Jobseeker
-from matcher.push_policy import may_tell, walk_in_now
-from matcher.replica import VacancyReplica, open_candidate_for_all
 from matcher.settings import Settings
-from matcher.taxonomy import Taxonomy
 from push import candidates, delivery, metrics, subscriptions
 from push.hub import PushHub
 from push.payloads import match_payload
@@ -90,7 +91,7 @@ class OfflineAlerts:
         self.settings = settings
         self.sender = sender
         self.stale_s = stale_s  # a presence row older than this is a dead worker's
-        # The worker's replica of open vacancies (matcher/replica.py; set by api/app.py).
+        # The worker's replica of open vacancies (matcher/matching/replica.py; set by api/app.py).
         self.replica: VacancyReplica | None = None
 
     async def on_vacancy(self, vacancy_id: uuid.UUID) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from matcher import geo
+from matcher.matching import geo
 from matcher.models import Jobseeker
 
 

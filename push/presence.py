@@ -109,7 +109,7 @@ async def token_hashes(
 ) -> dict[uuid.UUID, frozenset[bytes]]:
     """The token hashes of each person's signed-in devices (someone deleted, or
     with no device left, is absent): connections opened with any other hash were
-    revoked elsewhere (matcher/devices.py)."""
+    revoked elsewhere (matcher/people/devices.py)."""
     rows = await conn.fetch(
         "SELECT jobseeker_id, array_agg(token_hash) AS hashes FROM seeker_devices"
         " WHERE jobseeker_id = ANY($1::uuid[]) GROUP BY jobseeker_id",

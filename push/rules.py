@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from matcher.eligibility import RuleKey, eligible_mask, rule_key
+from matcher.matching.eligibility import RuleKey, eligible_mask, rule_key
 
-# The time rules live with the one push policy (matcher/push_policy.py), which
+# The time rules live with the one push policy (matcher/matching/push_policy.py), which
 # reach uses too; imported here for the push code that names them from rules.
-from matcher.push_policy import in_quiet_hours as in_quiet_hours
-from matcher.push_policy import may_push as may_push
-from matcher.push_policy import open_now as open_now
-from matcher.scoring import CandidateBatch, Scores, score_for_seekers
+from matcher.matching.push_policy import in_quiet_hours as in_quiet_hours
+from matcher.matching.push_policy import may_push as may_push
+from matcher.matching.push_policy import open_now as open_now
+from matcher.matching.scoring import CandidateBatch, Scores, score_for_seekers
 
 if TYPE_CHECKING:
     from push.session import SeekerState

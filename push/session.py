@@ -41,12 +41,13 @@ from typing import Any
 
 import numpy as np
 
-from matcher import geo, matching
-from matcher.matching import SkillLookup
-from matcher.push_policy import Why, Wishes, in_quiet_hours, may_tell, walk_in_now
-from matcher.scoring import CandidateBatch, Scores, SeekerContext, static_total
+from matcher.esco.taxonomy import Taxonomy
+from matcher.matching import geo
+from matcher.matching import matches as matching
+from matcher.matching.matches import SkillLookup
+from matcher.matching.push_policy import Why, Wishes, in_quiet_hours, may_tell, walk_in_now
+from matcher.matching.scoring import CandidateBatch, Scores, SeekerContext, static_total
 from matcher.settings import Settings
-from matcher.taxonomy import Taxonomy
 from push import candidates
 from push.allowance import Allowance
 from push.areas import Area

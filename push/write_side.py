@@ -1,6 +1,6 @@
 """Push's part of every write: the hooks it registers on the unit of work.
 
-matcher/unit_of_work.py owns the transaction; push adds the two rules that are
+matcher/posting/unit_of_work.py owns the transaction; push adds the two rules that are
 about phones (the domain may not import push, so it is given them):
 
 - in the transaction: every vacancy it took out of the open set (closed,
@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher.events import VacancyEvent
-from matcher.geo import raw_connection
+from matcher.matching.geo import raw_connection
+from matcher.posting.events import VacancyEvent
 from push import delivery
 from push.bus import Bus
 

@@ -3,7 +3,7 @@
 A user's clone has no `../shared/data`, so what the product needs at run time is
 copied into `matcher/data/`, gzip-compressed, with its attribution:
 
-    matcher/data/esco/          exactly the files matcher.esco_import reads from
+    matcher/data/esco/          exactly the files matcher.esco.esco_import reads from
                                 shared/data/esco_en and esco_da (asked of the
                                 importer's own file discovery, so the two agree)
     matcher/data/esco/ATTRIBUTION.txt
@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matcher.esco_import import bundled_esco_dir  # noqa: E402
-from matcher.esco_read import discover  # noqa: E402
+from matcher.esco.esco_import import bundled_esco_dir  # noqa: E402
+from matcher.esco.esco_read import discover  # noqa: E402
 
 ESCO_NOTICE = """\
 This service uses the ESCO classification of the European Commission.

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import psycopg
 
-from matcher.consent import current_version as current_notice_version
-from matcher.tokens import Principal, new_secret
+from matcher.people.consent import current_version as current_notice_version
+from matcher.people.tokens import Principal, new_secret
 from tests.conftest import SHARED_DATA, _libpq
 from tests.run_logs import MUST_NOT_BE_LOGGED, SERVER_DATABASES
 

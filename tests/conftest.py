@@ -88,7 +88,7 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def esco_loaded(database_url: str) -> object:
-    from matcher.esco_import import load_esco
+    from matcher.esco.esco_import import load_esco
 
     return load_esco(database_url, [SHARED_DATA / "esco_en", SHARED_DATA / "esco_da"])
 

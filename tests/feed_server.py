@@ -12,7 +12,7 @@ It serves two things on a free loopback port, from a thread:
   ad (404 for ads without details, as Jobnet answers for external ads). Every
   request's headers are recorded, and requests without `x-csrf: 1` are refused.
 - `/datavask/adresser` and `/adresser/{id}`: the two DAWA endpoints that
-  matcher/geocode.py uses, answering from a small table of addresses.
+  matcher/location/geocode.py uses, answering from a small table of addresses.
 
 Faults are scripted per endpoint (`fail_feed`, `fail_search`, `fail_details`,
 `fail_dawa`): a status with an optional Retry-After, a delay longer than the
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from matcher.geocode import normalise
+from matcher.location.geocode import normalise
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import psycopg
 
-from matcher.feedback import FEATURE_NAMES
+from matcher.analytics.feedback import FEATURE_NAMES
 from tests.conftest import _libpq
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -355,7 +355,7 @@ def test_api_lists_agree_with_the_rules() -> None:
 
     from api.routers.consultants import SubsidisedType
     from api.schemas.vacancies import Hazard, WorkplaceKind
-    from matcher.eligibility import SUBSIDISED_TYPES
+    from matcher.matching.eligibility import SUBSIDISED_TYPES
     from matcher.youth_rules import HAZARDS, WORKPLACE_KINDS
 
     assert get_args(WorkplaceKind) == WORKPLACE_KINDS

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from matcher.autocomplete import LabelIndex, fold, stem
+from matcher.esco.autocomplete import LabelIndex, fold, stem
 
 ESCO = "http://data.europa.eu/esco/"
 BARISTA = ESCO + "occupation/bf7d8b16-4e2c-48ef-b44e-dc25b2d0ab61"

@@ -23,21 +23,23 @@ def _in_module(module: str, source: str, name: str, **env: Any) -> Callable[...,
 
 def test_layers_follow_the_projects_contracts() -> None:
     layers = Layers(ROOT / "pyproject.toml")
-    assert layers.climbs("matcher.geo", "push.hub")
+    assert layers.climbs("matcher.matching.geo", "push.hub")
     assert layers.climbs("push.hub", "api.routers.push")
-    assert not layers.climbs("push.hub", "matcher.geo")
+    assert not layers.climbs("push.hub", "matcher.matching.geo")
     assert not layers.climbs("push.hub", "ml.esco_data")  # siblings in one layer
-    assert layers.climbs("matcher.ranking", "matcher.matching")
-    assert not layers.climbs("matcher.matching", "matcher.ranking")
-    assert layers.climbs("matcher.scoring", "matcher.geo")  # a forbidden contract
-    assert not layers.climbs("matcher.geo", "matcher.areas")  # no contract orders these
+    assert layers.climbs("matcher.matching.ranking", "matcher.matching.matches")
+    assert not layers.climbs("matcher.matching.matches", "matcher.matching.ranking")
+    assert layers.climbs("matcher.matching.scoring", "matcher.matching.geo")  # a forbidden contract
+    assert not layers.climbs(
+        "matcher.matching.geo", "matcher.location.areas"
+    )  # no contract orders these
 
 
 def test_layers_inside_containers(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         "[tool.importlinter]\nroot_packages = ['matcher']\n"
         "[[tool.importlinter.contracts]]\nname = 'x'\ntype = 'layers'\n"
-        "containers = ['matcher.matching']\nlayers = ['replica', '(geo) | scoring']\n"
+        "containers = ['matcher.matching.matches']\nlayers = ['replica', '(geo) | scoring']\n"
     )
     layers = Layers(tmp_path / "pyproject.toml")
     assert layers.climbs("matcher.matching.scoring", "matcher.matching.replica")
@@ -48,7 +50,9 @@ def test_layers_inside_containers(tmp_path: Path) -> None:
 
 def test_tracer_counts_a_callback_from_matcher_into_push_as_a_climb() -> None:
     up = _in_module("push.hub", "def up(x):\n    return x + 1\n", "up")
-    low = _in_module("matcher.scoring", "def low(f):\n    return [f(i) for i in range(3)]\n", "low")
+    low = _in_module(
+        "matcher.matching.scoring", "def low(f):\n    return [f(i) for i in range(3)]\n", "low"
+    )
     entry = _in_module(
         "push.session", "def entry():\n    return low(up)\n", "entry", low=low, up=up
     )
@@ -59,12 +63,15 @@ def test_tracer_counts_a_callback_from_matcher_into_push_as_a_climb() -> None:
         return t
 
     t = asyncio.run(run())
-    assert t.stops == ["push.session", "matcher.scoring", "push.hub"]
+    assert t.stops == ["push.session", "matcher.matching.scoring", "push.hub"]
     assert t.calls == 6  # entry, low, low's list comprehension, up three times
     assert t.crossings == 4  # entry -> low, and the comprehension -> up three times
-    assert t.edges == ["push.session -> matcher.scoring", "matcher.scoring -> push.hub"]
+    assert t.edges == [
+        "push.session -> matcher.matching.scoring",
+        "matcher.matching.scoring -> push.hub",
+    ]
     assert t.climbs == 3
-    assert t.climb_edges == {"matcher.scoring.<listcomp> -> push.hub.up": 3}
+    assert t.climb_edges == {"matcher.matching.scoring.<listcomp> -> push.hub.up": 3}
 
 
 def test_tracer_counts_a_resumed_coroutine_once_and_leaves_other_tasks_out() -> None:
@@ -74,7 +81,7 @@ def test_tracer_counts_a_resumed_coroutine_once_and_leaves_other_tasks_out() -> 
         "async def waits():\n    await asyncio.sleep(0)\n    await asyncio.sleep(0)\n",
         "waits",
     )
-    other = _in_module("matcher.geo", "def other():\n    return 1\n", "other")
+    other = _in_module("matcher.matching.geo", "def other():\n    return 1\n", "other")
 
     async def elsewhere() -> None:
         other()

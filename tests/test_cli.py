@@ -21,8 +21,8 @@ from alembic.script import ScriptDirectory
 from typer.testing import CliRunner, Result
 
 from api.cli import app
+from matcher.people.tokens import Principal, hash_secret, kind_of, new_secret
 from matcher.settings import get_settings
-from matcher.tokens import Principal, hash_secret, kind_of, new_secret
 from tests.conftest import _libpq, alembic_config, create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]

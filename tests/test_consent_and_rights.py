@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
-from matcher.consent import current_version
+from matcher.people.consent import current_version
 from matcher.settings import get_settings
 from tests.builders import (
     auth,

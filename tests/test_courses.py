@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from api.cli import app
-from matcher.courses import SAMPLE_CSV, CourseLoadError, parse
+from matcher.competence.courses import SAMPLE_CSV, CourseLoadError, parse
 from matcher.settings import get_settings
 from tests.conftest import _libpq
 

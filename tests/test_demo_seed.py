@@ -15,9 +15,9 @@ import numpy as np
 import psycopg
 import pytest
 
-from matcher.demo_catalogue import AARHUS_POSTCODES, DEMO_OCCUPATIONS
-from matcher.demo_seed import DemoSeedError, seed_into
-from matcher.eligibility import SUBSIDISED_TYPES, Seeker, columns_of, eligible_mask
+from matcher.matching.eligibility import SUBSIDISED_TYPES, Seeker, columns_of, eligible_mask
+from ops.demo_catalogue import AARHUS_POSTCODES, DEMO_OCCUPATIONS
+from ops.demo_seed import DemoSeedError, seed_into
 from tests.conftest import _libpq
 
 NOW = dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC)
@@ -155,7 +155,7 @@ def test_same_seed_same_data_and_no_double_seeding(conn: psycopg.Connection[Any]
 
 
 def test_the_demo_has_a_few_leisure_and_volunteering_offers(conn: psycopg.Connection[Any]) -> None:
-    """Offers beyond jobs (matcher/demo_offers.py): in Aarhus, posted by foreninger,
+    """Offers beyond jobs (ops/demo_offers.py): in Aarhus, posted by foreninger,
     clubs and a volunteer centre, and replaced with the rest of the demo."""
     with conn.transaction(force_rollback=True):
         report = seed_into(conn, 20, 5, now=NOW)

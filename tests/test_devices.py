@@ -1,4 +1,4 @@
-"""A jobseeker's signed-in devices (matcher/devices.py) over the real API and
+"""A jobseeker's signed-in devices (matcher/people/devices.py) over the real API and
 real websockets: a passkey sign-in on a second phone leaves the first working,
 rotating is per device, signing a lost phone out closes only its sockets, and a
 consultant's re-issue or an operator's revoke signs every device out.
@@ -19,9 +19,9 @@ from sqlalchemy.pool import NullPool
 from websockets.exceptions import ConnectionClosed
 
 from alembic import command
-from matcher.devices import label_of
+from matcher.people.devices import label_of
+from matcher.people.tokens import Principal, new_secret
 from matcher.settings import get_settings
-from matcher.tokens import Principal, new_secret
 from tests.builders import (
     auth,
     new_consultant,

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher import youth_rules
-from matcher.eligibility import (
+from matcher.matching.eligibility import (
     DAY_NAMES,
     SUBSIDISED_TYPES,
     Seeker,

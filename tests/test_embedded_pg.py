@@ -17,8 +17,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from matcher.embedded_pg import EmbeddedCluster, find_bindir
 from matcher.settings import Settings
+from ops.embedded_pg import EmbeddedCluster, find_bindir
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT = 54391

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from matcher.employer_trust import cvr_valid
+from matcher.posting.employer_trust import cvr_valid
 from tests.builders import (
     auth,
     birth_date_for_age,

@@ -17,14 +17,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from matcher.esco_import import (
+from matcher.esco.esco_import import (
     EscoFilesMissing,
     EscoImportError,
     ImportReport,
     bundled_esco_dir,
     load_esco,
 )
-from matcher.esco_read import discover
+from matcher.esco.esco_read import discover
 from tests.conftest import SHARED_DATA, _libpq, migrated_database
 
 ESCO = "http://data.europa.eu/esco/"

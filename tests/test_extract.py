@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from matcher.extract import ConceptText, Extraction, Extractor, split_text
+from matcher.extraction.extract import ConceptText, Extraction, Extractor, split_text
 
 BARISTA = "http://data.europa.eu/esco/occupation/bf7d8b16-4e2c-48ef-b44e-dc25b2d0ab61"
 BARISTA_AD = (

@@ -11,8 +11,8 @@ import httpx
 import psycopg
 import pytest
 
-from matcher.feedback import FEATURE_NAMES, features_from_match
-from matcher.scoring import PARTS, WEIGHTS
+from matcher.analytics.feedback import FEATURE_NAMES, features_from_match
+from matcher.matching.scoring import PARTS, WEIGHTS
 from tests.builders import (
     auth,
     birth_date_for_age,

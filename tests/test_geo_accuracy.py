@@ -21,7 +21,7 @@ async def test_sphere_distance_within_half_a_percent_of_geodesic(session: AsyncS
         expected = Geodesic.WGS84.Inverse(lat0, lon0, lat, lon)["s12"]
         got = await session.scalar(
             text(
-                # The expression matcher/geo.py uses: sphere, not spheroid.
+                # The expression matcher/matching/geo.py uses: sphere, not spheroid.
                 "SELECT ST_Distance(ST_SetSRID(ST_MakePoint(:lon0, :lat0), 4326)::geography,"
                 " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, false)"
             ),

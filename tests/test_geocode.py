@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from matcher.geocode import (
+from matcher.location.geocode import (
     ChainGeocoder,
     DawaGeocoder,
     GeocoderUnavailable,

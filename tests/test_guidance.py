@@ -17,12 +17,12 @@ import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import matching
-from matcher.courses import CourseRow, load_rows
-from matcher.geo import batch_from_rows
-from matcher.guidance import skill_unlocks
-from matcher.scoring import score_batch
-from matcher.taxonomy import Taxonomy
+from matcher.competence.courses import CourseRow, load_rows
+from matcher.competence.guidance import skill_unlocks
+from matcher.esco.taxonomy import Taxonomy
+from matcher.matching import matches as matching
+from matcher.matching.geo import batch_from_rows
+from matcher.matching.scoring import score_batch
 from tests.builders import (
     auth,
     birth_date_for_age,

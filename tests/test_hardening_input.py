@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alembic import command
 from matcher.db import sync_url
-from matcher.embedded_pg import EmbeddedCluster
-from matcher.extract import Extractor
-from matcher.taxonomy import Taxonomy
+from matcher.esco.taxonomy import Taxonomy
+from matcher.extraction.extract import Extractor
+from ops.embedded_pg import EmbeddedCluster
 from tests.builders import (
     auth,
     count_rows,

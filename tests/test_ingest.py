@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from matcher.events import VacancyEvent
-from matcher.extract import Extractor
-from matcher.geocode import ChainGeocoder, DawaGeocoder, PostcodeGeocoder
+from matcher.esco.taxonomy import Taxonomy
+from matcher.extraction.extract import Extractor
 from matcher.ingest.feed_client import FeedClient, RetryPolicy
 from matcher.ingest.importer import Importer, ImportFailed, ImportReport
 from matcher.ingest.source import FeedSource, SourceBatch
-from matcher.taxonomy import Taxonomy
-from matcher.unit_of_work import UnitOfWork, WriteHooks
+from matcher.location.geocode import ChainGeocoder, DawaGeocoder, PostcodeGeocoder
+from matcher.posting.events import VacancyEvent
+from matcher.posting.unit_of_work import UnitOfWork, WriteHooks
 from push import write_side
 from tests.feed_server import DawaAddress, Fault, FeedServer, decode_cursor
 from tests.jobnet_samples import ad, changed, tombstone

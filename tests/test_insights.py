@@ -10,8 +10,8 @@ import httpx
 import psycopg
 import pytest
 
-from matcher.feedback import FEATURE_NAMES
-from matcher.insights import Cell, suppress
+from matcher.analytics.feedback import FEATURE_NAMES
+from matcher.analytics.insights import Cell, suppress
 from tests.builders import (
     auth,
     birth_date_for_age,

@@ -1,5 +1,5 @@
 """Caseloads without the command line: invite codes, consent, links and unlinks
-from both sides, each audited (matcher/caseload_links.py)."""
+from both sides, each audited (matcher/people/caseload_links.py)."""
 
 from __future__ import annotations
 

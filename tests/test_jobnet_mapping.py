@@ -145,8 +145,8 @@ def test_retry_timing() -> None:
 def test_concepts_are_chosen_relative_to_the_best_suggestion() -> None:
     from dataclasses import dataclass, field
 
+    from matcher.esco.taxonomy import UnknownConceptError
     from matcher.ingest.concepts import vacancy_concepts
-    from matcher.taxonomy import UnknownConceptError
 
     @dataclass
     class S:
@@ -197,7 +197,7 @@ def test_concepts_are_chosen_relative_to_the_best_suggestion() -> None:
             return {1: "5132", 2: "2512"}[occupation_id]
 
     # The work profile is inferred from the occupation's ISCO group (our table).
-    from matcher.profile_by_occupation import infer
+    from matcher.esco.profile_by_occupation import infer
 
     inferred, _ = vacancy_concepts(Extractor(found), IscoResolver(), record)
     assert inferred["work_profile"] == infer("5132")
@@ -387,7 +387,7 @@ async def test_the_rate_limiter_spaces_requests_evenly() -> None:
 
 
 def test_apply_details_are_checked() -> None:
-    from matcher.apply_info import BadApply, check
+    from matcher.posting.apply_info import BadApply, check
 
     assert check({"phone": "0045 12 34 56 78", "walk_in": False}) == {
         "phone": "+4512345678", "walk_in": False,

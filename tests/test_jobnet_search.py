@@ -18,17 +18,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.jobnet_import import user_agent
-from matcher.autocomplete import OCCUPATION_LABELS_SQL, LabelRow
-from matcher.events import VacancyEvent
-from matcher.extract import Extractor
-from matcher.geocode import ChainGeocoder, DawaGeocoder, PostcodeGeocoder
+from matcher.esco.autocomplete import OCCUPATION_LABELS_SQL, LabelRow
+from matcher.esco.taxonomy import Taxonomy
+from matcher.extraction.extract import Extractor
 from matcher.ingest.feed_client import FeedClient, RateLimiter, RetryPolicy
 from matcher.ingest.importer import Importer, ImportFailed
 from matcher.ingest.jobnet_search import HEADERS
 from matcher.ingest.occupations import OccupationMatcher, load_crosswalk
 from matcher.ingest.search_source import SearchSource
-from matcher.taxonomy import Taxonomy
-from matcher.unit_of_work import UnitOfWork, WriteHooks
+from matcher.location.geocode import ChainGeocoder, DawaGeocoder, PostcodeGeocoder
+from matcher.posting.events import VacancyEvent
+from matcher.posting.unit_of_work import UnitOfWork, WriteHooks
 from push import write_side
 from tests.feed_server import DawaAddress, Fault, FeedServer
 from tests.jobnet_samples import details, search_id, search_row

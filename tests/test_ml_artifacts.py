@@ -17,8 +17,8 @@ import skops.io as sio
 from sklearn.preprocessing import FunctionTransformer
 from skops.io.exceptions import UntrustedTypesFoundException
 
-from matcher.feedback import FEATURE_NAMES
-from matcher.ranking import HandSetRanker
+from matcher.analytics.feedback import FEATURE_NAMES
+from matcher.matching.ranking import HandSetRanker
 from ml import artifacts
 from ml.dataset import Dataset, PairEvents, build_dataset
 from ml.ranker import LearnedRanker, RelevanceClassifier, train
@@ -275,7 +275,7 @@ async def test_the_service_starts_with_the_promoted_ranker(
     tmp_path: Path,
 ) -> None:
     from api.app import create_app, lifespan
-    from matcher import ranking
+    from matcher.matching import ranking
     from matcher.settings import Settings
 
     home = tmp_path / "service-home"

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from api.cli import app
-from matcher.feedback import FEATURE_NAMES
-from matcher.ranking import HandSetRanker
+from matcher.analytics.feedback import FEATURE_NAMES
+from matcher.matching.ranking import HandSetRanker
 from matcher.settings import get_settings
 from ml import artifacts
 from ml.dataset import build_dataset

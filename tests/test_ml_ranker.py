@@ -13,9 +13,10 @@ import pytest
 from sklearn.metrics import ndcg_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from matcher import matching, ranking
-from matcher.feedback import FEATURE_NAMES
-from matcher.ranking import HandSetRanker, feature_matrix
+from matcher.analytics.feedback import FEATURE_NAMES
+from matcher.matching import matches as matching
+from matcher.matching import ranking
+from matcher.matching.ranking import HandSetRanker, feature_matrix
 from ml.dataset import build_dataset, grade, load_dataset, load_pairs
 from ml.esco_data import SyntheticVacancy, batch_of, load_esco, seeker_for
 from ml.evaluate import cross_validate

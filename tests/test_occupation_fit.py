@@ -1,5 +1,5 @@
 """The occupation part on a small hand-built taxonomy (its values follow from the
-constants in matcher/scoring.py), and the ranking rules checked against a plain
+constants in matcher/matching/scoring.py), and the ranking rules checked against a plain
 oracle with Hypothesis."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher import matching
-from matcher.scoring import (
+from matcher.esco.taxonomy import Taxonomy
+from matcher.matching import matches as matching
+from matcher.matching.scoring import (
     INTEREST_CLOSE,
     INTEREST_SAME_GROUP,
     REASONS,
@@ -19,7 +20,6 @@ from matcher.scoring import (
     Scores,
     occupation_fit,
 )
-from matcher.taxonomy import Taxonomy
 from tests.test_scoring import make_batch, seeker
 
 # Skills 0..9. Occupations 100 (unit group 5132) and 101 (5132), 102 (5223) sharing
@@ -83,7 +83,7 @@ def test_skills_point_to_their_occupation_and_its_group(tax: Taxonomy) -> None:
 def test_batch_rows_read_the_part_by_occupation(tax: Taxonomy) -> None:
     from dataclasses import replace
 
-    from matcher.scoring import score_batch
+    from matcher.matching.scoring import score_batch
 
     ctx = replace(
         seeker(), credit=np.zeros(tax.n_slots, dtype=np.float32),

@@ -1,4 +1,4 @@
-"""Passkeys over the real API (matcher/passkeys.py): register with the phone you
+"""Passkeys over the real API (matcher/people/passkeys.py): register with the phone you
 have, sign in on a new one with no token, and every way a ceremony can go wrong
 answers a clear 4xx. The authenticator is a software one (tests/webauthn_soft.py)
 speaking WebAuthn's JSON; the server's checks are the `webauthn` library's."""

@@ -10,9 +10,9 @@ import uuid
 import numpy as np
 import pytest
 
-from matcher.eligibility import eligible_mask
-from matcher.matching import explain
-from matcher.scoring import score_batch
+from matcher.matching.eligibility import eligible_mask
+from matcher.matching.matches import explain
+from matcher.matching.scoring import score_batch
 from push import candidates as c
 from push.areas import Area, AreaCache
 from push.rules import haversine_m

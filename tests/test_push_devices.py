@@ -28,7 +28,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from alembic import command
-from matcher.embedded_pg import EmbeddedCluster
+from ops.embedded_pg import EmbeddedCluster
 from tests.builders import birth_date_for_age, new_employer, new_seeker, new_vacancy
 from tests.conftest import ServerProcess, _free_port, _libpq, alembic_config
 from tests.push_client import Phone, new_device, push_spot
@@ -419,7 +419,7 @@ async def test_a_close_during_a_database_outage_erases_the_position_afterwards(
         server.stop()
 
 
-# --- signed-in devices (matcher/devices.py) -------------------------------------------
+# --- signed-in devices (matcher/people/devices.py) -------------------------------------------
 
 
 async def test_signing_one_device_out_closes_its_sockets_on_every_worker(

@@ -27,8 +27,8 @@ import redis
 from pydantic import ValidationError
 from websockets.exceptions import ConnectionClosed
 
-from matcher.embedded_pg import EmbeddedCluster
 from matcher.settings import Settings
+from ops.embedded_pg import EmbeddedCluster
 from push.bus import BusStatus, backoff_s, describe, readiness_problem
 from push.catchup import ChangeLog
 from tests.builders import auth, birth_date_for_age, new_employer, new_seeker, occupation

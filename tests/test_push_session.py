@@ -1,5 +1,5 @@
 """The sans-I/O push session (push/session.py) and the one push policy
-(matcher/push_policy.py): plain values in, effects out, time passed in. No
+(matcher/matching/push_policy.py): plain values in, effects out, time passed in. No
 sockets, no database, no sleeps; the scorer and the candidate cache are the
 real ones."""
 
@@ -13,10 +13,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher import geo
-from matcher.eligibility import eligible_mask, rule_key
-from matcher.push_policy import OpeningHours, Why, Wishes, may_tell, walk_in_now
-from matcher.scoring import CandidateBatch, score_batch
+from matcher.matching import geo
+from matcher.matching.eligibility import eligible_mask, rule_key
+from matcher.matching.push_policy import OpeningHours, Why, Wishes, may_tell, walk_in_now
+from matcher.matching.scoring import CandidateBatch, score_batch
 from push import candidates
 from push.allowance import Allowance
 from push.session import Knobs, ScoredVacancy, SeekerSession, SeekerState, fan_out, settle

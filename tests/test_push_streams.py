@@ -9,7 +9,7 @@ import uuid
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher import geo
+from matcher.matching import geo
 from push import delivery
 from tests.builders import auth, new_employer, new_seeker, new_vacancy, next_spot
 

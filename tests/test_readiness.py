@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from api.readiness import migrations_head
-from matcher.esco_import import load_esco
+from matcher.esco.esco_import import load_esco
 from tests.conftest import ServerProcess, _libpq, migrated_database
 
 

@@ -28,11 +28,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.readiness import check_replica
-from matcher import geo, metrics, profile
-from matcher.replica import VacancyReplica
-from matcher.scoring import CandidateBatch
+from matcher import metrics, profile
+from matcher.matching import geo
+from matcher.matching.replica import VacancyReplica
+from matcher.matching.scoring import CandidateBatch
+from matcher.matching.spatial import haversine_m
 from matcher.settings import Settings
-from matcher.spatial import haversine_m
 from push.areas import AreaCache
 from tests.conftest import _libpq, migrated_database
 

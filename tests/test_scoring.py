@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from matcher import profile
-from matcher.eligibility import build_columns
-from matcher.scoring import WEIGHTS, CandidateBatch, SeekerContext, score_batch
+from matcher.matching.eligibility import build_columns
+from matcher.matching.scoring import WEIGHTS, CandidateBatch, SeekerContext, score_batch
 
 N_SKILLS = 50
 
@@ -209,7 +209,7 @@ def test_matches_per_pair_reference() -> None:
 
 
 def test_one_vacancy_for_many_seekers_equals_scoring_each() -> None:
-    from matcher.scoring import score_for_seekers
+    from matcher.matching.scoring import score_for_seekers
 
     rng = np.random.default_rng(3)
     rows = [

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher import profile
-from matcher.scoring import (
+from matcher.matching.scoring import (
     HOURS_TOLERANCE,
     NEUTRAL,
     PARTS,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.spatial import GridIndex, haversine_m
+from matcher.matching.spatial import GridIndex, haversine_m
 from tests.conftest import _libpq
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher.errors import Invalid
-from matcher.taxonomy import (
+from matcher.esco.taxonomy import (
     BROADER_CREDIT,
     NARROWER_CREDIT,
     RELATED_CREDIT,

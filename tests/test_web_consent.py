@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext
 
-from matcher.consent import current_version
+from matcher.people.consent import current_version
 from tests.browser import accessibility_problems, horizontal_overflow, screenshot
 from tests.builders import auth, birth_date_for_age
 from tests.conftest import ServerProcess

@@ -104,7 +104,7 @@ async def test_a_passkey_made_on_one_phone_signs_in_on_another(
             assert token_b and token_b != seeker["token"]
             me = await client.get("/v1/jobseekers/me", headers=auth(token_b))
             assert me.status_code == 200 and me.json()["id"] == seeker["id"]
-            # Phone A stays signed in: B is a device of its own (matcher/devices.py).
+            # Phone A stays signed in: B is a device of its own (matcher/people/devices.py).
             me_a = await client.get("/v1/jobseekers/me", headers=auth(seeker["token"]))
             assert me_a.status_code == 200
             await b.locator("#tabbar button[data-view=settings]").click()

@@ -118,7 +118,7 @@ async def test_reach_counts_fitting_seekers_nearby_with_a_floor(
 
     # Nearby, but not counted: too young for the job, paused, asking for more
     # than this job scores, wishing for other job types (never pushed outside
-    # their wishes: the one push policy, matcher/push_policy.py), or farther
+    # their wishes: the one push policy, matcher/matching/push_policy.py), or farther
     # away than their own radius.
     young = await fitting(birth_date=birth_date_for_age(16))
     paused = await fitting()

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from matcher import home_area
+from matcher.people import home_area
 from matcher.settings import Settings
 from push import webpush
 from tests.builders import auth, birth_date_for_age, new_employer, new_seeker, occupation, remember

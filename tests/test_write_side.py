@@ -1,4 +1,4 @@
-"""The write side's unit of work (matcher/unit_of_work.py), through every path
+"""The write side's unit of work (matcher/posting/unit_of_work.py), through every path
 that closes a vacancy, against a real server, a real PostgreSQL and real phones.
 
 - Closing records `withdrawn` exactly once per person who was pushed the match,
@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from matcher import events
-from matcher import vacancies as vacancy_service
-from matcher.events import VacancyEvent
 from matcher.models import Vacancy, VacancyStatus
-from matcher.unit_of_work import UnitOfWork
+from matcher.posting import events
+from matcher.posting import vacancies as vacancy_service
+from matcher.posting.events import VacancyEvent
+from matcher.posting.unit_of_work import UnitOfWork
 from push import write_side
 from push.bus import channel_name
 from tests.builders import (

@@ -18,7 +18,7 @@ import httpx
 import psycopg
 import pytest
 
-from matcher.youth_vocab import MAX_LABEL_WORDS, VOCAB_PATH, label_rows, read_vocabulary
+from matcher.esco.youth_vocab import MAX_LABEL_WORDS, VOCAB_PATH, label_rows, read_vocabulary
 from tests.builders import auth, new_employer, new_seeker, new_vacancy, next_spot
 from tests.conftest import SHARED_DATA, _libpq
 from tests.test_api_vacancies import offset

@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-24 09:00:00
 
-Autocomplete (matcher/autocomplete.py) searches an in-memory index built from
+Autocomplete (matcher/esco/autocomplete.py) searches an in-memory index built from
 `concept_labels` at startup, so it needs no column, index or extension. A
 trigram design in PostgreSQL (pg_trgm GIN on a folded label column) was built
 and measured first: common words ("manage", "operate") make thousands of

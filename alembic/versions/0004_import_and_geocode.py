@@ -6,7 +6,7 @@ Create Date: 2026-11-24 10:00:00
 
 - `import_state`: an importer's cursor in its source's change feed, written in
   the same transaction as the page it follows (matcher/ingest/importer.py).
-- `geocode_cache`: geocoder answers by normalised address (matcher/geocode.py).
+- `geocode_cache`: geocoder answers by normalised address (matcher/location/geocode.py).
 - `vacancies.location_precision`: how exact the point is; every existing
   vacancy was posted with coordinates, hence the default 'given'.
 - `employers.import_key`: identifies employers an importer created for a feed's

@@ -6,11 +6,11 @@ Create Date: 2026-11-25 10:00:00
 
 - `match_events`: append-only log of what happened to a match (pushed, opened,
   dismissed, saved, applied, hired, consultant verdicts), each with the score and
-  feature vector as scored at that moment (matcher/feedback.py). A trigger refuses
+  feature vector as scored at that moment (matcher/analytics/feedback.py). A trigger refuses
   UPDATE, so history cannot be rewritten; DELETE stays possible because erasing a
   person (or a vacancy) cascades to their events.
 - `courses`, `course_skills`: a course catalogue linked to ESCO skills, for
-  competence guidance (matcher/courses.py, matcher/guidance.py).
+  competence guidance (matcher/competence/courses.py, matcher/competence/guidance.py).
 """
 
 from collections.abc import Sequence

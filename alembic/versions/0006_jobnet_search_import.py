@@ -5,7 +5,7 @@ Revises: 0005
 Create Date: 2026-12-03 10:00:00
 
 - `vacancies.apply`: how to apply (url, email, phone, how, walk_in, contacts),
-  kept from the imported ad or set by the employer (matcher/apply_info.py).
+  kept from the imported ad or set by the employer (matcher/posting/apply_info.py).
 - `import_ads`: per source and ad, the hash of its last search row and when a
   listing pass last saw it (matcher/ingest/search_source.py): unchanged ads cost
   no detail request, and a full sweep closes ads that left the listing.

@@ -5,7 +5,7 @@ Revises: 0008
 Create Date: 2026-12-03 09:40:00
 
 Labels so far all came from ESCO files. The easy-Danish youth vocabulary
-(matcher/data/youth_skills_da.csv, matcher/youth_vocab.py) adds Danish labels
+(matcher/data/youth_skills_da.csv, matcher/esco/youth_vocab.py) adds Danish labels
 that the Job On the Run team wrote; they must never pass for official ESCO
 translations and an ESCO re-import must not delete them (nor they ESCO's). So
 every label says where it came from: `esco` (default, every existing row) or

@@ -5,7 +5,7 @@ Revises: 0010
 Create Date: 2026-12-03 13:30:00
 
 - `jobseeker_home_areas`: a coarse home area a person set by consent (a postcode's
-  centroid, or a point snapped to a 500 m grid: matcher/home_area.py), with who
+  centroid, or a point snapped to a 500 m grid: matcher/people/home_area.py), with who
   consented and when. Only the snapped point is stored, never what the phone
   said. Alerts while the app is closed are matched against it (push/offline.py).
 - `webpush_subscriptions`: a browser's Web Push subscription (RFC 8030 endpoint,

@@ -32,7 +32,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The modulus-11 check (weights 2,7,6,5,4,3,2,1) in SQL, for the backfill only;
-# the application uses matcher.employer_trust.cvr_valid.
+# the application uses matcher.posting.employer_trust.cvr_valid.
 _CVR_OK = (
     "cvr ~ '^[1-9][0-9]{7}$' AND ("
     + " + ".join(

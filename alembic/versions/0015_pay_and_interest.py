@@ -5,7 +5,7 @@ Revises: 0014
 Create Date: 2026-12-03 13:40:00
 
 - vacancies: `pay` JSONB, {"kind": "hourly", "dkk": n} | {"kind": "range", "min_dkk",
-  "max_dkk"} | {"kind": "agreement"} (checked by matcher/pay.py where it enters).
+  "max_dkk"} | {"kind": "agreement"} (checked by matcher/posting/pay.py where it enters).
 - applications: what a young person chose to share with an employer about one
   vacancy (first name, age, phone/e-mail, skills, a message), and the employer's
   one answer. Personal data: deleted with the person (ON DELETE CASCADE).

@@ -4,7 +4,7 @@ Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-03 16:40:00
 
-The per-worker replica of open vacancies (matcher/replica.py) catches up with
+The per-worker replica of open vacancies (matcher/matching/replica.py) catches up with
 `change_no > last_seen`. An insert or update bumps `vacancies.change_no`
 (migration 0008); a DELETE leaves no row to read. So a trigger writes each
 deleted vacancy here with the next number of the same sequence: a worker

@@ -1,7 +1,8 @@
 """A person's account beyond one phone: passkeys, signed-in devices, and what
 they dismissed or saved.
 
-Thin: the work is in matcher/passkeys.py, matcher/devices.py and matcher/marks.py.
+Thin: the work is in matcher/people/passkeys.py, matcher/people/devices.py and
+matcher/people/marks.py.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from api import ratelimit
 from api.contract import errors
 from api.deps import CurrentDevice, CurrentSeeker, SessionDep
 from api.schemas.common import Strict
-from matcher import caseload, devices, marks, passkeys
 from matcher.errors import DomainError, NotFound
 from matcher.models import Jobseeker
+from matcher.people import caseload, devices, marks, passkeys
 
 router = APIRouter(tags=["account"])
 

@@ -1,5 +1,5 @@
 """Invite codes and links between young people and their consultant, from both
-sides (matcher/caseload_links.py). Every step is audited there."""
+sides (matcher/people/caseload_links.py). Every step is audited there."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from api import ratelimit
 from api.contract import errors
 from api.deps import CurrentConsultant, CurrentSeeker, SessionDep
 from api.schemas.common import Strict
-from matcher import caseload_links
 from matcher.errors import NotFound
+from matcher.people import caseload_links
 
 router = APIRouter()
 

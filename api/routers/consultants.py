@@ -18,10 +18,12 @@ from api.deps import CurrentConsultant, SessionDep, TaxonomyDep
 from api.routers.jobseekers import Limit, MinScore, Radius, match_list, seeker_out
 from api.schemas.common import Lat, LatQuery, Lon, LonQuery, Strict
 from api.schemas.jobseekers import MatchList, SeekerOut
-from matcher import caseload, devices, feedback, matching
-from matcher.eligibility import age_on, describe_rule
+from matcher.analytics import feedback
 from matcher.errors import NotFound
+from matcher.matching import matches as matching
+from matcher.matching.eligibility import age_on, describe_rule
 from matcher.models import Verdict
+from matcher.people import caseload, devices
 
 router = APIRouter(tags=["consultants"])
 

@@ -13,8 +13,10 @@ from api.deps import CurrentEmployer, LangDep, SessionDep, TaxonomyDep
 from api.presenters import vacancy_owner
 from api.schemas.common import NOT_BLANK, Strict
 from api.schemas.vacancies import VacancyOwner
-from matcher import accounts, caseload, employer_trust, reach
-from matcher.cvr_register import from_url
+from matcher.matching import reach
+from matcher.people import accounts, caseload
+from matcher.posting import employer_trust
+from matcher.posting.cvr_register import from_url
 
 router = APIRouter(prefix="/v1/employers", tags=["employers"])
 

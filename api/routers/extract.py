@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api import ratelimit
 from api.schemas.extract import ExtractRequest, ExtractResponse, SuggestionOut
-from matcher.extract import Extractor
+from matcher.extraction.extract import Extractor
 
 router = APIRouter(prefix="/v1", tags=["extraction"])
 log = logging.getLogger("jotr.extract")

@@ -23,8 +23,12 @@ from api.schemas.feedback import (
     OutcomeCreate,
     SeekerAction,
 )
-from matcher import caseload, consent, feedback, guidance, integration_events, matching
+from matcher.analytics import feedback
+from matcher.competence import guidance
 from matcher.errors import Conflict, Invalid, NotFound
+from matcher.integrations import integration_events
+from matcher.matching import matches as matching
+from matcher.people import caseload, consent
 
 router = APIRouter(tags=["feedback"])
 

@@ -22,7 +22,8 @@ from api.schemas.feedback import (
     OutcomesOut,
     VerdictStats,
 )
-from matcher import caseload, insights
+from matcher.analytics import insights
+from matcher.people import caseload
 
 router = APIRouter(prefix="/v1/consultants/me", tags=["consultants"])
 

@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from api.contract import errors
 from api.deps import CurrentIntegration, SessionDep
 from api.schemas.common import Strict
-from matcher import caseload_links, integration_events, webhooks
+from matcher.integrations import integration_events, webhooks
+from matcher.people import caseload_links
 
 router = APIRouter(tags=["integrations"])
 

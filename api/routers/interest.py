@@ -1,6 +1,6 @@
 """Interest ("Jeg er interesseret"): a young person's interest, the employer's list and answer.
 
-Thin: the rules live in matcher/applications.py, the durable answer in
+Thin: the rules live in matcher/people/applications.py, the durable answer in
 push/messages.py. Every read checks who may see it: the seeker their own, the
 employer only their own vacancies' (another's is a 404), a consultant only their
 caseload's, audited.
@@ -26,8 +26,10 @@ from api.schemas.interest import (
     ReplyCreate,
     SharedOut,
 )
-from matcher import applications, caseload, feedback, geo
+from matcher.analytics import feedback
+from matcher.matching import geo
 from matcher.models import Application
+from matcher.people import applications, caseload
 from push import messages
 
 router = APIRouter(tags=["interest"])

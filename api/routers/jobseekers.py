@@ -22,9 +22,12 @@ from api.schemas.jobseekers import (
     SeekerOut,
     SeekerUpdate,
 )
-from matcher import accounts, caseload, consent, devices, geo, marks, matching, profile
-from matcher.eligibility import age_on, in_school
+from matcher import profile
+from matcher.matching import geo
+from matcher.matching import matches as matching
+from matcher.matching.eligibility import age_on, in_school
 from matcher.models import Jobseeker
+from matcher.people import accounts, caseload, consent, devices, marks
 
 router = APIRouter(prefix="/v1/jobseekers", tags=["jobseekers"])
 
@@ -135,7 +138,7 @@ async def match_list(
         replica=request.app.state.replica,
     )
     # Open ones only: a vacancy closed or deleted since the replica's last sync
-    # (matcher/replica.py) drops out here rather than being shown.
+    # (matcher/matching/replica.py) drops out here rather than being shown.
     cards = await geo.vacancy_cards(
         session, [m.vacancy_id for m in found], lat, lon, open_only=True
     )

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 
 from api import ratelimit
 from api.ratelimit import RateLimited
-from matcher import devices, rights
+from matcher.people import devices, rights
 from push import metrics
 from push import protocol as p
 from push.connection import LAGGARD, REVOKED, Connection
@@ -66,7 +66,7 @@ async def _seeker(ws: WebSocket, secret: str) -> tuple[uuid.UUID, bytes] | None:
         found = await devices.authenticate(session, secret)
         if found is not None:
             seeker, device = found
-            # A connect is a use of the service (the inactive sweep; matcher/rights.py)
+            # A connect is a use of the service (the inactive sweep; matcher/people/rights.py)
             # and of this device; the socket remembers the device's token hash.
             touched = await rights.touch_active(session, seeker)
             label = devices.label_of(ws.headers.get("user-agent"))

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentSeeker, SessionDep, request_lang
 from api.responses import JSON
 from api.schemas.common import Strict
-from matcher import caseload, consent, rights
+from matcher.people import caseload, consent, rights
 
 router = APIRouter(tags=["privacy"])
 

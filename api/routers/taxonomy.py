@@ -1,7 +1,7 @@
 """Autocomplete over ESCO skills and occupations, and an occupation's skills.
 
 Public and read-only: what a jobseeker app calls on every keystroke. The index is
-in memory (matcher/autocomplete.py), so these routes touch no database.
+in memory (matcher/esco/autocomplete.py), so these routes touch no database.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from api.schemas.taxonomy import (
     Suggestion,
     Suggestions,
 )
-from matcher.autocomplete import Autocomplete, LabelIndex
 from matcher.errors import Invalid
+from matcher.esco.autocomplete import Autocomplete, LabelIndex
 
 router = APIRouter(prefix="/v1", tags=["taxonomy"])
 

@@ -17,9 +17,10 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentConsultant, CurrentEmployer, CurrentSeeker, SessionDep
 from api.responses import JSON
 from api.schemas.common import Strict
-from matcher import caseload, employer_trust, reports
 from matcher.errors import NotFound
 from matcher.models import Employer
+from matcher.people import caseload
+from matcher.posting import employer_trust, reports
 
 router = APIRouter(tags=["trust"])
 

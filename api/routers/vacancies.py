@@ -20,13 +20,15 @@ from api.schemas.vacancies import (
     VacancyPublic,
     VacancyUpdate,
 )
-from matcher import employer_trust, geo, idempotency, offers
-from matcher import pay as pay_rules
-from matcher import vacancies as service
-from matcher.eligibility import implied_min_age
+from matcher import offers
 from matcher.errors import Invalid, NotFound
-from matcher.matching import today_in_denmark
+from matcher.matching import geo
+from matcher.matching.eligibility import implied_min_age
+from matcher.matching.matches import today_in_denmark
 from matcher.models import VacancyStatus
+from matcher.posting import employer_trust, idempotency
+from matcher.posting import pay as pay_rules
+from matcher.posting import vacancies as service
 
 router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
 
@@ -235,6 +237,6 @@ async def close_vacancy(
 ) -> VacancyOwner:
     vacancy = await service.get_owned(session, employer.id, vacancy_id)
     # Everyone who was told about it is told it is gone, live or on resume: the
-    # request's unit of work records the withdrawals (matcher/unit_of_work.py).
+    # request's unit of work records the withdrawals (matcher/posting/unit_of_work.py).
     vacancy = await service.close(session, vacancy)
     return vacancy_owner(vacancy, employer.name, taxonomy, lang)

@@ -24,11 +24,11 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
 from api.deps import SessionDep, TaxonomyDep
-from matcher import pay as pay_rules
-from matcher import places
-from matcher import vacancies as service
 from matcher.errors import NotFound
+from matcher.location import places
 from matcher.models import Vacancy, VacancyStatus
+from matcher.posting import pay as pay_rules
+from matcher.posting import vacancies as service
 from matcher.settings import Settings
 
 router = APIRouter()
@@ -260,7 +260,7 @@ async def share_page(
         facts.append(("💰", pay_text))
     if vacancy.address:
         facts.append(("📍", vacancy.address))
-    if vacancy.walk_in and vacancy.employer_verified:  # employer trust (matcher/geo.py)
+    if vacancy.walk_in and vacancy.employer_verified:  # employer trust (matcher/matching/geo.py)
         facts.append(("🚪", text["walk_in"]))
     if any(taxonomy.has_skill(i) for i in vacancy.required_skill_ids):
         # The first few required skills, in the page's language (easy Danish for da).

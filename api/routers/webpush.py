@@ -15,8 +15,9 @@ from api.schemas.webpush import (
     VapidKeyOut,
     check_endpoint,
 )
-from matcher import caseload, geo, home_area
 from matcher.errors import Invalid, NotFound
+from matcher.matching import geo
+from matcher.people import caseload, home_area
 from push import subscriptions
 
 router = APIRouter(tags=["push"])

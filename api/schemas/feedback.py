@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Strict
 
-# What a seeker can tell us about a vacancy (matcher.feedback.SEEKER_ACTIONS).
+# What a seeker can tell us about a vacancy (matcher.analytics.feedback.SEEKER_ACTIONS).
 SeekerAction = Literal["opened", "dismissed", "saved", "applied", "hired"]
 
 

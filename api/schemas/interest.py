@@ -1,4 +1,4 @@
-"""Interest ("Jeg er interesseret"): requests and responses (matcher/applications.py)."""
+"""Interest ("Jeg er interesseret"): requests and responses (matcher/people/applications.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from api.schemas.common import SkillUri, Strict, unique_list
-from matcher import apply_info
-from matcher.applications import MAX_MESSAGE
+from matcher.people.applications import MAX_MESSAGE
+from matcher.posting import apply_info
 
 Reply = Literal["come_by", "call_me", "no_thanks"]
 

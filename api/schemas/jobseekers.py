@@ -19,7 +19,7 @@ from api.schemas.common import (
     check_certificates,
     unique_list,
 )
-from matcher.eligibility import age_on
+from matcher.matching.eligibility import age_on
 from matcher.models import JobType
 from matcher.settings import get_settings
 

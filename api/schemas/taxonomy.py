@@ -1,4 +1,4 @@
-"""Autocomplete and occupation-profile responses (matcher/autocomplete.py)."""
+"""Autocomplete and occupation-profile responses (matcher/esco/autocomplete.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from api.schemas.common import NOT_BLANK
-from matcher.autocomplete import MAX_QUERY_CHARS
+from matcher.esco.autocomplete import MAX_QUERY_CHARS
 
 Lang = Literal["da", "en"]
 

@@ -27,11 +27,11 @@ from api.schemas.common import (
     check_certificates,
     unique_list,
 )
-from matcher import apply_info
-from matcher import pay as pay_rules
-from matcher import vacancies as vacancy_rules
-from matcher.matching import today_in_denmark
+from matcher.matching.matches import today_in_denmark
 from matcher.models import JobType, VacancySource, VacancyStatus
+from matcher.posting import apply_info
+from matcher.posting import pay as pay_rules
+from matcher.posting import vacancies as vacancy_rules
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -118,7 +118,7 @@ class ApplyContact(Strict):
 
 
 class Apply(Strict):
-    """How to apply; every part optional. Checked by matcher/apply_info.py: `url` must
+    """How to apply; every part optional. Checked by matcher/posting/apply_info.py: `url` must
     be http(s), `email` plausible, phone numbers Danish (8 digits, +45 optional)."""
 
     url: str | None = Field(default=None, max_length=apply_info.MAX_URL)

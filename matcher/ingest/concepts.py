@@ -1,8 +1,8 @@
 """An ad's occupation and skills, as the vacancy columns hold them.
 
 The importer codes against two small Protocols: `SkillExtractor` (what
-matcher.extract.Extractor provides: ESCO suggestions with confidences for a
-title and text) and `ConceptResolver` (URI -> id; matcher.taxonomy.Taxonomy).
+matcher.extraction.extract.Extractor provides: ESCO suggestions with confidences for a
+title and text) and `ConceptResolver` (URI -> id; matcher.esco.taxonomy.Taxonomy).
 An ad that names its own occupation (Jobnet's Danish label and STAR URI) gets
 that occupation through an `OccupationFinder` (a loaded STAR -> ESCO crosswalk
 first, else the Danish label); the extractor's occupation is the fallback.
@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from matcher.esco.profile_by_occupation import infer as infer_profile
+from matcher.esco.taxonomy import UnknownConceptError, WrongConceptKindError
 from matcher.ingest.jobnet_mapping import AdRecord
-from matcher.profile_by_occupation import infer as infer_profile
-from matcher.taxonomy import UnknownConceptError, WrongConceptKindError
 
 OCCUPATION_MIN = 0.25
 SKILL_MIN = 0.1
@@ -52,7 +52,7 @@ class Extracted(Protocol):
 
 
 class SkillExtractor(Protocol):
-    """matcher.extract.Extractor, or anything that proposes ESCO concepts for an ad."""
+    """matcher.extraction.extract.Extractor, or anything that proposes ESCO concepts for an ad."""
 
     def extract(self, title: str, text: str, lang: str) -> Extracted: ...
 
@@ -66,7 +66,7 @@ class OccupationFinder(Protocol):
 
 
 class ConceptResolver(Protocol):
-    """URI -> id (matcher.taxonomy.Taxonomy); raises UnknownConceptError."""
+    """URI -> id (matcher.esco.taxonomy.Taxonomy); raises UnknownConceptError."""
 
     def resolve_skills(self, uris: Sequence[str]) -> list[int]: ...
     def resolve_occupation(self, uri: str) -> int: ...

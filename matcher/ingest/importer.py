@@ -7,7 +7,7 @@ withdrawn ads are closed, a finished sweep closes the ads that left the listing,
 and the source's position is saved in `import_state` - all committed together
 or not at all. So a crash anywhere resumes at exactly the first uncommitted
 batch, and no batch is ever half written. Each transaction is the same unit of
-work the API's requests use (matcher/unit_of_work.py): the vacancies it closed
+work the API's requests use (matcher/posting/unit_of_work.py): the vacancies it closed
 get their withdrawals in it (push's hook, registered by the CLI), and its
 changes are announced only after it commits. Everything slow and fallible that
 is not the database (fetching with retries, mapping, geocoding, skill
@@ -17,7 +17,7 @@ Per record: a record that cannot be mapped, located or stored is skipped and
 counted by reason (`ImportReport.broken`), never failing its batch. Every
 vacancy the import creates, changes or closes (withdrawn at the source, gone
 from the listing, or expired) is an event on the batch's session
-(matcher/events.py); the caller (api/) owns the hooks and the bus.
+(matcher/posting/events.py); the caller (api/) owns the hooks and the bus.
 """
 
 from __future__ import annotations
@@ -34,10 +34,6 @@ from typing import Any
 
 import asyncpg
 
-from matcher import events as vacancy_events
-from matcher import integration_events
-from matcher.events import VacancyEvent
-from matcher.geocode import Geocoder
 from matcher.ingest import store
 from matcher.ingest.concepts import (
     ConceptResolver,
@@ -48,8 +44,12 @@ from matcher.ingest.concepts import (
 from matcher.ingest.feed_client import FeedError
 from matcher.ingest.jobnet_mapping import COPENHAGEN, AdRecord, Tombstone
 from matcher.ingest.source import ImportFailed, Source, SourceBatch
-from matcher.unit_of_work import UnitOfWork
-from matcher.vacancies import EXPIRY_FUTURE_YEARS, start_date_problem, years_from
+from matcher.integrations import integration_events
+from matcher.location.geocode import Geocoder
+from matcher.posting import events as vacancy_events
+from matcher.posting.events import VacancyEvent
+from matcher.posting.unit_of_work import UnitOfWork
+from matcher.posting.vacancies import EXPIRY_FUTURE_YEARS, start_date_problem, years_from
 
 __all__ = ["ImportFailed", "ImportReport", "Importer"]
 
@@ -383,7 +383,7 @@ async def _emit_for_case_systems(
     conn: asyncpg.Connection, events: Sequence[VacancyEvent], closed: Sequence[uuid.UUID]
 ) -> None:
     """`vacancy.created` / `vacancy.closed` in the import's transaction, as for ads
-    posted through the API (matcher/integration_events.py)."""
+    posted through the API (matcher/integrations/integration_events.py)."""
     created = [e.vacancy_id for e in events if e.kind == "created"]
     if created:
         rows = await conn.fetch(

@@ -22,8 +22,8 @@ from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from matcher import apply_info
 from matcher.models import JobType
+from matcher.posting import apply_info
 
 SOURCE = "jobnet"
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -72,7 +72,7 @@ class AdRecord:
     openings: int
     start_date: dt.date | None
     expires_at: dt.datetime | None
-    # How to apply (matcher/apply_info.py shape), kept on the vacancy.
+    # How to apply (matcher/posting/apply_info.py shape), kept on the vacancy.
     apply: dict[str, Any] | None = None
     # The source's own occupation, when it names one: a Danish label and a STAR URI.
     occupation_label: str | None = None

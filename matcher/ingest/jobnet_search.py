@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from matcher import apply_info
 from matcher.ingest.jobnet_mapping import (
     AdRecord,
     BrokenPage,
@@ -32,6 +31,7 @@ from matcher.ingest.jobnet_mapping import (
     min_age_of,
 )
 from matcher.models import JobType
+from matcher.posting import apply_info
 
 SOURCE = "jobnet-search"
 SEARCH_PATH = "/FindJob/Search"

@@ -8,7 +8,7 @@ the URI is only usable through a crosswalk that an operator supplies
 `esco_crosswalk`). Without one, the label is looked up among ESCO's Danish
 occupation labels (preferred, alternative and hidden):
 
-1. exact after folding (matcher.autocomplete.fold: case, æøå, punctuation), also
+1. exact after folding (matcher.esco.autocomplete.fold: case, æøå, punctuation), also
    the part before a comma ("Softwareudvikler, backend" -> "softwareudvikler");
 2. else the autocomplete index's best Danish candidates, accepted only if the
    trigram similarity (Dice) of the label and the matched label is at least
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher.autocomplete import OCCUPATION_LABELS_SQL, LabelIndex, LabelRow, fold, trigrams
+from matcher.esco.autocomplete import OCCUPATION_LABELS_SQL, LabelIndex, LabelRow, fold, trigrams
 
 FUZZY_MIN = 0.7
 LANG = "da"

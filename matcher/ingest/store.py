@@ -17,9 +17,9 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matcher.employer_trust import cvr_valid
-from matcher.geo import raw_connection
+from matcher.matching.geo import raw_connection
 from matcher.models import VacancyStatus
+from matcher.posting.employer_trust import cvr_valid
 
 
 async def connection(session: AsyncSession) -> asyncpg.Connection:

@@ -1,0 +1,1 @@
+"""What happened to matches: the feedback log and consultants' figures."""

@@ -1,0 +1,1 @@
+"""Competence guidance: which skill unlocks more jobs nearby, and courses per skill."""

@@ -1,0 +1,1 @@
+"""The municipality's case systems: the CloudEvents outbox and Standard Webhooks."""

@@ -1,0 +1,1 @@
+"""Operator tooling outside the domain: the embedded PostGIS cluster and the demo data."""
