@@ -1,8 +1,9 @@
 """The replica of open vacancies (matcher/matching/replica.py) against PostGIS, in one run.
 
-    python -m bench.replica                       # build jotr_bench (100k), measure, drop it
-    python -m bench.replica --reuse --keep        # re-run on the kept database
-    python -m bench.replica --vacancies 1000000 --reuse --keep
+    python -m bench.replica                       # on jotr_bench (100k): reused if it holds
+                                                  # this data, else built and dropped after
+    python -m bench.replica --keep --write-docs   # keep what it built; update the docs
+    python -m bench.replica --vacancies 1000000 --db jotr_bench_1m --keep
 
 Nearby matches, p50/p99 at each radius over the same points and seekers, the
 three paths interleaved query by query (so a busy moment hits all three):
@@ -22,15 +23,20 @@ this process commits vacancies one at a time (a copy of an open one) and rings
 the bus after each commit, as the API does. Time from the commit's return to
 the end of the first sync in each worker that applied it (one clock: the
 machine's). A second series commits without ringing (a lost NOTIFY): those are
-found by the timer alone. Data: bench/datagen.py via bench/nearby_match.py.
+found by the timer alone. Data: bench/datagen.py via bench/nearby_match.py, so a
+`jotr_bench` that bench/nearby_match.py left (`--keep`, same --vacancies and --seed)
+is reused as it is and not dropped afterwards; `--rebuild` builds it afresh.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import datetime as dt
 import gc
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -42,10 +48,12 @@ from typing import Any
 import numpy as np
 import psycopg
 import uvloop
+from sqlalchemy.engine import make_url
 
 from bench import datagen
-from bench.nearby_match import DEFAULT_ADMIN, _libpq, drop_database, prepare_database
-from matcher.db import make_engine, make_sessionmaker
+from bench.docs_section import write_section
+from bench.nearby_match import DEFAULT_ADMIN, _libpq, drop_database, machine, prepare_database
+from matcher.db import make_engine, make_sessionmaker, sync_url
 from matcher.matching import matches as matching
 from matcher.matching.geo import CANDIDATES_SQL, raw_connection
 from matcher.matching.replica import VacancyReplica
@@ -54,6 +62,7 @@ LIMIT = 20
 SEEKERS = 200
 WARMUP = 20
 UNCAPPED = 100_000_000
+PROBE = "latency probe"  # the title of the vacancies `visibility` commits
 
 
 def _rss_mib() -> float:
@@ -107,7 +116,7 @@ async def measure(url: str, radii: list[float], queries: int, seed: int) -> dict
             res = Radius(radius)
             for i in range(-WARMUP, queries):
                 seeker = seekers[i % len(seekers)]
-                la, lo = float(lat[i]), float(lon[i])
+                la, lo = float(lat[i % queries]), float(lon[i % queries])  # warm-up: any points
                 async with sessions() as s:
                     t0 = time.perf_counter()
                     await matching.find_matches(
@@ -230,11 +239,11 @@ async def visibility(url: str, workers: int, commits: int, sync_s: float) -> Vis
                     """INSERT INTO vacancies (id, employer_id, title, location, occupation_id,
                            required_skill_ids, required_skill_weights, job_type, hours_per_week,
                            min_age)
-                       SELECT gen_random_uuid(), employer_id, 'latency probe', location,
+                       SELECT gen_random_uuid(), employer_id, %s, location,
                               occupation_id, required_skill_ids, required_skill_weights,
                               job_type, hours_per_week, min_age
                        FROM vacancies WHERE id = %s RETURNING id, change_no""",
-                    (template[0],),
+                    (PROBE, template[0]),
                 ).fetchone()
                 assert row is not None
                 at = time.time()
@@ -243,7 +252,7 @@ async def visibility(url: str, workers: int, commits: int, sync_s: float) -> Vis
                 committed.append((at, int(row[1]), ring))
                 await asyncio.sleep(0.05 if ring else sync_s / 3)
             await asyncio.sleep(sync_s * 2 + 0.5)
-            db.execute("DELETE FROM vacancies WHERE title = 'latency probe'")
+            db.execute("DELETE FROM vacancies WHERE title = %s", (PROBE,))
     finally:
         await bus.close()
         for p in procs:
@@ -292,19 +301,34 @@ def render(m: dict[str, Any], vis: Visibility | None, workers: int, sync_s: floa
     return "\n".join(lines)
 
 
+def _clean(url: str) -> None:
+    """Delete the probes a broken run left: they are open vacancies, and the reuse
+    check (the open count) would otherwise rebuild a database that is fine."""
+    with psycopg.connect(_libpq(url), autocommit=True) as db:
+        db.execute("DELETE FROM vacancies WHERE title = %s", (PROBE,))
+
+
+def write_docs(section: str) -> None:
+    write_section("replica", "Nearby match from the replica", section)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--vacancies", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=300, help="timed queries per radius and path")
     ap.add_argument("--radii", default="1000,5000,10000", help="metres, comma-separated")
     ap.add_argument("--seed", type=int, default=20240601)
-    ap.add_argument("--reuse", action="store_true", help="reuse jotr_bench if it holds this data")
-    ap.add_argument("--keep", action="store_true", help="keep jotr_bench afterwards")
+    # Reusing is the default: the 100k data takes minutes to build and is the same
+    # as bench/nearby_match.py's. --reuse stays accepted for older commands.
+    ap.add_argument("--reuse", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--rebuild", action="store_true", help="build --db even if it holds this data")
+    ap.add_argument("--keep", action="store_true", help="keep the database if this run built it")
     ap.add_argument("--workers", type=int, default=2, help="worker processes for visibility")
     ap.add_argument("--commits", type=int, default=200, help="commits timed for visibility")
     ap.add_argument("--sync-s", type=float, default=1.0, help="the replica's sync timer")
     ap.add_argument("--no-visibility", action="store_true", help="skip commit -> visible")
     ap.add_argument("--db", default="jotr_bench", help="database name (built if not reusable)")
+    ap.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
     ap.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -314,8 +338,14 @@ def main(argv: list[str] | None = None) -> None:
     admin = os.environ.get("JOTR_BENCH_ADMIN_URL", DEFAULT_ADMIN)
     radii = [float(r) for r in args.radii.split(",")]
     started = time.perf_counter()
-    data = prepare_database(admin, args.vacancies, args.seed, args.reuse, name=args.db)
-    print(f"dataset: {data.vacancies:,} vacancies", file=sys.stderr)
+    reuse = not args.rebuild
+    if reuse:  # the database may not exist yet
+        with contextlib.suppress(psycopg.Error):
+            _clean(sync_url(make_url(admin).set(database=args.db).render_as_string(False)))
+    data = prepare_database(admin, args.vacancies, args.seed, reuse, name=args.db)
+    built = bool(data.seconds)  # empty when reused
+    setup = ", ".join(f"{k} {v:.1f} s" for k, v in data.seconds.items()) or "reused"
+    print(f"dataset: {data.vacancies:,} vacancies in {args.db} ({setup})", file=sys.stderr)
     try:
         load = os.getloadavg()[0]
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
@@ -323,13 +353,30 @@ def main(argv: list[str] | None = None) -> None:
             vis = None
             if not args.no_visibility:
                 vis = runner.run(visibility(data.url, args.workers, args.commits, args.sync_s))
-        print(render(m, vis, args.workers, args.sync_s))
-        print(
-            f"1-minute load average {load:.2f} before, {os.getloadavg()[0]:.2f} after",
-            file=sys.stderr,
-        )
+        # The machine may be shared: the load average says how much else was running.
+        load_note = f"1-minute load average {load:.2f} before, {os.getloadavg()[0]:.2f} after"
+        table = render(m, vis, args.workers, args.sync_s)
+        print(table)
+        print(load_note, file=sys.stderr)
+        if args.write_docs:
+            cmd = "python -m bench.replica " + shlex.join(
+                argv if argv is not None else sys.argv[1:]
+            )
+            visible = (
+                f"; {args.commits} commits timed in {args.workers} worker processes"
+                if vis is not None
+                else ""
+            )
+            write_docs(
+                f"Measured {dt.date.today().isoformat()} with `{cmd.strip()}`: "
+                f"{data.vacancies:,} open vacancies on {data.employers:,} employers, "
+                f"{args.queries} queries per radius and path, the three interleaved, one at a "
+                f"time, limit {LIMIT}; (c) capped at {matching.CANDIDATE_CAP:,}{visible}.\n"
+                f"Machine: {machine(data.url)}; {load_note}.\n\n{table}"
+            )
     finally:
-        if not args.keep:
+        # A database this run did not build (another benchmark's) is left as found.
+        if built and not args.keep:
             drop_database(admin, args.db)
     print(f"total {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
