@@ -262,9 +262,13 @@ async def seed(conn: asyncpg.Connection, n: int, seed: int = 1) -> list[uuid.UUI
                $17, $18, $19, (SELECT id FROM occupations WHERE id = $20))""",
         rows,
     )
-    # Hidden after enough reports.
-    await conn.execute("UPDATE vacancies SET hidden_at = now() WHERE title LIKE 'V%3'")
-    return [r[0] for r in rows]
+    # Hidden after enough reports: only rows this call made (another test holds a
+    # row of an earlier seed under a lock while seeding again).
+    ids = [r[0] for r in rows]
+    await conn.execute(
+        "UPDATE vacancies SET hidden_at = now() WHERE title LIKE 'V%3' AND id = ANY($1)", ids
+    )
+    return ids
 
 
 UNCAPPED = 10_000_000

@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher import metrics, offers, profile
-from matcher.matching import ranking
+from matcher.matching import geo, ranking
 from matcher.matching.eligibility import age_on, eligible_mask, exclusions, in_school
 from matcher.matching.geo import fetch_candidates, fetch_candidates_by_id
 from matcher.matching.replica import VacancyReplica
@@ -333,9 +333,14 @@ async def score_nearby(
     worker's replica of open vacancies when it is loaded: every candidate, no
     cap (matcher/matching/replica.py); otherwise the one indexed geo query, up to
     CANDIDATE_CAP nearest first (also the benchmarks' baseline)."""
-    started = time.perf_counter()
+    started, asked = time.perf_counter(), time.monotonic()
     ctx = seeker_context(seeker, taxonomy, radius_m, today)
     if replica is not None and replica.loaded:
+        # Read after commit: whatever was committed before this request began
+        # is in the answer, doorbell or not. One index-only read of the change
+        # numbers past the replica's floor; requests that queue up meanwhile
+        # share a sync that started after they did (`fresh_after`).
+        await replica.sync(await geo.raw_connection(session), fresh_after=asked)
         batch = replica.within(lat, lon, radius_m, age=ctx.age, certificates=ctx.certificates).batch
     else:
         batch = await fetch_candidates(
