@@ -95,6 +95,7 @@ async def stage(fleet: phones.FleetProcs, args: argparse.Namespace, frm: int, up
         "handled_ms": located["handled_ms"]["first"],
         "unfinished": located["unfinished"],
         "closed": located["closed"],
+        "close_codes": located["close_codes"],
     }
 
 
@@ -103,6 +104,7 @@ async def measure(server: phones.Server, fleet: phones.FleetProcs, args: argpars
     workers = server.worker_pids()
     await asyncio.sleep(1.0)
     out: dict[str, Any] = {"before": memory(workers)}
+    print(f"  before: RSS {out['before']['rss'] / 1024:,.0f} MiB", file=sys.stderr)
     for name, frm, upto in (("first", 0, args.first), ("all", args.first, args.phones)):
         st = await stage(fleet, args, frm, upto)
         await asyncio.sleep(args.settle)  # what the connects left in flight
@@ -111,12 +113,15 @@ async def measure(server: phones.Server, fleet: phones.FleetProcs, args: argpars
         out[name] = st
         print(f"  {name}: {st['connected']:,} more connected in {st['connect_s']:.1f} s "
               f"(failed {st['failed'] or 'none'}), locations handled p50/p99 "
-              f"{push_load._pp(st['handled_ms'])}, unfinished {st['unfinished']}; "
+              f"{push_load._pp(st['handled_ms'])}, unfinished {st['unfinished']}, closed by "
+              f"the server so far {st['closed']} {st['close_codes'] or ''}; "
               f"RSS {st['mem']['rss'] / 1024:,.0f} MiB; sockets per worker {st['per_worker']}",
               file=sys.stderr)  # fmt: skip
     if args.idle_wait:
         await asyncio.sleep(args.idle_wait)
         out["idle"] = {"mem": memory(workers), "after_s": args.idle_wait}
+        print(f"  idle {args.idle_wait:g} s: RSS {out['idle']['mem']['rss'] / 1024:,.0f} MiB",
+              file=sys.stderr)  # fmt: skip
     await fleet.ask("close")
     return out
 

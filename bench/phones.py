@@ -187,6 +187,10 @@ class Fleet:
                 with contextlib.suppress(ConnectionClosed):
                     await ws.send(frame)
                     await ws.send(PROBE)
+                # Hold the slot until it is handled: at most `concurrency` wait at the server.
+                done_by = time.monotonic() + drain
+                while ph.inflight and ph.ws is not None and time.monotonic() < done_by:  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
 
         await asyncio.gather(*(one(ph) for ph in todo))
         self.stats.ended = time.monotonic()
