@@ -43,6 +43,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # X-Forwarded-For is believed from the configured proxies only; none: never.
         "proxy_headers": bool(proxies),
         "forwarded_allow_ips": proxies or None,
+        # Compression of the push socket: bandwidth against ~44 KiB per connection.
+        "ws_per_message_deflate": settings.push_deflate,
     }
 
 

@@ -5,7 +5,9 @@ The phone fleet is many websocket clients in one process of its own (spawned by
 bench/push_load.py), so that its work shows up as its own CPU time; it takes
 commands over a pipe:
 
-    ("connect", concurrency)          open every phone's connection, read its hello
+    ("connect", concurrency[, limit]) open the phones' connections (at most `limit`
+                                      more), read each hello
+    ("locate", concurrency, drain)    each new phone sends one location, then idles
     ("walk", rate, seconds, small, period, drain)
                                       move at `rate` updates/s in all, for `seconds`
     ("positions",)                    where each phone was last handled by the server
@@ -127,10 +129,12 @@ class Fleet:
 
     # --- connecting ----------------------------------------------------------------
 
-    async def connect(self, concurrency: int) -> dict[str, Any]:
+    async def connect(self, concurrency: int, limit: int | None = None) -> dict[str, Any]:
+        """Connect the phones not connected yet (at most `limit` of them)."""
         gate = asyncio.Semaphore(concurrency)
         failed: Counter[str] = Counter()
         started = time.monotonic()
+        todo = [ph for ph in self.phones if ph.ws is None][:limit]
 
         async def one(ph: Phone) -> None:
             async with gate:
@@ -157,9 +161,43 @@ class Fleet:
             task = asyncio.create_task(self._read(ph, ph.ws))
             self.readers.add(task)
 
-        await asyncio.gather(*(one(ph) for ph in self.phones))
-        ok = sum(ph.ws is not None for ph in self.phones)
+        await asyncio.gather(*(one(ph) for ph in todo))
+        ok = sum(ph.ws is not None for ph in todo)
         return {"connected": ok, "failed": dict(failed), "seconds": time.monotonic() - started}
+
+    async def locate(self, concurrency: int, drain: float) -> dict[str, Any]:
+        """Each connected phone that has not reported yet sends one location (and its
+        probe), then stays idle; waits until the server has handled them all."""
+        self.stats = StepStats(started=time.monotonic())
+        todo = [ph for ph in self.phones if ph.ws is not None and ph.handled is None]
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(ph: Phone) -> None:
+            async with gate:
+                while ph.inflight and ph.ws is not None:  # noqa: ASYNC110 (one at a time)
+                    await asyncio.sleep(0.01)
+                ws = ph.ws
+                if ws is None:
+                    return
+                self._step(ph, 0.0)
+                where = {"lat": round(ph.lat, 7), "lon": round(ph.lon, 7), "accuracy_m": 10}
+                frame = orjson.dumps({"type": "location", **where}).decode()
+                ph.inflight.append(Update(time.monotonic(), "first", self.stats))
+                self.stats.sent += 1
+                with contextlib.suppress(ConnectionClosed):
+                    await ws.send(frame)
+                    await ws.send(PROBE)
+                # Hold the slot until it is handled: at most `concurrency` wait at the server.
+                done_by = time.monotonic() + drain
+                while ph.inflight and ph.ws is not None and time.monotonic() < done_by:  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
+
+        await asyncio.gather(*(one(ph) for ph in todo))
+        self.stats.ended = time.monotonic()
+        grace = time.monotonic() + drain
+        while time.monotonic() < grace and any(ph.inflight for ph in todo):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        return self.stats.result(self)
 
     # --- receiving ------------------------------------------------------------------
 
@@ -315,6 +353,13 @@ class FleetProcs:
         loop = asyncio.get_running_loop()
         return list(await asyncio.gather(*(loop.run_in_executor(None, p.recv) for p in self.pipes)))
 
+    async def ask_each(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """One command per process, in the order of `procs`."""
+        for pipe, command in zip(self.pipes, commands, strict=True):
+            pipe.send(command)
+        loop = asyncio.get_running_loop()
+        return list(await asyncio.gather(*(loop.run_in_executor(None, p.recv) for p in self.pipes)))
+
     def stop(self) -> None:
         for proc in self.procs:
             proc.join(timeout=10)
@@ -342,6 +387,8 @@ async def _serve(pipe: Connection, fleet: Fleet) -> None:
         cmd, *args = await loop.run_in_executor(None, pipe.recv)
         if cmd == "connect":
             pipe.send(await fleet.connect(*args))
+        elif cmd == "locate":
+            pipe.send(await fleet.locate(*args))
         elif cmd == "walk":
             pipe.send(await fleet.walk(*args))
         elif cmd == "positions":

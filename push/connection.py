@@ -14,7 +14,7 @@ LAGGARD = b""  # sentinel in an outbox: close this connection (too slow)
 REVOKED = b"\x00revoked"  # sentinel in an outbox: close, the token is no longer valid
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Connection:
     """Delivery frames leave in sequence order. `cursor` is the highest seq queued
     to this connection (or already acked by its device); a frame for cursor + 1

@@ -212,6 +212,11 @@ class PushHub:
                     next_refresh = time.monotonic() + self.refresh_s
                 except Exception:
                     log.exception("refreshing presence failed")
+                # Idle phones' expired candidate caches (push/session.py `shed`).
+                now_m = time.monotonic()
+                for peers in self.connections.values():
+                    for c in peers:
+                        c.session.shed(now_m)
 
     async def refresh_presence(self) -> None:
         # Only connections `admit` has registered (`live` is set after it): the

@@ -370,6 +370,16 @@ class SeekerSession:
         self.cache = None
         self.pushed.clear()
 
+    def shed(self, now_m: float) -> bool:
+        """Drop a candidate cache past its TTL. The next location rebuilds it anyway
+        (`valid_at`), and a vacancy change needs no cache to be pushed (`on_vacancy`
+        tests the radius), so an idle phone's cache only cost memory: tens of KiB
+        a connection (bench/idle_phones.py)."""
+        if self.cache is not None and now_m - self.cache.built_at > candidates.TTL_S:
+            self.cache = None
+            return True
+        return False
+
     def forget_position(self) -> None:
         """Location consent given or withdrawn: start from no position."""
         self.last_point = self.written_point = None

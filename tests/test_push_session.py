@@ -322,3 +322,15 @@ def test_a_batch_fanned_out_to_one_persons_connections_keeps_the_allowance(
     settle(peers, {person: len(picked)}, {person: sent})
     for s, left in zip(conns, tokens, strict=True):
         assert s.bucket.available(0.0) == min(4, max(0, left - len(picked)) + len(picked) - sent)
+
+
+def test_an_idle_phones_expired_cache_is_shed_and_nothing_is_lost() -> None:
+    s = session()
+    assert not s.shed(candidates.TTL_S) and s.cache is not None  # still fresh: kept
+    assert s.shed(candidates.TTL_S + 1.0) and s.cache is None
+    # The next location rebuilds it, as it would an expired cache...
+    assert s.on_location(AARHUS, candidates.TTL_S + 2.0, still=True).load_area
+    # ...and a new vacancy within the radius is pushed without one.
+    v = change(s, 200.0)
+    step = s.on_vacancy(v, NOON, token=True)
+    assert step.pick is not None and step.pick.candidate.vacancy_id == v.vacancy_id

@@ -102,7 +102,7 @@ class OccupationFit:
 
     part: np.ndarray  # float64[n_occupations]
     reason: np.ndarray  # int8, index into REASONS
-    wished_by: np.ndarray  # int64: the wish that gave the part (-1 none)
+    wished_by: np.ndarray  # int16 (int32 past 32k occupations): the wish behind the part, or -1
     cover: np.ndarray  # float64: profile coverage (essential + PROFILE_OPTIONAL optional)
 
 
@@ -119,7 +119,8 @@ def occupation_fit(
     top = float(point.max()) if n else 0.0
     part = np.full(n, np.nan)
     reason = np.zeros(n, dtype=np.int8)
-    wished_by = np.full(n, -1, dtype=np.int64)
+    # An occupation id fits in 16 bits (ESCO has ~3k): a fit is kept per connection by push.
+    wished_by = np.full(n, -1, dtype=np.int16 if n < 2**15 else np.int32)
     skills = np.zeros(n)
     if top > 0:
         spread = index.best_in_group(point)
@@ -147,7 +148,7 @@ def occupation_fit(
         skills = SKILLS_BESIDE_WISHES * skills
         part = np.maximum(wish, skills)
         reason = np.where(wish >= skills, kind, np.int8(1)).astype(np.int8)
-        wished_by = np.where(wish >= skills, wished_by, -1)
+        wished_by = np.where(wish >= skills, wished_by, -1).astype(wished_by.dtype, copy=False)
     reason = np.where(np.nan_to_num(part) >= REASON_MIN, reason, 0).astype(np.int8)
     part = np.where(index.is_occupation, part, np.nan)
     return OccupationFit(part=part, reason=reason, wished_by=wished_by, cover=cover)
