@@ -39,7 +39,7 @@ def test_layers_inside_containers(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         "[tool.importlinter]\nroot_packages = ['matcher']\n"
         "[[tool.importlinter.contracts]]\nname = 'x'\ntype = 'layers'\n"
-        "containers = ['matcher.matching.matches']\nlayers = ['replica', '(geo) | scoring']\n"
+        "containers = ['matcher.matching']\nlayers = ['replica', '(geo) | scoring']\n"
     )
     layers = Layers(tmp_path / "pyproject.toml")
     assert layers.climbs("matcher.matching.scoring", "matcher.matching.replica")
