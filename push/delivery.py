@@ -44,9 +44,24 @@ class Delivery:
 # stream rows are locked in id order, so two workers recording overlapping
 # batches cannot deadlock.
 _RECORD_SQL = """
-WITH item AS (
+WITH given AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $4::jsonb[], $5::float8[]) WITH ORDINALITY
         AS i(jobseeker_id, vacancy_id, payload, score, ord)
+), item AS (
+    -- What will really be inserted, before any number is taken, so a person's
+    -- numbers stay dense: not already delivered (once per vacancy and kind), not
+    -- dismissed (on any device: checked here, where every push is recorded, so
+    -- no path can forget it), once per person and vacancy within the batch.
+    SELECT DISTINCT ON (g.jobseeker_id, g.vacancy_id) g.* FROM given g
+    WHERE NOT EXISTS (
+        SELECT 1 FROM push_deliveries d
+        WHERE d.jobseeker_id = g.jobseeker_id AND d.vacancy_id = g.vacancy_id AND d.kind = $3
+    ) AND ($3::text <> 'match' OR NOT EXISTS (
+        SELECT 1 FROM seeker_vacancy_marks m
+        WHERE m.jobseeker_id = g.jobseeker_id AND m.vacancy_id = g.vacancy_id
+          AND m.mark = 'dismissed'
+    ))
+    ORDER BY g.jobseeker_id, g.vacancy_id, g.ord
 ), wanted AS (
     SELECT jobseeker_id, count(*) AS n FROM item GROUP BY jobseeker_id
 ), alloc AS (
@@ -66,13 +81,8 @@ SELECT item.jobseeker_id,
 FROM item
 JOIN wanted USING (jobseeker_id)
 JOIN alloc USING (jobseeker_id)
--- A vacancy the person dismissed (on any device) is never pushed to them: checked
--- here, where every push is recorded, so no path can forget it.
-WHERE $3::text <> 'match' OR NOT EXISTS (
-    SELECT 1 FROM seeker_vacancy_marks m
-    WHERE m.jobseeker_id = item.jobseeker_id AND m.vacancy_id = item.vacancy_id
-      AND m.mark = 'dismissed'
-)
+-- Only a concurrent recording of the same delivery still conflicts (its number
+-- is then a gap, which readers skip).
 ON CONFLICT ON CONSTRAINT uq_push_deliveries_once DO NOTHING
 RETURNING jobseeker_id, seq, vacancy_id, payload
 """
