@@ -336,11 +336,11 @@ async def score_nearby(
     started, asked = time.perf_counter(), time.monotonic()
     ctx = seeker_context(seeker, taxonomy, radius_m, today)
     if replica is not None and replica.loaded:
-        # Read after commit: whatever was committed before this request began
-        # is in the answer, doorbell or not. One index-only read of the change
-        # numbers past the replica's floor; requests that queue up meanwhile
-        # share a sync that started after they did (`fresh_after`).
-        await replica.sync(await geo.raw_connection(session), fresh_after=asked)
+        # Read after commit: what was committed before this request began is in
+        # the answer, doorbell or not. One index-only read of the highest change
+        # number; a sync only when the replica is behind it, shared by requests
+        # that queue up meanwhile (`fresh_after`).
+        await replica.sync_if_behind(await geo.raw_connection(session), fresh_after=asked)
         batch = replica.within(lat, lon, radius_m, age=ctx.age, certificates=ctx.certificates).batch
     else:
         batch = await fetch_candidates(

@@ -117,6 +117,10 @@ SELECT greatest((SELECT coalesce(max(change_no), 0) FROM vacancies),
                 (SELECT coalesce(max(change_no), 0) FROM vacancy_deletions)),
        current_setting('TimeZone')
 """
+HIGH_SQL = """
+SELECT greatest((SELECT coalesce(max(change_no), 0) FROM vacancies),
+                (SELECT coalesce(max(change_no), 0) FROM vacancy_deletions))
+"""
 # The placeholder point and certificates of the candidate SELECT.
 _NO_POINT: tuple[float, float, list[str]] = (0.0, 0.0, [])
 
@@ -159,6 +163,9 @@ class VacancyReplica:
         self.loaded = False
         self.loaded_at: float | None = None  # monotonic
         self.synced_at: float | None = None  # monotonic start of the last good sync
+        # The highest change number this replica has read (load or sync): a
+        # reader compares it with the database's to know whether to sync first.
+        self.high_seen = 0
         self.load_seconds: float | None = None
         self.skipped = 0  # rows left out as unusable (also counted by geo)
         self._lock = asyncio.Lock()
@@ -366,6 +373,7 @@ class VacancyReplica:
             floor = max(int(high) - LOAD_MARGIN, 0)
             seen = await conn.fetch(NUMBERS_SQL, floor, 10 * LOAD_MARGIN)
         fresh.changes.floor = floor
+        fresh.high_seen = int(high)
         fresh._reorder()
         for r in seen:  # visible in the snapshot: applied by this load
             fresh.changes.claim(r["change_no"])
@@ -388,6 +396,7 @@ class VacancyReplica:
             setattr(self, name, getattr(other, name))
         self.changes = other.changes
         self.skipped = other.skipped
+        self.high_seen = other.high_seen
 
     async def sync(self, conn: asyncpg.Connection | None = None, fresh_after: float = 0.0) -> int:
         """Apply the changes committed since the last sync; returns how many.
@@ -404,6 +413,18 @@ class VacancyReplica:
                     return await self._sync_locked(raw)
             return await self._sync_locked(conn)
 
+    async def sync_if_behind(self, conn: asyncpg.Connection, fresh_after: float) -> int:
+        """Read after commit for a request: one index-only read of the database's
+        highest change number; a sync only if it is past what this replica has
+        read. (A slow transaction that commits a number below one already read
+        is left to the doorbell and the timer, as the ChangeLog's lookback is.)"""
+        if not self.loaded:
+            return await self.sync(conn)
+        high = await conn.fetchval(HIGH_SQL)
+        if int(high) <= self.high_seen:
+            return 0
+        return await self.sync(conn, fresh_after=fresh_after)
+
     async def _sync_locked(self, conn: asyncpg.Connection) -> int:
         started, t0 = time.monotonic(), time.perf_counter()
         applied = 0
@@ -419,6 +440,8 @@ class VacancyReplica:
                 for r in fresh:  # the next sync tries them again
                     self.changes.release(r["change_no"])
                 raise
+            if numbers:
+                self.high_seen = max(self.high_seen, int(numbers[-1]["change_no"]))
             if len(numbers) < SYNC_BATCH:
                 break
             after = int(numbers[-1]["change_no"])
