@@ -146,12 +146,15 @@ export class JobMap {
     for (const id of [...this.markers.keys()]) if (!ids.has(id)) this.remove(id);
   }
 
+  // Programmatic moves are not animated: markers replaced while a zoom animation
+  // runs made Leaflet read the position of a removed one (`_leaflet_pos`), and a
+  // jump is easier to follow for the people this is for than a glide.
   focus(lat, lon, zoom) {
-    this.map.setView([lat, lon], zoom ?? Math.max(this.map.getZoom(), 15));
+    this.map.setView([lat, lon], zoom ?? Math.max(this.map.getZoom(), 15), { animate: false });
   }
 
   fit(points, maxZoom = 16) {
     if (!points.length) return;
-    this.map.fitBounds(L.latLngBounds(points), { padding: [48, 48], maxZoom });
+    this.map.fitBounds(L.latLngBounds(points), { padding: [48, 48], maxZoom, animate: false });
   }
 }
