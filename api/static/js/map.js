@@ -15,7 +15,14 @@ function tileSettings() {
 export class JobMap {
   constructor(el, { center = AARHUS, zoom = 14, onClick = null } = {}) {
     this.el = el;
-    this.map = L.map(el, { zoomControl: true, keyboard: true, attributionControl: true, tap: true });
+    // No animations at all: a map removed or hidden while one runs (the job view's
+    // small map, the main map behind an opened job) made Leaflet read a position
+    // of what was gone (`_leaflet_pos` page errors); a plain jump also suits
+    // people who find motion hard to follow.
+    this.map = L.map(el, {
+      zoomControl: true, keyboard: true, attributionControl: true, tap: true,
+      zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false, inertia: false,
+    });
     this.map.setView(center, zoom);
     el.classList.add("map-plain");
     this.markers = new Map();
