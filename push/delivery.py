@@ -1,10 +1,13 @@
 """Durable delivery: every push is a row before it is a frame.
 
-A delivery gets the seeker's next sequence number (the `push_streams.push_seq`
-row lock orders concurrent writers across workers) and is unique per seeker,
+A delivery gets the seeker's next sequence number and is unique per seeker,
 vacancy and kind, so a vacancy is pushed once even when a location update in
-one worker and a new-vacancy event in another race: the loser's insert does
-nothing and its sequence number is simply skipped. Clients must accept gaps.
+one worker and a new-vacancy event in another race. The recorder first locks
+the people's `push_streams` rows (in id order), then decides what is new in a
+statement that starts after the lock: the race's loser sees the winner's
+committed delivery and takes no number, so a person's numbers stay dense (a
+`last_seq` in hello is always a delivery that exists). Clients still skip gaps:
+a delivery of a person erased meanwhile is never read.
 
 Acks are cumulative and per device (`push_device_acks`): `ack n` from a device
 acknowledges every delivery up to n *for that device only*, so one phone's ack
@@ -37,12 +40,19 @@ class Delivery:
     payload: dict[str, Any]
 
 
-# Deliveries of many people in one statement: each person's stream advances by
-# their number of items (the row created on their first delivery) and numbers
-# their items in order from there. Items left out (dismissed) or already there
-# (the unique constraint) leave their numbers unused: gaps clients accept. The
-# stream rows are locked in id order, so two workers recording overlapping
-# batches cannot deadlock.
+# Each person's stream row, created if missing and locked, in id order (two
+# workers recording overlapping batches cannot deadlock). ON CONFLICT DO UPDATE
+# locks the latest row version, waiting for a concurrent recorder to commit;
+# the statement after this one then sees that recorder's deliveries.
+_LOCK_STREAMS_SQL = """
+INSERT INTO push_streams AS s (jobseeker_id, push_seq)
+SELECT j.id, 0 FROM jobseekers j WHERE j.id = ANY($1::uuid[]) ORDER BY j.id
+ON CONFLICT (jobseeker_id) DO UPDATE SET push_seq = s.push_seq
+"""
+
+# Deliveries of many people in one statement, under the stream locks: each
+# person's stream advances by their number of new items and numbers them in
+# order from there.
 _RECORD_SQL = """
 WITH given AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $4::jsonb[], $5::float8[]) WITH ORDINALITY
@@ -81,8 +91,7 @@ SELECT item.jobseeker_id,
 FROM item
 JOIN wanted USING (jobseeker_id)
 JOIN alloc USING (jobseeker_id)
--- Only a concurrent recording of the same delivery still conflicts (its number
--- is then a gap, which readers skip).
+-- Cannot conflict under the stream lock; kept so a missed lock is a gap, not an error.
 ON CONFLICT ON CONSTRAINT uq_push_deliveries_once DO NOTHING
 RETURNING jobseeker_id, seq, vacancy_id, payload
 """
@@ -106,7 +115,19 @@ async def record_many(
     items: Sequence[tuple[uuid.UUID, Item]],
 ) -> list[Delivery]:
     """Record deliveries for many seekers in one statement (a batch of vacancy
-    changes); returns those that were new, by seeker and seq."""
+    changes); returns those that were new, by seeker and seq. In the caller's
+    transaction, or in one of its own (the stream locks must hold to commit)."""
+    if conn.is_in_transaction():
+        return await _record_many(conn, kind, items)
+    async with conn.transaction():
+        return await _record_many(conn, kind, items)
+
+
+async def _record_many(
+    conn: asyncpg.Connection,
+    kind: str,
+    items: Sequence[tuple[uuid.UUID, Item]],
+) -> list[Delivery]:
     if kind == MATCH and items:
         # Only vacancies still open and shown, re-read under a share lock taken
         # before any seq: a close committing meanwhile is waited for and then
@@ -124,6 +145,7 @@ async def record_many(
         items = [(s, i) for s, i in items if i[0] in live]
     if not items:
         return []
+    await conn.execute(_LOCK_STREAMS_SQL, sorted({s for s, _ in items}))
     rows = await conn.fetch(
         _RECORD_SQL,
         [s for s, _ in items],

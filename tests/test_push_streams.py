@@ -4,14 +4,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matcher.matching import geo
 from push import delivery
 from tests.builders import auth, new_employer, new_seeker, new_vacancy, next_spot
+from tests.conftest import _libpq
 
 
 async def test_one_statement_records_a_batch_for_many_people_in_order(
@@ -67,3 +70,38 @@ async def test_one_statement_records_a_batch_for_many_people_in_order(
         [a_id, b_id],
     )
     assert pushed == 5
+
+
+async def test_a_race_to_record_the_same_match_leaves_no_gap(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    """A location update in one worker and a new-vacancy event in another both
+    find the same match: one records it, the other records nothing and takes no
+    number (the person's `last_seq` is always a delivery that exists)."""
+    employer = await new_employer(client)
+    v = uuid.UUID((await new_vacancy(client, employer["api_key"], *next_spot()))["id"])
+    s = uuid.UUID((await new_seeker(client))["id"])
+    item = (v, {"type": "match", "vacancy": {"id": str(v)}}, 0.5)
+    first = await asyncpg.connect(_libpq(database_url))
+    second = await asyncpg.connect(_libpq(database_url))
+    try:
+        tx = first.transaction()
+        await tx.start()
+        assert [d.seq for d in await delivery.record(first, s, delivery.MATCH, [item])] == [1]
+        racing = asyncio.create_task(delivery.record(second, s, delivery.MATCH, [item]))
+        pid = second.get_server_pid()
+        deadline = asyncio.get_running_loop().time() + 10
+        # The second waits for the first's lock on the person's stream.
+        while not await first.fetchval(
+            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid
+        ):
+            assert not racing.done(), "the second recorder did not wait for the first"
+            assert asyncio.get_running_loop().time() < deadline, "never waited"
+            await asyncio.sleep(0.01)
+        await tx.commit()
+        assert await racing == []
+        last = await first.fetchval("SELECT push_seq FROM push_streams WHERE jobseeker_id = $1", s)
+    finally:
+        await first.close()
+        await second.close()
+    assert last == 1

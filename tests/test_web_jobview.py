@@ -221,3 +221,31 @@ async def test_the_app_follows_the_phones_language_and_share_links_carry_it(
     await friend.locator("#jobview #jobview-title").wait_for()
     assert "How to apply" in await friend.locator("#jobview").inner_text()
     assert errors == [] and friend_errors == []
+
+
+async def test_a_map_destroyed_at_once_leaves_no_page_error(
+    browser: Browser, server: ServerProcess, contexts: list[BrowserContext]
+) -> None:
+    """The job view re-renders (an answer arrives, "Jeg er interesseret" is sent)
+    and replaces its small map within the map's first 50 ms: its delayed resize
+    must not touch the removed map (it read a removed pane: `_leaflet_pos`)."""
+    context = await new_context(browser, server.base_url)
+    contexts.append(context)
+    page = await context.new_page()
+    errors = watch_errors(page)
+    await page.goto("/static/share.html")
+    await page.add_script_tag(url="/static/vendor/leaflet/leaflet.js")
+    await page.evaluate(
+        """async () => {
+          const { JobMap } = await import("/static/js/map.js");
+          const box = document.createElement("div");
+          box.style.cssText = "width:300px;height:200px";
+          document.body.append(box);
+          const map = new JobMap(box, { zoom: 16 });
+          map.destroy();
+          box.remove();
+          // Past the map's own 50 ms resize timer.
+          await new Promise((done) => setTimeout(done, 150));
+        }"""
+    )
+    assert errors == []

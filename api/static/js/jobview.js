@@ -75,7 +75,7 @@ function route() {
 function hide() {
   root.hidden = true;
   current = null;
-  mini?.map.remove();
+  mini?.destroy();
   mini = null;
   document.body.classList.remove("jobview-open");
 }
@@ -143,7 +143,7 @@ function section(symbol, title, ...children) {
 
 function render() {
   const v = current.vacancy;
-  mini?.map.remove();
+  mini?.destroy();
   mini = null;
   const closeBtn = h("button", { type: "button", class: "btn small", id: "jobview-close", onclick: close },
     icon("✕"), t("job.close"));

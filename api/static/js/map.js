@@ -15,10 +15,8 @@ function tileSettings() {
 export class JobMap {
   constructor(el, { center = AARHUS, zoom = 14, onClick = null } = {}) {
     this.el = el;
-    // No animations at all: a map removed or hidden while one runs (the job view's
-    // small map, the main map behind an opened job) made Leaflet read a position
-    // of what was gone (`_leaflet_pos` page errors); a plain jump also suits
-    // people who find motion hard to follow.
+    // No animations: a plain jump suits people who find motion hard to follow,
+    // and nothing runs on after a map is hidden or destroyed.
     this.map = L.map(el, {
       zoomControl: true, keyboard: true, attributionControl: true, tap: true,
       zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false, inertia: false,
@@ -52,7 +50,17 @@ export class JobMap {
     this.map.on("dragstart", () => (this.follow = false));
     onLangChange(() => this._note && this._setNote("map.tiles.failed"));
     // The container may have been hidden when the map was made.
-    setTimeout(() => this.map.invalidateSize(), 50);
+    this._sizeTimer = setTimeout(() => this.resize(), 50);
+  }
+
+  /** Remove the map for good. Leaflet's own remove() leaves the map "loaded":
+   * a later invalidateSize on it (the timer above, when the job view is
+   * re-rendered within 50 ms) fired "move" into the scale control, which read
+   * the removed pane's position: the `_leaflet_pos` page error. */
+  destroy() {
+    this.gone = true;
+    clearTimeout(this._sizeTimer);
+    this.map.remove();
   }
 
   _tilesFailed() {
@@ -82,7 +90,7 @@ export class JobMap {
   }
 
   resize() {
-    this.map.invalidateSize();
+    if (!this.gone) this.map.invalidateSize();
   }
 
   setMe(lat, lon, radiusM) {
@@ -153,9 +161,7 @@ export class JobMap {
     for (const id of [...this.markers.keys()]) if (!ids.has(id)) this.remove(id);
   }
 
-  // Programmatic moves are not animated: markers replaced while a zoom animation
-  // runs made Leaflet read the position of a removed one (`_leaflet_pos`), and a
-  // jump is easier to follow for the people this is for than a glide.
+  // Programmatic moves jump too (see the constructor).
   focus(lat, lon, zoom) {
     this.map.setView([lat, lon], zoom ?? Math.max(this.map.getZoom(), 15), { animate: false });
   }
