@@ -156,6 +156,19 @@ def test_within_equals_brute_force(
             assert (hits.lats[k], hits.lons[k]) == (held[v]["lat"], held[v]["lon"])  # type: ignore[index]
 
 
+def test_an_id_given_twice_is_held_once() -> None:
+    """The later row of an id wins, also in the first rows a replica is given
+    (before its index exists) and after it reorders them."""
+    vid = uuid.uuid4()
+    replica = VacancyReplica()
+    replica.apply_rows([make_row(vid, *CPH), make_row(vid, CPH[0] + 0.001, CPH[1])])
+    for _ in range(2):
+        hits = replica.within(*CPH, 5_000, age=18, now=NOW)
+        assert hits.batch.ids == [vid] and len(replica) == 1
+        assert hits.lats.tolist() == [CPH[0] + 0.001]
+        replica._reorder()
+
+
 def test_start_in_days_is_evaluated_at_query_time() -> None:
     replica = VacancyReplica()
     day = (NOW.date() - dt.date(1970, 1, 1)).days

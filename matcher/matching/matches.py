@@ -29,7 +29,9 @@ from matcher.matching.scoring import (
     CandidateBatch,
     Scores,
     SeekerContext,
+    ceiling,
     occupation_fit,
+    weak_rows,
     weights,
 )
 from matcher.matching.scoring import score as score_seekers
@@ -195,7 +197,7 @@ def rank(
     if len(scored.batch) == 0:
         return np.zeros(0, dtype=np.int64)
     ranker = ranking.active()
-    pool = limit if ranking.is_hand_set(ranker) else max(limit, ranking.RERANK_K)
+    pool = _pool(limit, ranker)
     # Every fitting candidate before every other one (Scores.fits), each ranked
     # by score; the learned ranker re-orders within each.
     s = scored.scores
@@ -207,6 +209,13 @@ def rank(
     return np.concatenate(
         [ranking.rerank(scored, fitting, ranker), ranking.rerank(scored, others, ranker)]
     )[:limit]
+
+
+def _pool(limit: int, ranker: ranking.Ranker | None = None) -> int:
+    """How many of the best by hand score `rank` takes from each group: the
+    list itself, or what the learned ranker re-orders."""
+    ranker = ranking.active() if ranker is None else ranker
+    return limit if ranking.is_hand_set(ranker) else max(limit, ranking.RERANK_K)
 
 
 def _best(scored: Scored, rows: np.ndarray, k: int) -> np.ndarray:
@@ -368,14 +377,112 @@ async def find_matches(
 ) -> list[Match]:
     """The best matches near a point; `exclude` (what the person dismissed) never
     takes a place in the list."""
-    scored = await score_nearby(session, taxonomy, seeker, lat, lon, radius_m, today, replica)
-    if exclude and len(scored.batch):
-        kept = np.fromiter((i not in exclude for i in scored.batch.ids), bool, len(scored.batch))
-        scored = dataclasses.replace(scored, eligible=scored.eligible & kept)
+    if replica is not None and replica.loaded:
+        started, asked = time.perf_counter(), time.monotonic()
+        ctx = seeker_context(seeker, taxonomy, radius_m, today)
+        # Read after commit, as in `score_nearby`.
+        await replica.sync_if_behind(await geo.raw_connection(session), fresh_after=asked)
+        scored = best_in_circle(ctx, replica, lat, lon, limit, min_score, include_weak, exclude)
+        metrics.MATCH_SECONDS.observe(time.perf_counter() - started)
+        metrics.CANDIDATES_SCORED.inc(len(scored.batch))
+    else:
+        scored = await score_nearby(session, taxonomy, seeker, lat, lon, radius_m, today)
+        if exclude and len(scored.batch):
+            ids = scored.batch.ids
+            kept = np.fromiter((i not in exclude for i in ids), bool, len(ids))
+            scored = dataclasses.replace(scored, eligible=scored.eligible & kept)
     rows = rank(scored, limit, min_score, include_weak)
     matches = [scored.match(taxonomy, int(r)) for r in rows]
     metrics.MATCHES_RETURNED.inc(len(matches))
     return matches
+
+
+# A dense circle (tens of thousands of candidates within 5 km of central
+# Copenhagen) is scored in full only where it can matter: by `scoring.ceiling`,
+# the PRUNE_FIRST most promising rows first, PRUNE_GROWTH times as many each
+# round, until no row left could take a place in `rank`'s answer.
+PRUNE_FIRST = 512
+PRUNE_GROWTH = 4
+
+
+def best_in_circle(
+    ctx: SeekerContext,
+    replica: VacancyReplica,
+    lat: float,
+    lon: float,
+    limit: int,
+    min_score: float = 0.0,
+    include_weak: bool = False,
+    exclude: frozenset[uuid.UUID] = frozenset(),
+    now: dt.datetime | None = None,
+    first: int = PRUNE_FIRST,
+) -> Scored:
+    """The candidates within the seeker's radius scored for them, holding at
+    least every row `rank(..., limit, min_score, include_weak)` would pick from
+    all of them, and so the same answer (every candidate, no cap).
+
+    `rank` takes the best `pool` of the fitting rows (by total, exactly), then
+    of the others; a row is left unscored only when it is weak (and weak rows
+    are not asked for), or when its ceiling is below the pool-th best score
+    already found in its group, so it could not enter."""
+    now = now or dt.datetime.now(dt.UTC)
+    rows, dist = replica.circle(lat, lon, ctx.radius_m, age=ctx.age, now=now)
+    if exclude and len(rows):
+        keep = ~np.isin(rows, replica.rows_of(exclude))
+        rows, dist = rows[keep], dist[keep]
+    if not include_weak and len(rows):
+        # Most of a dense circle lists required skills the seeker has none of:
+        # set aside on those columns alone.
+        keep = ~weak_rows(ctx, *replica.required(rows))
+        rows, dist = rows[keep], dist[keep]
+    if len(rows) == 0:
+        return score(ctx, replica.hits(rows, dist, ctx.certificates, now).batch)
+    top, fits = ceiling(ctx, replica.outline(rows, dist, now))
+    can = top >= min_score  # the others could never pass min_score
+    rows, dist, top, fits = rows[can], dist[can], top[can], fits[can]
+    # Every fitting row before every other (rank's order), each by its ceiling.
+    key = top + 2.0 * fits
+    pool = _pool(limit)
+    m = max(first, 1)
+    while True:
+        if m >= len(rows):
+            return score(ctx, replica.hits(rows, dist, ctx.certificates, now).batch)
+        chosen = np.argpartition(-key, m - 1)[:m]
+        scored = score(ctx, replica.hits(rows[chosen], dist[chosen], ctx.certificates, now).batch)
+        rest = np.ones(len(rows), dtype=bool)
+        rest[chosen] = False
+        if _settled(scored, top[rest], fits[rest], pool, min_score, include_weak):
+            return scored
+        m *= PRUNE_GROWTH
+
+
+def _settled(
+    scored: Scored,
+    rest_top: np.ndarray,
+    rest_fits: np.ndarray,
+    pool: int,
+    min_score: float,
+    include_weak: bool,
+) -> bool:
+    """Whether no row left (by its ceiling) could enter `rank`'s pick from the
+    rows scored: its group's pool is full with scores above every ceiling left."""
+    s = scored.scores
+    ok = scored.eligible & (s.total >= min_score)
+    if not include_weak:
+        ok &= ~s.weak
+    fitting, others = s.total[ok & s.fits], s.total[ok & ~s.fits]
+
+    def full(got: np.ndarray, need: int, rival: float) -> bool:
+        if need <= 0 or rival == -np.inf:
+            return True
+        if len(got) < need:
+            return False
+        return bool(np.partition(got, len(got) - need)[len(got) - need] > rival)
+
+    if not full(fitting, pool, float(np.max(rest_top[rest_fits], initial=-np.inf))):
+        return False
+    rival = float(np.max(rest_top[~rest_fits], initial=-np.inf))
+    return full(others, pool - len(fitting), rival)
 
 
 async def score_vacancies(

@@ -39,7 +39,7 @@ import math
 import time
 import uuid
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ from matcher import metrics, offers
 from matcher.matching import geo
 from matcher.matching.change_log import ChangeLog
 from matcher.matching.replica_store import ColumnStore
-from matcher.matching.scoring import CandidateBatch
+from matcher.matching.scoring import CandidateBatch, Outline
 from matcher.matching.spatial import GridIndex
 
 log = logging.getLogger("jotr.replica")
@@ -75,6 +75,7 @@ _EXTRA = {
     "expires": np.float64,  # epoch seconds; +inf: never expires
     "start_day": np.float64,  # days since 1970-01-01; NaN: none or not finite
     "cert_set": np.int32,  # index into VacancyReplica.cert_sets
+    "job_type": np.int16,  # index into VacancyReplica.job_type_names
     "alive": np.bool_,
 }
 
@@ -158,6 +159,9 @@ class VacancyReplica:
         self._dead = 0
         self.cert_sets: list[frozenset[str]] = []
         self._cert_set_of: dict[frozenset[str], int] = {}
+        # The job types seen, coded per row (a bound compares small ints, not strings).
+        self.job_type_names: list[str] = []
+        self._job_type_of: dict[str, int] = {}
         self.changes = ChangeLog()
         self.tz: dt.tzinfo = dt.UTC
         self.loaded = False
@@ -192,19 +196,64 @@ class VacancyReplica:
         """Every open, unexpired vacancy within `radius_m` of (lat, lon) whose
         min_age is at most `age` (and of the given offer kinds), nearest first,
         with exact great-circle distances: CANDIDATES_SQL without its LIMIT."""
-        if self._index is None or self._store.n == 0:
+        now = now or dt.datetime.now(dt.UTC)
+        rows, dist = self.circle(lat, lon, radius_m, age=age, kinds=kinds, now=now)
+        if len(rows) == 0:
             return self._empty()
-        rows, dist = self._index.within(lat, lon, radius_m)
+        order = np.lexsort((rows, dist))
+        return self.hits(rows[order], dist[order], certificates, now)
+
+    def circle(
+        self,
+        lat: float,
+        lon: float,
+        radius_m: float,
+        *,
+        age: int,
+        kinds: Sequence[str] | None = None,
+        now: dt.datetime | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows `within` returns and their distances in metres, in no
+        particular order (a dense circle holds tens of thousands: sorting them
+        costs more than the caller that prunes them needs)."""
+        if self._index is None or self._store.n == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        rows, dist = self._index.within(lat, lon, radius_m, nearest_first=False)
         now = now or dt.datetime.now(dt.UTC)
         keep = self._store.column("expires")[rows] > now.timestamp()
-        view = self._store.view()
-        keep &= view.eligibility.min_age[rows] <= age
+        keep &= self._store.view().eligibility.min_age[rows] <= age
         if kinds is not None:
             codes = [offers.OFFER_KIND_CODE[k] for k in kinds if k in offers.OFFER_KIND_CODE]
-            keep &= np.isin(view.eligibility.offer_kind[rows], codes)
+            keep &= np.isin(self._store.view().eligibility.offer_kind[rows], codes)
         if not keep.all():
             rows, dist = rows[keep], dist[keep]
-        return self._hits(rows, dist, frozenset(certificates), now)
+        return rows, dist
+
+    def outline(self, rows: np.ndarray, dist: np.ndarray, now: dt.datetime) -> Outline:
+        """The columns `scoring.ceiling` reads, for rows of `circle`."""
+        view = self._store.view()
+        req_ids, req_weights, req_offsets = self._store.required(rows)
+        return Outline(
+            distance_m=np.asarray(dist, dtype=np.float64),
+            req_ids=req_ids,
+            req_weights=req_weights,
+            req_offsets=req_offsets,
+            occupation_ids=None if view.occupation_ids is None else view.occupation_ids[rows],
+            hours_per_week=view.hours_per_week[rows],
+            start_in_days=self._start_in_days(rows, now),
+            job_type_codes=self._store.column("job_type")[rows],
+            job_type_names=self.job_type_names,
+            profiles=np.take(view.profiles, rows, axis=0),
+        )
+
+    def required(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The required skills of rows of `circle`: (ids, weights, offsets), flattened."""
+        return self._store.required(rows)
+
+    def rows_of(self, vacancy_ids: Iterable[uuid.UUID]) -> np.ndarray:
+        """The rows holding these vacancies (those held)."""
+        found = [r for v in vacancy_ids if (r := self._row_of.get(v)) is not None]
+        return np.asarray(found, dtype=np.int64)
 
     def candidate_for_all(
         self, vacancy_id: uuid.UUID, now: dt.datetime | None = None
@@ -220,6 +269,27 @@ class VacancyReplica:
         # seeker's against the required set returned alongside.
         hits = self._hits(np.array([row]), np.zeros(1), frozenset(), now)
         return hits.batch, float(hits.lats[0]), float(hits.lons[0]), hits.required[0]
+
+    def hits(
+        self,
+        rows: np.ndarray,
+        dist: np.ndarray,
+        certificates: Sequence[str] | frozenset[str],
+        now: dt.datetime,
+    ) -> Hits:
+        """These rows (of `circle`) as candidates, in the order given."""
+        if len(rows) == 0:
+            return self._empty()
+        return self._hits(rows, dist, frozenset(certificates), now)
+
+    def _start_in_days(self, rows: np.ndarray, now: dt.datetime) -> np.ndarray:
+        """start_in_days as the SQL computes it today; an absurd one is unknown
+        (geo.sound_rows; it was reported when the row was read)."""
+        today = now.astimezone(self.tz).date()
+        start = self._store.column("start_day")[rows] - (today - _EPOCH_DAY).days
+        with np.errstate(invalid="ignore"):
+            start[np.abs(start) > geo.MAX_START_DAYS] = np.nan
+        return start.astype(np.float32)
 
     def _hits(
         self,
@@ -237,13 +307,7 @@ class VacancyReplica:
         )
         ok = ok_by_set[sets]
         batch.eligibility = dataclasses.replace(batch.eligibility, certificates_ok=ok)
-        # start_in_days as the SQL computes it today; an absurd one is unknown
-        # (geo.sound_rows; it was reported when the row was read).
-        today = now.astimezone(self.tz).date()
-        start = store.column("start_day")[rows] - (today - _EPOCH_DAY).days
-        with np.errstate(invalid="ignore"):
-            start[np.abs(start) > geo.MAX_START_DAYS] = np.nan
-        batch.start_in_days = start.astype(np.float32)
+        batch.start_in_days = self._start_in_days(rows, now)
         lats, lons = store.column("lat")[rows], store.column("lon")[rows]
         return Hits(batch, lats, lons, sets, self.cert_sets)
 
@@ -292,6 +356,9 @@ class VacancyReplica:
             "cert_set": np.fromiter(
                 (self._cert_set(r["required_certificates"]) for r in rows), np.int32, len(rows)
             ),
+            "job_type": np.fromiter(
+                (self._job_type(t) for t in batch.job_types), np.int16, len(rows)
+            ),
             "alive": np.ones(len(rows), dtype=bool),
         }
         new = self._store.append(batch, extra)
@@ -307,18 +374,22 @@ class VacancyReplica:
             return
         if self._index is None:
             self._index = GridIndex(self._store.column("lat"), self._store.column("lon"))
+            # An id given twice in this first batch left its earlier row dead.
+            self._index.remove(np.flatnonzero(~self._store.column("alive")))
         else:
             self._index.set_coordinates(self._store.column("lat"), self._store.column("lon"))
             self._index.add(new)
         self._maybe_compact()
 
     def _reorder(self, rows: np.ndarray | None = None) -> None:
-        """Keep `rows` (default: all), stored in the grid's cell order: a query's
+        """Keep `rows` (default: every live one), stored in the grid's cell order: a query's
         rows then lie close together in memory, and gathering tens of thousands
         of them (a dense circle) costs about half as much as from rows in
         arrival order. Rebuilds the index and the id map."""
         store = self._store
-        if rows is not None:
+        if rows is None:  # the live ones (an id twice in a load leaves a dead row)
+            rows = np.flatnonzero(store.column("alive"))
+        if len(rows) < store.n:
             store = store.compacted(rows)
         if store.n:
             order = GridIndex(store.column("lat"), store.column("lon")).cell_order()
@@ -334,6 +405,14 @@ class VacancyReplica:
         if found is None:
             found = self._cert_set_of[key] = len(self.cert_sets)
             self.cert_sets.append(key)
+        return found
+
+    def _job_type(self, name: object) -> int:
+        key = str(name or "")
+        found = self._job_type_of.get(key)
+        if found is None:
+            found = self._job_type_of[key] = len(self.job_type_names)
+            self.job_type_names.append(key)
         return found
 
     def _maybe_compact(self, force: bool = False, now: float | None = None) -> None:
@@ -392,7 +471,8 @@ class VacancyReplica:
         )
 
     def _adopt(self, other: VacancyReplica) -> None:
-        for name in ("_store", "_index", "_row_of", "_dead", "cert_sets", "_cert_set_of"):
+        for name in ("_store", "_index", "_row_of", "_dead", "cert_sets", "_cert_set_of",
+                     "job_type_names", "_job_type_of"):  # fmt: skip
             setattr(self, name, getattr(other, name))
         self.changes = other.changes
         self.skipped = other.skipped

@@ -161,6 +161,14 @@ class ColumnStore:
             **fields,
         )
 
+    def required(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows' required skills: (ids, weights, offsets), flattened as in a batch."""
+        ids, weights, offsets = _take_segments2(
+            self._flat["req_ids"], self._flat["req_weights"], self._offsets["req_offsets"], rows
+        )
+        assert weights is not None
+        return ids, weights, offsets
+
     def compacted(self, rows: np.ndarray) -> ColumnStore:
         """A new store holding only `rows` (in that order)."""
         out = ColumnStore(self._extra_dtypes)

@@ -26,8 +26,10 @@ vacancies for matches, many seekers x one vacancy for push and reach), with or
 without a position; `static_total` / `with_distance` / `best_with_distance`
 split off the distance part (the push cache), `combine` sums given parts (the
 hand-set ranker), `skill_ceiling` / `skill_entry_scales` give the guidance
-counterfactual its gains, and `features_from_match` is the feature vector the
-feedback log and the learned ranker share.
+counterfactual its gains, `ceiling` bounds a score from the cheap columns
+(`Outline`) so a dense circle is scored in full only where it can matter, and
+`features_from_match` is the feature vector the feedback log and the learned
+ranker share.
 """
 
 from __future__ import annotations
@@ -435,12 +437,9 @@ def _grid(
     got = _credits([s.credit for s in seekers], np.concatenate([batch.req_ids, batch.opt_ids]))
     n_req = len(batch.req_ids)
     covered, total_w = _coverage(got[:, :n_req], batch.req_weights, req_seg, n_v)
-    weak = (total_w > 0) & (covered <= 0)
+    weak = _weak(covered, total_w)
     occupation, cover = _occupation_grid(seekers, batch.occupation_ids, n_v)
-    standin = standin_weights(batch, cover)
-    covered = covered + standin * np.nan_to_num(cover)
-    total_w = total_w + standin
-    required = np.where(total_w > 0, covered / np.maximum(total_w, 1e-9), 1.0)
+    required = _required_part(covered, total_w, batch.req_offsets, cover)
 
     opt_cov, opt_n = _coverage(got[:, n_req:], None, opt_seg, n_v)
     optional = np.where(opt_n > 0, opt_cov / np.maximum(opt_n, 1.0), NEUTRAL)
@@ -554,8 +553,28 @@ def _occupation_grid(
 def standin_weights(batch: CandidateBatch, cover: np.ndarray) -> np.ndarray:
     """Per row, the weight the occupation's profile has in the required part (0
     without an occupation or a profile), beside the listed skills' weights."""
-    standin = STANDIN_WEIGHT * np.maximum(STANDIN_SLOTS - np.diff(batch.req_offsets), 0)
+    return _standin(batch.req_offsets, cover)
+
+
+def _standin(req_offsets: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    standin = STANDIN_WEIGHT * np.maximum(STANDIN_SLOTS - np.diff(req_offsets), 0)
     return np.where(np.isnan(cover), 0.0, standin)  # type: ignore[no-any-return]
+
+
+def _weak(covered: np.ndarray, total_w: np.ndarray) -> np.ndarray:
+    """Lists required skills, and the seeker earns no credit for any of them."""
+    return (total_w > 0) & (covered <= 0)  # type: ignore[no-any-return]
+
+
+def _required_part(
+    covered: np.ndarray, total_w: np.ndarray, req_offsets: np.ndarray, cover: np.ndarray
+) -> np.ndarray:
+    """The required part from the listed skills' credit and weight sums and the
+    occupation profile's coverage, its stand-in."""
+    standin = _standin(req_offsets, cover)
+    covered = covered + standin * np.nan_to_num(cover)
+    total_w = total_w + standin
+    return np.where(total_w > 0, covered / np.maximum(total_w, 1e-9), 1.0)  # type: ignore[no-any-return]
 
 
 def profile_cover(seeker: SeekerContext, batch: CandidateBatch) -> np.ndarray:
@@ -610,15 +629,7 @@ def _practical(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(practical part, fits the seeker's wished hours and job types), seekers x rows."""
     n_s, n_v = len(seekers), len(batch)
-    h = batch.hours_per_week.astype(np.float64)
-    lo = np.array([[s.hours_min if s.hours_min is not None else 0.0] for s in seekers])
-    hi = np.array([[s.hours_max if s.hours_max is not None else 80.0] for s in seekers])
-    outside = np.maximum(lo - h, 0.0) + np.maximum(h - hi, 0.0)
-    # An offer without hours or job type (leisure, volunteering) loses nothing for them.
-    hours = np.nan_to_num(np.clip(1.0 - outside / HOURS_TOLERANCE, 0.0, 1.0), nan=1.0)
-
     wished = np.ones((n_s, n_v), dtype=bool)
-    job_type = np.ones((n_s, n_v))
     if any(s.job_types for s in seekers):
         # An offer without a job type (leisure, volunteering) is never outside the wish.
         untyped = np.fromiter((not t for t in batch.job_types), dtype=bool, count=n_v)
@@ -629,14 +640,103 @@ def _practical(
             if s.job_types not in by_wish:
                 by_wish[s.job_types] = np.isin(batch.job_types, list(s.job_types)) | untyped
             wished[i] = by_wish[s.job_types]
-            job_type[i] = np.where(wished[i], 1.0, UNWISHED_JOB_TYPE)
+    return _practical_parts(seekers, batch.hours_per_week, batch.start_in_days, wished)
 
-    days = np.nan_to_num(batch.start_in_days.astype(np.float64), nan=0.0)
+
+def _practical_parts(
+    seekers: list[SeekerContext], hours_per_week: np.ndarray, start_in_days: np.ndarray,
+    wished: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """`_practical` from the columns and whether each row's job type is wished
+    (seekers x rows; all True for a seeker who wished for none)."""
+    h = hours_per_week.astype(np.float64)
+    lo = np.array([[s.hours_min if s.hours_min is not None else 0.0] for s in seekers])
+    hi = np.array([[s.hours_max if s.hours_max is not None else 80.0] for s in seekers])
+    outside = np.maximum(lo - h, 0.0) + np.maximum(h - hi, 0.0)
+    # An offer without hours or job type (leisure, volunteering) loses nothing for them.
+    hours = np.nan_to_num(np.clip(1.0 - outside / HOURS_TOLERANCE, 0.0, 1.0), nan=1.0)
+    job_type = np.where(wished, 1.0, UNWISHED_JOB_TYPE)
+
+    days = np.nan_to_num(start_in_days.astype(np.float64), nan=0.0)
     late = np.clip((days - START_SOON_DAYS) / (START_FAR_DAYS - START_SOON_DAYS), 0.0, 1.0)
     start = 1.0 - 0.5 * late
 
     # No hours (NaN: a leisure or volunteering offer) is within any wished range.
     return (hours + job_type + start) / 3.0, (np.nan_to_num(outside, nan=0.0) <= 0) & wished
+
+
+# --- A bound before the skills: pruning a dense circle ------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """The cheap columns of many candidates: what `ceiling` bounds their scores
+    from (a dense circle holds tens of thousands; the replica gathers these few
+    columns for them, and the rest only for the rows that can matter)."""
+
+    distance_m: np.ndarray  # float64
+    req_ids: np.ndarray  # int32, flattened as in CandidateBatch
+    req_weights: np.ndarray  # float32
+    req_offsets: np.ndarray  # int64, len n+1
+    occupation_ids: np.ndarray | None
+    hours_per_week: np.ndarray  # float32, NaN: none
+    start_in_days: np.ndarray  # float32, NaN: none
+    job_type_codes: np.ndarray  # int, an index into job_type_names
+    job_type_names: Sequence[str]  # "" for an offer without a job type
+    profiles: np.ndarray  # float32[n, profile.SIZE]
+
+    def __len__(self) -> int:
+        return len(self.distance_m)
+
+
+def weak_rows(
+    seeker: SeekerContext, req_ids: np.ndarray, req_weights: np.ndarray, req_offsets: np.ndarray
+) -> np.ndarray:
+    """`Scores.weak` for rows given only their required skills (flattened):
+    the cheapest way to set aside the many rows a seeker has no skill for."""
+    # `_weak` without summing: weights are positive (a row with another is a
+    # poison row, geo.sound_rows) and credits are not negative, so a row's
+    # credit sum is positive exactly when one of its entries earns credit.
+    earns = (_credits([seeker.credit], req_ids)[0] * req_weights) > 0
+    counts = np.zeros(len(earns) + 1, dtype=np.int64)
+    np.cumsum(earns, out=counts[1:])
+    listed = req_offsets[1:] > req_offsets[:-1]
+    return listed & (counts[req_offsets[1:]] == counts[req_offsets[:-1]])  # type: ignore[no-any-return]
+
+
+# Added to every ceiling, so a rounding difference in the last bit can never put
+# a row's ceiling under its score.
+_CEILING_SLACK = 1e-9
+
+
+def ceiling(seeker: SeekerContext, outline: Outline) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the most it can score for this seeker (never below `score`'s
+    total at the same distance), and whether it fits the seeker's wished hours
+    and job types (`Scores.fits`, exactly).
+
+    Every part is computed as `score` computes it except the optional skills
+    (not read here: the weight of that part is small), which take the highest
+    value they can reach, the seeker's highest credit (1 for a held skill)."""
+    n = len(outline)
+    got = _credits([seeker.credit], outline.req_ids)
+    covered, total_w = _coverage(got, outline.req_weights, _segment_ids(outline.req_offsets), n)
+    occupation, cover = _occupation_grid([seeker], outline.occupation_ids, n)
+    required = _required_part(covered, total_w, outline.req_offsets, cover)
+    fit = _profile_grid([seeker.work_profile], outline.profiles)
+    if seeker.job_types:
+        ok = [c for c, name in enumerate(outline.job_type_names)
+              if not name or name in seeker.job_types]  # fmt: skip
+        wished = np.isin(outline.job_type_codes, ok)[None, :]
+    else:
+        wished = np.ones((1, n), dtype=bool)
+    practical, fits = _practical_parts(
+        [seeker], outline.hours_per_week, outline.start_in_days, wished
+    )
+    top = np.full_like(required, max(NEUTRAL, float(np.max(seeker.credit, initial=0.0))))
+    parts = {"required": required, "optional": top, "occupation": occupation, "profile": fit,
+             "practical": practical}  # fmt: skip
+    distance = distance_part(outline.distance_m, seeker.radius_m)
+    return (_total(_static_sum(parts), distance) + _CEILING_SLACK)[0], fits[0]
 
 
 def parts_for_row(scores: Scores, row: int) -> dict[str, float]:
