@@ -9,7 +9,10 @@ Nearby matches, p50/p99 at each radius over the same points and seekers, the
 three paths interleaved query by query (so a busy moment hits all three):
 
 - (a) replica: `matching.find_matches(..., replica=...)`: candidates from memory,
-  every one within the radius (no cap), then the hard rules, score and top 20;
+  every one within the radius (no cap), those the seeker has no required skill for
+  set aside, the rest scored in order of their ceiling until none left can enter
+  the top 20 (`matches.best_in_circle`); "of which the circle" is the spatial part
+  alone (`VacancyReplica.circle`: the rows within the radius, unordered);
 - (b) the bare indexed PostGIS candidate query without a cap (CANDIDATES_SQL,
   LIMIT far above any count): one round trip, rows decoded by asyncpg, nothing
   else: what any SQL path pays before it has scored anything;
@@ -80,7 +83,7 @@ def _p(x: list[float], q: float) -> float:
 class Radius:
     radius_m: float
     replica: list[float] = field(default_factory=list)
-    within: list[float] = field(default_factory=list)  # of which: the replica's candidates
+    within: list[float] = field(default_factory=list)  # of which: the circle (spatial part)
     bare_sql: list[float] = field(default_factory=list)
     today: list[float] = field(default_factory=list)
     candidates: list[int] = field(default_factory=list)
@@ -137,7 +140,7 @@ async def measure(url: str, radii: list[float], queries: int, seed: int) -> dict
                     t5 = time.perf_counter()
                 ctx = matching.seeker_context(seeker, taxonomy, radius)
                 t6 = time.perf_counter()
-                replica.within(la, lo, radius, age=ctx.age, certificates=ctx.certificates)
+                replica.circle(la, lo, radius, age=ctx.age)
                 t7 = time.perf_counter()
                 if i >= 0:
                     res.within.append((t7 - t6) * 1000)
@@ -274,7 +277,7 @@ def render(m: dict[str, Any], vis: Visibility | None, workers: int, sync_s: floa
         f"({m['load_s'] * per100k:.2f} s per 100k); memory {m['rss_mib']:.0f} MiB by RSS "
         f"({m['rss_mib'] * per100k:.0f} MiB per 100k), {m['arrays_mib']:.0f} MiB by the arrays.",
         "",
-        "| radius | candidates mean (p99) | (a) replica p50 | p99 | of which `within` p50 | p99"
+        "| radius | candidates mean (p99) | (a) replica p50 | p99 | of which the circle p50 | p99"
         " | (b) bare PostGIS, no cap p50 | p99 | (c) today (SQL, cap) p50 | p99"
         " | (a) vs (b) p99 | (a) vs (c) p99 |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from matcher.esco.taxonomy import Taxonomy
 from matcher.matching import geo
 from matcher.matching.replica import VacancyReplica, open_candidate_for_all
-from matcher.matching.scoring import CandidateBatch
+from matcher.matching.scoring import CandidateBatch, concat
 from matcher.models import Jobseeker
 from matcher.people import consent
 from matcher.posting.events import VacancyEvent
@@ -47,7 +47,7 @@ from push.areas import AreaCache
 from push.bus import Bus, describe
 from push.connection import Connection
 from push.payloads import settings_view
-from push.rules import FrameLimiter, score_states
+from push.rules import FrameLimiter, score_grid
 from push.session import (
     Knobs,
     ScoredVacancy,
@@ -822,23 +822,37 @@ class PushHub:
         lons = np.fromiter((c.last_point[1] for c in conns), np.float64, len(conns))  # type: ignore[index]
         radii = np.fromiter((c.state.radius_m for c in conns), np.float64, len(conns))  # type: ignore[union-attr]
         pairs: list[tuple[SeekerSession, ScoredVacancy]] = []
-        for vacancy_id, (batch, vlat, vlon, required_certificates) in found.items():
-            dists = candidates.haversine_many(vlat, vlon, lats, lons)
-            # Only phones near enough for the vacancy to be within their radius or
-            # their cache's area (whose anchor is at most the margin from the phone).
-            near = np.flatnonzero(dists <= radii + 2 * candidates.MARGIN_M)
-            if not len(near):
+        vids = list(found)
+        if not vids:
+            return []
+        # connections x vacancies: the distances, and who is near enough for a
+        # vacancy to be within their radius or their cache's area (whose anchor
+        # is at most the margin from the phone).
+        dists = np.stack(
+            [candidates.haversine_many(found[v][1], found[v][2], lats, lons) for v in vids], axis=1
+        )
+        reach = dists <= (radii + 2 * candidates.MARGIN_M)[:, None]
+        near = np.flatnonzero(reach.any(axis=1))
+        if not len(near):
+            return []
+        near_conns = [conns[i] for i in near.tolist()]
+        # One scoring of the whole batch for everyone near any of it.
+        scores, eligible = score_grid(
+            [c.state for c in near_conns],  # type: ignore[misc]
+            concat([found[v][0] for v in vids]), dists[near],
+            [found[v][3] for v in vids],
+        )  # fmt: skip
+        for j, vacancy_id in enumerate(vids):
+            rows = np.flatnonzero(reach[near, j])
+            if not len(rows):
                 continue
-            near_conns = [conns[i] for i in near.tolist()]
-            near_d = dists[near]
-            scores, eligible = score_states(
-                [c.state for c in near_conns],  # type: ignore[misc]
-                batch, near_d, required_certificates,
-            )  # fmt: skip
+            batch, vlat, vlon, _ = found[vacancy_id]
+            conns_j = [near_conns[i] for i in rows.tolist()]
             changes = scored_for(
-                near_conns, batch, vacancy_id, vlat, vlon, near_d, scores, eligible
-            )
-            pairs.extend(zip((c.session for c in near_conns), changes, strict=True))
+                conns_j, batch, vacancy_id, vlat, vlon, dists[near[rows], j],
+                scores.column(j).take(rows), eligible[rows, j],
+            )  # fmt: skip
+            pairs.extend(zip((c.session for c in conns_j), changes, strict=True))
         of = {id(c.session): c for c in conns}
         picks, deferred = fan_out(pairs, self._sessions(), now, now_m)
         for sess in deferred:

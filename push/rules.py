@@ -20,7 +20,7 @@ from matcher.matching.eligibility import RuleKey, eligible_mask, rule_key
 from matcher.matching.push_policy import in_quiet_hours as in_quiet_hours
 from matcher.matching.push_policy import may_push as may_push
 from matcher.matching.push_policy import open_now as open_now
-from matcher.matching.scoring import CandidateBatch, Scores, score_for_seekers
+from matcher.matching.scoring import CandidateBatch, Scores, score
 
 if TYPE_CHECKING:
     from push.session import SeekerState
@@ -84,17 +84,33 @@ def score_states(
     required_certificates: frozenset[str],
 ) -> tuple[Scores, np.ndarray]:
     """One vacancy (a one-row batch) scored for every one of these seekers at once,
-    and whether each may take it (hard rules by age, school status and jobcenter
-    marks, their certificates)."""
-    scores = score_for_seekers([s.ctx for s in states], batch, distance_m)
-    cols = dataclasses.replace(batch.eligibility, certificates_ok=np.ones(1, dtype=bool))
+    and whether each may take it (`score_grid`, one column)."""
+    d = np.asarray(distance_m, dtype=np.float64).reshape(-1, 1)
+    scores, eligible = score_grid(states, batch, d, [required_certificates])
+    return scores.column(0), eligible[:, 0]
+
+
+def score_grid(
+    states: Sequence[SeekerState],
+    batch: CandidateBatch,
+    distance_m: np.ndarray,
+    required_certificates: Sequence[frozenset[str]],
+) -> tuple[Scores, np.ndarray]:
+    """Vacancies (the batch's rows) scored for every one of these seekers in one
+    call, seekers x vacancies at the given distances, and whether each seeker may
+    take each (hard rules by age, school status and jobcenter marks; the
+    certificates each vacancy requires)."""
+    scores = score([s.ctx for s in states], batch, distance_m)
+    n = len(batch)
+    cols = dataclasses.replace(batch.eligibility, certificates_ok=np.ones(n, dtype=bool))
     # The hard rules depend on the seeker only through these, so seekers
     # alike share one evaluation.
-    by_kind: dict[RuleKey, bool] = {}
-    eligible = np.zeros(len(states), dtype=bool)
+    by_kind: dict[RuleKey, np.ndarray] = {}
+    eligible = np.zeros((len(states), n), dtype=bool)
     for i, st in enumerate(states):
         key = rule_key(st.ctx)
         if key not in by_kind:
-            by_kind[key] = bool(eligible_mask(cols, st.ctx)[0])
-        eligible[i] = by_kind[key] and required_certificates <= st.certificates
+            by_kind[key] = eligible_mask(cols, st.ctx)
+        held = np.fromiter((r <= st.certificates for r in required_certificates), bool, n)
+        eligible[i] = by_kind[key] & held
     return scores, eligible

@@ -36,6 +36,7 @@ from matcher.matching.scoring import (
     SeekerContext,
     best_with_distance,
     combine,
+    concat,
     score,
     score_batch,
     score_for_seekers,
@@ -271,3 +272,44 @@ def test_one_seeker_broadcasts_to_rows_and_a_sequence_to_a_grid() -> None:
     # Per row, per seeker (a column), or everything: broadcasting like NumPy.
     per_seeker = score([me, me], batch, np.array([[0.0], [4000.0]]))
     assert per_seeker.parts["distance"][:, 0].tolist() == [1.0, 1.0 - 4000.0 / 5000.0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(grid)
+def test_a_batch_of_changed_vacancies_scores_as_each_alone(case: tuple[Any, ...]) -> None:
+    """Push scores a batch of changed vacancies (one-row batches, concatenated)
+    for every connection near any of them in one call (push/rules.py
+    `score_grid`): each column equals scoring that vacancy alone, and the hard
+    rules and certificates come out per pair."""
+    from push.rules import score_grid, score_states
+    from push.session import SeekerState
+
+    people, rows, seed = case
+    rng = np.random.default_rng(seed)
+    singles = [batch_of([r]) for r in rows]
+    joined = concat(singles)
+    whole = batch_of(rows)
+    columns = ("req_ids", "req_weights", "req_offsets", "opt_ids", "opt_offsets", "profiles",
+               "hours_per_week", "start_in_days", "walk_in", "occupation_ids")  # fmt: skip
+    for name in columns:
+        assert_same(getattr(joined, name), getattr(whole, name))
+    assert joined.job_types.tolist() == whole.job_types.tolist()
+
+    def state(s: Any) -> SeekerState:
+        held = frozenset(["forklift"] if rng.random() < 0.5 else [])
+        return SeekerState(ctx=s, certificates=held, radius_m=s.radius_m, min_score=0.0,
+                           paused=False, quiet_from=None, quiet_until=None,
+                           walk_in_interest=True)  # fmt: skip
+
+    states = [state(s) for s in people]
+    required = [frozenset(["forklift"] if rng.random() < 0.5 else []) for _ in rows]
+    dist = rng.uniform(0.0, 8000.0, (len(people), len(rows)))
+    scores, eligible = score_grid(states, joined, dist, required)
+    for j, one in enumerate(singles):
+        alone, ok = score_states(states, one, dist[:, j], required[j])
+        assert_same(scores.column(j).total, alone.total)
+        for p in PARTS:
+            assert_same(scores.column(j).parts[p], alone.parts[p])
+        assert_same(eligible[:, j], ok)
+        for i, st_ in enumerate(states):
+            assert not ok[i] or required[j] <= st_.certificates

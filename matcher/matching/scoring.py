@@ -247,6 +247,47 @@ class CandidateBatch:
         )
 
 
+def concat(batches: Sequence[CandidateBatch]) -> CandidateBatch:
+    """The batches' rows as one batch, in order (a batch of changed vacancies is
+    scored for every connection in one call)."""
+    if len(batches) == 1:
+        return batches[0]
+
+    def offsets(name: str) -> np.ndarray:
+        parts, base = [np.zeros(1, dtype=np.int64)], 0
+        for b in batches:
+            o = getattr(b, name)
+            parts.append(o[1:] - o[0] + base)
+            base += int(o[-1] - o[0])
+        return np.concatenate(parts)
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(b, name) for b in batches])
+
+    e = batches[0].eligibility
+    rules = {f.name: np.concatenate([getattr(b.eligibility, f.name) for b in batches])
+             for f in fields(e)}  # fmt: skip
+    occupations = [b.occupation_ids for b in batches]
+    return CandidateBatch(
+        ids=[i for b in batches for i in b.ids],
+        distance_m=cat("distance_m"),
+        req_ids=np.concatenate([b.req_ids[b.req_offsets[0] : b.req_offsets[-1]] for b in batches]),
+        req_weights=np.concatenate(
+            [b.req_weights[b.req_offsets[0] : b.req_offsets[-1]] for b in batches]
+        ),
+        req_offsets=offsets("req_offsets"),
+        opt_ids=np.concatenate([b.opt_ids[b.opt_offsets[0] : b.opt_offsets[-1]] for b in batches]),
+        opt_offsets=offsets("opt_offsets"),
+        profiles=cat("profiles"),
+        eligibility=type(e)(**rules),
+        job_types=cat("job_types"),
+        hours_per_week=cat("hours_per_week"),
+        start_in_days=cat("start_in_days"),
+        walk_in=cat("walk_in"),
+        occupation_ids=None if any(o is None for o in occupations) else np.concatenate(occupations),  # type: ignore[arg-type]
+    )
+
+
 def _take_segments(
     flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
