@@ -46,7 +46,7 @@ from matcher.matching import geo
 from matcher.matching import matches as matching
 from matcher.matching.matches import SkillLookup
 from matcher.matching.push_policy import Why, Wishes, in_quiet_hours, may_tell, walk_in_now
-from matcher.matching.scoring import CandidateBatch, Scores, SeekerContext, static_total
+from matcher.matching.scoring import CandidateBatch, Scores, SeekerContext, static_total, weak_rows
 from matcher.settings import Settings
 from push import candidates
 from push.allowance import Allowance
@@ -196,9 +196,15 @@ class SeekerSession:
         assert state is not None
         lat, lon = point
         batch, within = area.for_seeker(lat, lon, self.reach_m, state.certificates)
+        # Only rows within reach that could ever be pushed are scored: a weak row
+        # (required skills listed, none the person earns credit for) never is,
+        # and it is most of a dense area (central Copenhagen: tens of thousands).
+        weak = weak_rows(state.ctx, batch.req_ids, batch.req_weights, batch.req_offsets)
+        rows = np.flatnonzero(within & ~weak)
+        batch = batch.take(rows)
         scored = matching.score(state.ctx, batch)
         self.cache = candidates.CandidateCache.build(
-            state.ctx, batch, scored.scores, scored.eligible & within, area.lats, area.lons,
+            state.ctx, batch, scored.scores, scored.eligible, area.lats[rows], area.lons[rows],
             point, state.min_score, capped=not area.complete_within(lat, lon, self.reach_m),
         )  # fmt: skip
         self.cache.built_at = now_m

@@ -19,8 +19,9 @@ from matcher.matching.push_policy import OpeningHours, Why, Wishes, may_tell, wa
 from matcher.matching.scoring import CandidateBatch, score_batch
 from push import candidates
 from push.allowance import Allowance
+from push.areas import Area
 from push.session import Knobs, ScoredVacancy, SeekerSession, SeekerState, fan_out, settle
-from tests.test_push_candidates import AARHUS, Labels, around
+from tests.test_push_candidates import AARHUS, Labels, around, random_scene
 from tests.test_scoring import N_SKILLS, make_batch, seeker
 
 # A Tuesday, 12:00 in Copenhagen (11:00 UTC in winter).
@@ -334,3 +335,42 @@ def test_an_idle_phones_expired_cache_is_shed_and_nothing_is_lost() -> None:
     v = change(s, 200.0)
     step = s.on_vacancy(v, NOON, token=True)
     assert step.pick is not None and step.pick.candidate.vacancy_id == v.vacancy_id
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from([0.0, 0.4, 0.6]))
+def test_a_cache_built_from_an_area_keeps_what_scoring_all_of_it_keeps(
+    seed: int, min_score: float
+) -> None:
+    """`use_area` scores only the rows within reach that could ever be pushed
+    (not weak): the cache equals the one built from scoring the whole area."""
+    from matcher.matching import matches as matching
+
+    batch, _, lats, lons = random_scene(300, seed)
+    rng = np.random.default_rng(seed)
+    held = rng.choice(N_SKILLS, size=int(rng.integers(0, 6)), replace=False)
+    credit = {int(k): float(rng.choice([0.4, 1.0])) for k in held}
+    person = state(ctx=seeker(credit, radius_m=800.0), radius_m=800.0, min_score=min_score)
+    area = Area(
+        batch=batch, lats=lats, lons=lons, needs_certificates=np.zeros(len(lats), dtype=bool),
+        required={}, ids=frozenset(batch.ids), centre=AARHUS, reach_m=3000.0,  # type: ignore[arg-type]
+    )  # fmt: skip
+    s = SeekerSession(uuid.uuid4(), Allowance(3, 60.0), Knobs())
+    s.on_location(AARHUS, 0.0)
+    s.use_state(person, set(), 0.0)
+    s.use_area(area, AARHUS, 0.0)
+    assert s.cache is not None
+
+    view, within = area.for_seeker(*AARHUS, s.reach_m, frozenset())
+    scored = matching.score(person.ctx, view)
+    want = candidates.CandidateCache.build(
+        person.ctx, view, scored.scores, scored.eligible & within, lats, lons, AARHUS,
+        min_score, capped=not area.complete_within(*AARHUS, s.reach_m),
+    )  # fmt: skip
+    assert set(s.cache.by_id) == set(want.by_id)
+    for vid, got in s.cache.by_id.items():
+        assert (got.static, got.lat, got.lon) == (
+            want.by_id[vid].static,
+            want.by_id[vid].lat,
+            want.by_id[vid].lon,
+        )
