@@ -7,7 +7,8 @@ cost per update, apart from websockets and whatever else shares the machine.
 `bench/push_load.py` measures the whole system over real sockets, but on a
 shared 2-core machine its figures move with the neighbours' load. This one
 drives `PushHub.on_location` directly (a real PostGIS database, the real
-PostgreSQL bus, the real taxonomy) for N phones walking in random directions,
+PostgreSQL bus, the real taxonomy, the worker's replica of open vacancies as
+the server loads it) for N phones walking in random directions,
 CONCURRENCY at a time, and reports per update the wall time and the CPU time
 of this process (the worker) and of PostgreSQL (from /proc, its backends);
 next to a baseline measured in the same run: the same walk where every
@@ -36,6 +37,7 @@ from matcher.db import make_engine, make_sessionmaker, sync_url
 from matcher.esco.taxonomy import Taxonomy
 from matcher.matching import geo
 from matcher.matching import matches as matching
+from matcher.matching.replica import VacancyReplica
 from matcher.models import Jobseeker
 from matcher.settings import Settings
 from push import metrics as push_metrics
@@ -157,6 +159,11 @@ async def main_async(args: argparse.Namespace, url: str) -> dict[str, Any]:
     ]
     bus = PgBus(make_url(sync_url(url)).set(drivername="postgresql").render_as_string(False))
     hub = PushHub(sm, taxonomy, settings, bus)
+    # The worker's replica of open vacancies, as api/app.py gives the hub one:
+    # areas are rebuilt from memory, uncapped.
+    replica = VacancyReplica(sm)
+    await replica.load()
+    hub.replica = hub.areas.replica = replica
     await bus.start(hub.ring, hub.on_bus_connect)
     consumer = asyncio.create_task(hub.consume())
     writer = asyncio.create_task(hub.write_positions())
