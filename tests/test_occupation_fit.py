@@ -18,6 +18,7 @@ from matcher.matching.scoring import (
     SKILLS_BESIDE_WISHES,
     SKILLS_SAME_GROUP,
     Scores,
+    SkillCredit,
     occupation_fit,
 )
 from tests.test_scoring import make_batch, seeker
@@ -86,7 +87,7 @@ def test_batch_rows_read_the_part_by_occupation(tax: Taxonomy) -> None:
     from matcher.matching.scoring import score_batch
 
     ctx = replace(
-        seeker(), credit=np.zeros(tax.n_slots, dtype=np.float32),
+        seeker(), credit=SkillCredit.from_dense(np.zeros(tax.n_slots, dtype=np.float32)),
         occupations=occupation_fit(tax.occupation_index, np.zeros(tax.n_slots), [100]),
     )  # fmt: skip
     batch = replace(make_batch([{}, {}, {}]), occupation_ids=np.array([100, 101, -1]))

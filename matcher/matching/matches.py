@@ -29,6 +29,7 @@ from matcher.matching.scoring import (
     CandidateBatch,
     Scores,
     SeekerContext,
+    SkillCredit,
     occupation_fit,
     weights,
 )
@@ -109,7 +110,7 @@ def seeker_context(
     credit = taxonomy.credit_vector(skill_ids)
     return SeekerContext(
         age=age,
-        credit=credit,
+        credit=SkillCredit.from_dense(credit),
         certificates=frozenset(c for c in seeker.certificates or () if c is not None),
         work_profile=_usable_profile(seeker.work_profile),
         radius_m=radius_m,
@@ -309,8 +310,8 @@ def _int_or_none(x: float) -> int | None:
 
 def _skill_split(taxonomy: SkillLookup, ctx: SeekerContext, ids: np.ndarray) -> dict[str, Any]:
     matched, missing = [], []
-    for sid in ids.tolist():
-        credit = float(ctx.credit[sid]) if sid < len(ctx.credit) else 0.0
+    for sid, got in zip(ids.tolist(), ctx.credit.at(ids).tolist(), strict=True):
+        credit = float(got)
         item = {"uri": taxonomy.skill_uri(sid), "label": taxonomy.skill_label(sid, ctx.lang)}
         if credit > 0:
             matched.append({**item, "credit": round(credit, 2)})

@@ -95,6 +95,62 @@ PROFILE_MIN_LEAN = 0.1
 PROFILE_MIN_ANSWERS = 3
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class SkillCredit:
+    """A seeker's credit per skill id (taxonomy.credit_vector), kept sparse.
+
+    A push connection keeps its seeker's context for as long as the phone is
+    connected, idle or not; the dense vector over every ESCO skill slot is
+    ~57 KiB (14.5k float32) where a seeker earns credit on ~50-200 skills. So
+    the context keeps the skills with credit (sorted ids) and their credit, and
+    the scorer gathers from them (`at`). The values are the dense vector's own
+    float32 numbers, so every score is the same, bit for bit.
+
+    `n`: the slots of the taxonomy it was computed over; ids beyond it (a skill
+    imported after this process loaded ESCO) earn nothing, as ids without credit."""
+
+    ids: np.ndarray  # int32, sorted, unique: the skills with credit
+    values: np.ndarray  # float32, aligned with ids (> 0)
+    n: int
+
+    @classmethod
+    def from_dense(cls, credit: np.ndarray) -> SkillCredit:
+        dense = np.asarray(credit, dtype=np.float32)
+        ids = np.flatnonzero(dense)
+        return cls(ids=ids.astype(np.int32), values=dense[ids], n=len(dense))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def dense(self) -> np.ndarray:
+        """float32[n], built afresh on every call (never kept: that is the point)."""
+        out = np.zeros(self.n, dtype=np.float32)
+        out[self.ids] = self.values
+        return out
+
+    def at(self, skill_ids: np.ndarray | Sequence[int]) -> np.ndarray:
+        """float32 per id: the credit, 0 for ids without any (or outside [0, n))."""
+        ids = np.asarray(skill_ids)
+        if len(ids) >= _DENSE_GATHER and len(ids) * 4 >= self.n > 0:
+            # Many entries (one seeker against thousands of rows): building the
+            # dense vector once and indexing it is cheaper than a binary search each.
+            known = (ids >= 0) & (ids < self.n)
+            return np.where(known, self.dense()[np.where(known, ids, 0)], np.float32(0.0))
+        return _sparse_gather(self.ids, self.values, ids)
+
+
+# From this many ids on, `SkillCredit.at` gathers from a dense vector built for the call.
+_DENSE_GATHER = 2048
+
+
+def _sparse_gather(keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """values[k] where keys[k] == q for each q of `query` (keys sorted), else 0."""
+    if len(keys) == 0 or len(query) == 0:
+        return np.zeros(len(query), dtype=np.float32)
+    pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+    return np.where(keys[pos] == query, values[pos], np.float32(0.0))
+
+
 @dataclass(frozen=True, slots=True)
 class OccupationFit:
     """Per occupation id: the occupation part (NaN: nothing to compare), why, and
@@ -176,7 +232,7 @@ class SeekerContext:
     """What scoring needs to know about a seeker, prepared once per request."""
 
     age: int
-    credit: np.ndarray  # float32[n_slots]: credit per skill id (taxonomy.credit_vector)
+    credit: SkillCredit  # credit per skill id (taxonomy.credit_vector), sparse
     certificates: frozenset[str]
     work_profile: np.ndarray | None  # float32[profile.SIZE]
     radius_m: float
@@ -480,19 +536,28 @@ def _empty(shape: tuple[int, int]) -> Scores:
     return Scores(total=empty, parts={p: empty for p in PARTS}, fits=none, weak=none, static=empty)
 
 
-def _credits(credits: list[np.ndarray], ids: np.ndarray) -> np.ndarray:
-    """float32[seekers, entries]: each seeker's credit for each skill entry."""
+def _credits(credits: list[SkillCredit], ids: np.ndarray) -> np.ndarray:
+    """float32[seekers, entries]: each seeker's credit for each skill entry.
+
+    Many seekers (a new vacancy's fan-out over the phones near it) are looked up
+    in one binary search over all their credited skills at once, keyed (seeker,
+    skill), for the batch's distinct skills (sorted keys, sorted queries): the
+    same values `SkillCredit.at` gives one by one."""
     n_s = len(credits)
-    got = np.zeros((n_s, len(ids)), dtype=np.float32)
-    for members, known, safe in _by_length(credits, ids):
-        g = np.stack([credits[i][safe] for i in members])
-        # Skill ids beyond the taxonomy (added after this process loaded it) earn nothing.
-        g = g if known is None else np.where(known, g, 0.0)
-        if len(members) == n_s:
-            got[:] = g
-        else:
-            got[members] = g
-    return got
+    if n_s == 0 or len(ids) == 0:
+        return np.zeros((n_s, len(ids)), dtype=np.float32)
+    if n_s == 1:
+        return credits[0].at(ids)[None, :]
+    skills, back = np.unique(ids.astype(np.int64), return_inverse=True)
+    sizes = np.fromiter((len(c.ids) for c in credits), dtype=np.int64, count=n_s)
+    who = np.arange(n_s, dtype=np.int64) << 32
+    keys = np.concatenate([c.ids for c in credits]).astype(np.int64) + np.repeat(who, sizes)
+    values = np.concatenate([c.values for c in credits])
+    # A negative id (none in a sound batch) can match no stored skill: ids are < 2**31.
+    skills = np.where(skills >= 0, skills, 2**32 - 1)
+    query = (who[:, None] + skills[None, :]).ravel()
+    got = _sparse_gather(keys, values, query).reshape(n_s, len(skills))
+    return got[:, back.reshape(-1)]
 
 
 def _coverage(
