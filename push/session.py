@@ -46,7 +46,13 @@ from matcher.matching import geo
 from matcher.matching import matches as matching
 from matcher.matching.matches import SkillLookup
 from matcher.matching.push_policy import Why, Wishes, in_quiet_hours, may_tell, walk_in_now
-from matcher.matching.scoring import CandidateBatch, Scores, SeekerContext, static_total
+from matcher.matching.scoring import (
+    CandidateBatch,
+    Scores,
+    SeekerContext,
+    SheddableFit,
+    static_total,
+)
 from matcher.settings import Settings
 from push import candidates
 from push.allowance import Allowance
@@ -374,11 +380,20 @@ class SeekerSession:
         """Drop a candidate cache past its TTL. The next location rebuilds it anyway
         (`valid_at`), and a vacancy change needs no cache to be pushed (`on_vacancy`
         tests the radius), so an idle phone's cache only cost memory: tens of KiB
-        a connection (bench/idle_phones.py)."""
+        a connection (bench/idle_phones.py).
+
+        Without a cache the phone is idle, and its seeker's occupation fit goes
+        too (scoring.SheddableFit, ~57 KiB at full ESCO): a vacancy scored for
+        this person later computes it again (~150 us) and the next sweep lets it
+        go again. Returns whether anything was dropped."""
+        dropped = False
         if self.cache is not None and now_m - self.cache.built_at > candidates.TTL_S:
             self.cache = None
-            return True
-        return False
+            dropped = True
+        occ = self.state.ctx.occupations if self.state is not None else None
+        if self.cache is None and isinstance(occ, SheddableFit):
+            dropped = occ.shed() or dropped
+        return dropped
 
     def forget_position(self) -> None:
         """Location consent given or withdrawn: start from no position."""

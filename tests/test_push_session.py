@@ -334,3 +334,30 @@ def test_an_idle_phones_expired_cache_is_shed_and_nothing_is_lost() -> None:
     v = change(s, 200.0)
     step = s.on_vacancy(v, NOON, token=True)
     assert step.pick is not None and step.pick.candidate.vacancy_id == v.vacancy_id
+
+
+def test_an_idle_phone_lets_its_occupation_fit_go_and_scores_the_same() -> None:
+    """After its cache, an idle session sheds its seeker's occupation fit; a
+    vacancy scored for it later gets the fit computed again, the same numbers."""
+    from matcher.matching.scoring import OccupationFit, SheddableFit
+
+    s = session()
+    assert s.state is not None
+    fit = OccupationFit(
+        part=np.array([0.9, np.nan]), reason=np.zeros(2, dtype=np.int8),
+        wished_by=np.full(2, -1, dtype=np.int16), cover=np.array([0.5, np.nan]),
+    )  # fmt: skip
+    computed: list[int] = []
+
+    def compute() -> OccupationFit:
+        computed.append(1)
+        return fit
+
+    occ = SheddableFit(compute=compute, fit=fit)
+    s.state.ctx = dataclasses.replace(s.state.ctx, occupations=occ)
+    batch = dataclasses.replace(make_batch([{}]), occupation_ids=np.array([0]))
+    want = score_batch(s.state.ctx, batch).total
+    assert not s.shed(candidates.TTL_S) and occ.fit is fit  # a fresh cache: active, kept
+    assert s.shed(candidates.TTL_S + 1.0) and s.cache is None and occ.fit is None
+    assert np.array_equal(score_batch(s.state.ctx, batch).total, want) and computed == [1]
+    assert s.shed(candidates.TTL_S + 2.0) and occ.fit is None  # idle: let go again

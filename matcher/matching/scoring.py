@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -162,6 +162,37 @@ class OccupationFit:
     cover: np.ndarray  # float64: profile coverage (essential + PROFILE_OPTIONAL optional)
 
 
+@dataclass(eq=False, slots=True)
+class SheddableFit:
+    """A seeker's occupation fit that can be let go and computed again.
+
+    The fit is ~57 KiB of arrays at full ESCO (four per occupation), and a push
+    connection keeps its seeker's context as long as the phone is connected.
+    An idle phone needs the fit only when a new vacancy near it is scored, so
+    its session drops the arrays (`shed`) and keeps how to get them (`compute`,
+    which holds the skills and wishes, not the arrays): the next use computes
+    them again (~150 us at full ESCO), the same numbers."""
+
+    compute: Callable[[], OccupationFit]
+    fit: OccupationFit | None = None
+
+    def get(self) -> OccupationFit:
+        if self.fit is None:
+            self.fit = self.compute()
+        return self.fit
+
+    def shed(self) -> bool:
+        """Let the arrays go; whether there were any."""
+        held, self.fit = self.fit is not None, None
+        return held
+
+
+def fit_of(ctx: SeekerContext) -> OccupationFit | None:
+    """The seeker's occupation fit (computed again if it was shed), None without one."""
+    occ = ctx.occupations
+    return occ.get() if isinstance(occ, SheddableFit) else occ
+
+
 def occupation_fit(
     index: OccupationIndex, credit: np.ndarray, interests: Sequence[int] = ()
 ) -> OccupationFit:
@@ -249,8 +280,9 @@ class SeekerContext:
     subsidy_types: frozenset[str] = frozenset()
     # The kinds of offer the person opted in to (matcher/offers.py); a hard rule.
     offer_kinds: frozenset[str] = frozenset({"job"})
-    # The occupation part per occupation (occupation_fit), None without a taxonomy.
-    occupations: OccupationFit | None = None
+    # The occupation part per occupation (occupation_fit), None without a taxonomy;
+    # read it with `fit_of` (a sheddable fit is computed again when it was let go).
+    occupations: OccupationFit | SheddableFit | None = None
 
 
 @dataclass(slots=True)
@@ -602,7 +634,7 @@ def _occupation_grid(
     part, cover = np.full((len(seekers), n), NEUTRAL), np.full((len(seekers), n), np.nan)
     if ids is None or n == 0:
         return part, cover
-    fits = [s.occupations for s in seekers]
+    fits = [fit_of(s) for s in seekers]
     for members, known, safe in _by_length([f.part if f is not None else None for f in fits], ids):
         p = np.stack([fits[i].part[safe] for i in members])  # type: ignore[union-attr]
         c = np.stack([fits[i].cover[safe] for i in members])  # type: ignore[union-attr]
@@ -625,7 +657,7 @@ def standin_weights(batch: CandidateBatch, cover: np.ndarray) -> np.ndarray:
 
 def profile_cover(seeker: SeekerContext, batch: CandidateBatch) -> np.ndarray:
     """Per row, how much of the vacancy's occupation profile the seeker covers (NaN: none)."""
-    return _occupation_columns(seeker.occupations, batch.occupation_ids, len(batch))[1]
+    return _occupation_columns(fit_of(seeker), batch.occupation_ids, len(batch))[1]
 
 
 def _occupation_columns(
