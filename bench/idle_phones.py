@@ -2,6 +2,7 @@
 
     python -m bench.idle_phones                    # 20,000 phones, 1,000 first
     python -m bench.idle_phones --phones 4000 --first 1000 --variants deflate,plain
+    python -m bench.idle_phones --phones 3000 --idle-wait 150   # and once idle
 
 The real server (`uvicorn api.app:create_app --factory --workers 2`, as `jotr serve`
 runs it, bench/phones.py `Server`) on loopback with its own database (schema,
@@ -19,10 +20,21 @@ Per variant (a server started afresh), connecting in two stages:
    is the marginal cost of one idle connection, the figure the aim is about.
 
 Memory is the worker processes' RSS from /proc (summed), and PSS and USS
-(private pages) from /proc/<pid>/smaps_rollup. Variants:
-- `deflate`: the phones offer permessage-deflate, as apps and browsers do;
+(private pages) from /proc/<pid>/smaps_rollup. `--idle-wait` reads it once more
+after that long with nothing happening: past the candidate caches' TTL (120 s) and
+a presence sweep (20 s) an idle session has let its cache and its seeker's
+occupation fit go (push/session.py `shed`), which is what an idle phone costs.
+
+The server runs `jotr serve`'s websocket protocol (api/push_socket.py) in every
+variant. Variants:
+- `deflate`: the phones offer permessage-deflate, as apps and browsers do, and the
+  server compresses each message alone (no context takeover: the default, as it
+  holds no zlib state between messages);
+- `deflate-context`: the same with the context kept between messages
+  (`JOTR_PUSH_DEFLATE_CONTEXT=true`, uvicorn's own setting: ~50 KiB of zlib state
+  per connection for ~40 % fewer bytes than per-message compression);
 - `plain`: the phones offer no compression (what the server's zlib costs);
-- `server-plain`: phones offer it, the server declines (`--ws-per-message-deflate false`).
+- `server-plain`: phones offer it, the server declines (`JOTR_PUSH_DEFLATE=false`).
 """
 
 from __future__ import annotations
@@ -42,6 +54,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
+from api.push_socket import PROTOCOL as PUSH_SOCKET
 from bench import nearby_match, phones, push_load
 from bench.docs_section import write_section
 from matcher.db import sync_url
@@ -53,9 +66,12 @@ SEED = 20240601
 # name: (the phones offer permessage-deflate, extra server environment)
 VARIANTS: dict[str, tuple[bool, dict[str, str]]] = {
     "deflate": (True, {}),
+    "deflate-context": (True, {"JOTR_PUSH_DEFLATE_CONTEXT": "true"}),
     "plain": (False, {}),
     "server-plain": (True, {"UVICORN_WS_PER_MESSAGE_DEFLATE": "false"}),
 }
+# `jotr serve`'s websocket protocol (api/timeouts.py uvicorn_options), for every variant.
+SERVER_ENV = {"UVICORN_WS": PUSH_SOCKET}
 
 
 def memory(pids: list[int]) -> dict[str, int]:
@@ -130,7 +146,7 @@ def run_variant(name: str, args: argparse.Namespace, tokens: list[str], lat: Any
                 ) -> dict[str, Any]:  # fmt: skip
     offer, extra = VARIANTS[name]
     env = {"JOTR_PUSH_PER_MINUTE": "1000", "JOTR_PUSH_BAD_MESSAGES": "10000000",
-           "JOTR_PUSH_MAX_CONNECTIONS": "5", **extra, **dict(args.env)}  # fmt: skip
+           "JOTR_PUSH_MAX_CONNECTIONS": "5", **SERVER_ENV, **extra, **dict(args.env)}  # fmt: skip
     server = phones.Server(args.url, args.workers, env, args.app)
     procs = max(1, math.ceil(args.phones / PER_PROC))
     fleet = None
