@@ -382,17 +382,18 @@ class SeekerSession:
         tests the radius), so an idle phone's cache only cost memory: tens of KiB
         a connection (bench/idle_phones.py).
 
-        Without a cache the phone is idle, and its seeker's occupation fit goes
-        too (scoring.SheddableFit, ~57 KiB at full ESCO): a vacancy scored for
-        this person later computes it again (~150 us) and the next sweep lets it
-        go again. Returns whether anything was dropped."""
+        The seeker's occupation fit (scoring.SheddableFit, ~57 KiB at full ESCO)
+        goes at the first sweep that finds it unread since the one before (every
+        `JOTR_PUSH_PRESENCE_REFRESH_S`, 20 s): a phone idle for two sweeps holds
+        none. Scoring a vacancy for the person later computes it again (~150 us),
+        and it stays while it is read. Returns whether anything was dropped."""
         dropped = False
         if self.cache is not None and now_m - self.cache.built_at > candidates.TTL_S:
             self.cache = None
             dropped = True
         occ = self.state.ctx.occupations if self.state is not None else None
-        if self.cache is None and isinstance(occ, SheddableFit):
-            dropped = occ.shed() or dropped
+        if isinstance(occ, SheddableFit):
+            dropped = occ.shed(idle_only=True) or dropped
         return dropped
 
     def forget_position(self) -> None:

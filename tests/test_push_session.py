@@ -337,8 +337,9 @@ def test_an_idle_phones_expired_cache_is_shed_and_nothing_is_lost() -> None:
 
 
 def test_an_idle_phone_lets_its_occupation_fit_go_and_scores_the_same() -> None:
-    """After its cache, an idle session sheds its seeker's occupation fit; a
-    vacancy scored for it later gets the fit computed again, the same numbers."""
+    """A sweep that finds the seeker's occupation fit unread since the last one
+    lets it go; a vacancy scored for the person later gets it computed again,
+    the same numbers, and it stays while it is read."""
     from matcher.matching.scoring import OccupationFit, SheddableFit
 
     s = session()
@@ -357,10 +358,11 @@ def test_an_idle_phone_lets_its_occupation_fit_go_and_scores_the_same() -> None:
     s.state.ctx = dataclasses.replace(s.state.ctx, occupations=occ)
     batch = dataclasses.replace(make_batch([{}]), occupation_ids=np.array([0]))
     want = score_batch(s.state.ctx, batch).total
-    assert not s.shed(candidates.TTL_S) and occ.fit is fit  # a fresh cache: active, kept
-    assert s.shed(candidates.TTL_S + 1.0) and s.cache is None and occ.fit is None
+    assert not s.shed(1.0) and occ.fit is fit  # read just now: kept
+    assert s.shed(2.0) and occ.fit is None  # unread since the last sweep: let go
     assert np.array_equal(score_batch(s.state.ctx, batch).total, want) and computed == [1]
-    assert s.shed(candidates.TTL_S + 2.0) and occ.fit is None  # idle: let go again
+    assert not s.shed(3.0) and occ.fit is not None  # read since: kept
+    assert s.shed(4.0) and occ.fit is None  # idle again: let go
 
 
 def test_freed_memory_can_be_handed_back() -> None:

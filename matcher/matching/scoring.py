@@ -175,14 +175,21 @@ class SheddableFit:
 
     compute: Callable[[], OccupationFit]
     fit: OccupationFit | None = None
+    used: bool = True  # read since the last `shed(idle_only=True)`
 
     def get(self) -> OccupationFit:
+        self.used = True
         if self.fit is None:
             self.fit = self.compute()
         return self.fit
 
-    def shed(self) -> bool:
-        """Let the arrays go; whether there were any."""
+    def shed(self, idle_only: bool = False) -> bool:
+        """Let the arrays go; whether there were any. `idle_only`: only if they
+        were not read since the last such call (a sweep keeps an active
+        seeker's fit, and lets it go one sweep after its last use)."""
+        if idle_only and self.used:
+            self.used = False
+            return False
         held, self.fit = self.fit is not None, None
         return held
 
