@@ -22,8 +22,12 @@ Per variant (a server started afresh), connecting in two stages:
 Memory is the worker processes' RSS from /proc (summed), and PSS and USS
 (private pages) from /proc/<pid>/smaps_rollup. `--idle-wait` reads it once more
 after that long with nothing happening: past the candidate caches' TTL (120 s) and
-a presence sweep (20 s) an idle session has let its cache and its seeker's
-occupation fit go (push/session.py `shed`), which is what an idle phone costs.
+two presence sweeps (20 s each) an idle session has let its cache and its seeker's
+occupation fit go (push/session.py `shed`) and the worker has handed the freed
+pages back (push/memory.py). With `--idle-stages` each stage is read that long
+after it, so the marginal figure is what one more *idle* phone costs; without
+it, what a phone costs right after connecting (much of it the high-water mark of
+the connect burst: the areas built and the thousands of rows scored per phone).
 
 The server runs `jotr serve`'s websocket protocol (api/push_socket.py) in every
 variant. Variants:
@@ -124,6 +128,8 @@ async def measure(server: phones.Server, fleet: phones.FleetProcs, args: argpars
     for name, frm, upto in (("first", 0, args.first), ("all", args.first, args.phones)):
         st = await stage(fleet, args, frm, upto)
         await asyncio.sleep(args.settle)  # what the connects left in flight
+        if args.idle_stages:  # read each stage idle: the marginal cost of an idle phone
+            await asyncio.sleep(args.idle_wait)
         st["mem"] = memory(workers)
         st["per_worker"] = [sockets(p) for p in workers]
         out[name] = st
@@ -133,7 +139,7 @@ async def measure(server: phones.Server, fleet: phones.FleetProcs, args: argpars
               f"the server so far {st['closed']} {st['close_codes'] or ''}; "
               f"RSS {st['mem']['rss'] / 1024:,.0f} MiB; sockets per worker {st['per_worker']}",
               file=sys.stderr)  # fmt: skip
-    if args.idle_wait:
+    if args.idle_wait and not args.idle_stages:
         await asyncio.sleep(args.idle_wait)
         out["idle"] = {"mem": memory(workers), "after_s": args.idle_wait}
         print(f"  idle {args.idle_wait:g} s: RSS {out['idle']['mem']['rss'] / 1024:,.0f} MiB",
@@ -215,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     add("--concurrency", type=int, default=200, help="connects in flight, all processes")
     add("--settle", type=float, default=3.0, help="seconds between a stage and its reading")
     add("--idle-wait", type=float, default=0.0, help="read once more after this long idle")
+    add("--idle-stages", action="store_true",
+        help="read each stage after --idle-wait idle: the KiB per idle phone")  # fmt: skip
     add("--seed", type=int, default=SEED)
     add("--reuse", action="store_true", help="reuse the database if it holds this data")
     add("--keep", action="store_true", help="keep the database afterwards")
