@@ -639,7 +639,8 @@ def _occupation_grid(
     """(occupation part, profile coverage), seekers x rows: neutral / NaN where
     either side has nothing to compare (as `_occupation_columns`)."""
     part, cover = np.full((len(seekers), n), NEUTRAL), np.full((len(seekers), n), np.nan)
-    if ids is None or n == 0:
+    if ids is None or n == 0 or not (ids >= 0).any():
+        # No occupation to look up: no fit is read (nor computed again, if shed).
         return part, cover
     fits = [fit_of(s) for s in seekers]
     for members, known, safe in _by_length([f.part if f is not None else None for f in fits], ids):
