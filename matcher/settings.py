@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     # not. Off (the default), each message is compressed alone and an idle
     # connection holds no zlib state (api/push_socket.py has the figures).
     push_deflate_context: bool = False
+    # An idle push connection lets its seeker's occupation fit go (~57 KiB at full ESCO)
+    # after a sweep without reading it; a vacancy scored for them later computes it
+    # again (~150 us a person: CPU against memory, push/session.py `shed`).
+    push_shed_fits: bool = True
     # Retention (docs/privacy.md, "Retention"): accounts unused this long are deleted
     # by the sweeper, which each worker runs this often (one at a time, advisory lock).
     inactive_delete_after_days: int = Field(default=365, ge=30)

@@ -94,6 +94,7 @@ class Knobs:
     position_write_m: float = 100.0
     walk_in_m: float = 300.0
     matches_per_update: int = MATCHES_PER_UPDATE
+    shed_fits: bool = True  # an idle session lets its seeker's occupation fit go (`shed`)
 
     @classmethod
     def of(cls, settings: Settings) -> Knobs:
@@ -102,6 +103,7 @@ class Knobs:
             position_write_s=settings.position_write_s,
             position_write_m=settings.position_write_m,
             walk_in_m=settings.push_walk_in_m,
+            shed_fits=settings.push_shed_fits,
         )
 
 
@@ -385,14 +387,16 @@ class SeekerSession:
         The seeker's occupation fit (scoring.SheddableFit, ~57 KiB at full ESCO)
         goes at the first sweep that finds it unread since the one before (every
         `JOTR_PUSH_PRESENCE_REFRESH_S`, 20 s): a phone idle for two sweeps holds
-        none. Scoring a vacancy for the person later computes it again (~150 us),
-        and it stays while it is read. Returns whether anything was dropped."""
+        none. Scoring a vacancy for the person later computes it again (~150 us;
+        a new vacancy near 1,000 such phones took 194 ms to score instead of 8 ms,
+        once per sweep), and it stays while it is read; `JOTR_PUSH_SHED_FITS=false`
+        keeps every fit instead. Returns whether anything was dropped."""
         dropped = False
         if self.cache is not None and now_m - self.cache.built_at > candidates.TTL_S:
             self.cache = None
             dropped = True
         occ = self.state.ctx.occupations if self.state is not None else None
-        if isinstance(occ, SheddableFit):
+        if self.knobs.shed_fits and isinstance(occ, SheddableFit):
             dropped = occ.shed(idle_only=True) or dropped
         return dropped
 

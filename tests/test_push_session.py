@@ -371,3 +371,18 @@ def test_freed_memory_can_be_handed_back() -> None:
 
     took = memory.trim()
     assert took is not None and took >= 0.0
+
+
+def test_with_fits_kept_an_idle_session_holds_its_fit() -> None:
+    from matcher.matching.scoring import OccupationFit, SheddableFit
+
+    s = session()
+    s.knobs = dataclasses.replace(s.knobs, shed_fits=False)
+    assert s.state is not None
+    fit = OccupationFit(
+        part=np.zeros(1), reason=np.zeros(1, dtype=np.int8),
+        wished_by=np.full(1, -1, dtype=np.int16), cover=np.zeros(1),
+    )  # fmt: skip
+    occ = SheddableFit(compute=lambda: fit, fit=fit)
+    s.state.ctx = dataclasses.replace(s.state.ctx, occupations=occ)
+    assert not s.shed(1.0) and not s.shed(2.0) and occ.fit is fit
