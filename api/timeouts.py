@@ -28,6 +28,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.push_socket import PROTOCOL as PUSH_SOCKET
 from matcher.settings import Settings, get_settings
 
 PROTOCOL = "api.timeouts:TimedHttpToolsProtocol"
@@ -43,8 +44,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # X-Forwarded-For is believed from the configured proxies only; none: never.
         "proxy_headers": bool(proxies),
         "forwarded_allow_ips": proxies or None,
-        # Compression of the push socket: bandwidth against ~44 KiB per connection.
+        # Compression of the push socket: each message on its own unless
+        # push_deflate_context (api/push_socket.py: bandwidth against memory).
         "ws_per_message_deflate": settings.push_deflate,
+        "ws": PUSH_SOCKET,
     }
 
 

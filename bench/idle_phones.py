@@ -2,6 +2,7 @@
 
     python -m bench.idle_phones                    # 20,000 phones, 1,000 first
     python -m bench.idle_phones --phones 4000 --first 1000 --variants deflate,plain
+    python -m bench.idle_phones --phones 3000 --idle-wait 150   # and once idle
 
 The real server (`uvicorn api.app:create_app --factory --workers 2`, as `jotr serve`
 runs it, bench/phones.py `Server`) on loopback with its own database (schema,
@@ -19,10 +20,25 @@ Per variant (a server started afresh), connecting in two stages:
    is the marginal cost of one idle connection, the figure the aim is about.
 
 Memory is the worker processes' RSS from /proc (summed), and PSS and USS
-(private pages) from /proc/<pid>/smaps_rollup. Variants:
-- `deflate`: the phones offer permessage-deflate, as apps and browsers do;
+(private pages) from /proc/<pid>/smaps_rollup. `--idle-wait` reads it once more
+after that long with nothing happening: past the candidate caches' TTL (120 s) and
+two presence sweeps (20 s each) an idle session has let its cache and its seeker's
+occupation fit go (push/session.py `shed`) and the worker has handed the freed
+pages back (push/memory.py). With `--idle-stages` each stage is read that long
+after it, so the marginal figure is what one more *idle* phone costs; without
+it, what a phone costs right after connecting (much of it the high-water mark of
+the connect burst: the areas built and the thousands of rows scored per phone).
+
+The server runs `jotr serve`'s websocket protocol (api/push_socket.py) in every
+variant. Variants:
+- `deflate`: the phones offer permessage-deflate, as apps and browsers do, and the
+  server compresses each message alone (no context takeover: the default, as it
+  holds no zlib state between messages);
+- `deflate-context`: the same with the context kept between messages
+  (`JOTR_PUSH_DEFLATE_CONTEXT=true`, uvicorn's own setting: ~50 KiB of zlib state
+  per connection for ~40 % fewer bytes than per-message compression);
 - `plain`: the phones offer no compression (what the server's zlib costs);
-- `server-plain`: phones offer it, the server declines (`--ws-per-message-deflate false`).
+- `server-plain`: phones offer it, the server declines (`JOTR_PUSH_DEFLATE=false`).
 """
 
 from __future__ import annotations
@@ -42,6 +58,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
+from api.push_socket import PROTOCOL as PUSH_SOCKET
 from bench import nearby_match, phones, push_load
 from bench.docs_section import write_section
 from matcher.db import sync_url
@@ -53,9 +70,12 @@ SEED = 20240601
 # name: (the phones offer permessage-deflate, extra server environment)
 VARIANTS: dict[str, tuple[bool, dict[str, str]]] = {
     "deflate": (True, {}),
+    "deflate-context": (True, {"JOTR_PUSH_DEFLATE_CONTEXT": "true"}),
     "plain": (False, {}),
     "server-plain": (True, {"UVICORN_WS_PER_MESSAGE_DEFLATE": "false"}),
 }
+# `jotr serve`'s websocket protocol (api/timeouts.py uvicorn_options), for every variant.
+SERVER_ENV = {"UVICORN_WS": PUSH_SOCKET}
 
 
 def memory(pids: list[int]) -> dict[str, int]:
@@ -108,6 +128,8 @@ async def measure(server: phones.Server, fleet: phones.FleetProcs, args: argpars
     for name, frm, upto in (("first", 0, args.first), ("all", args.first, args.phones)):
         st = await stage(fleet, args, frm, upto)
         await asyncio.sleep(args.settle)  # what the connects left in flight
+        if args.idle_stages:  # read each stage idle: the marginal cost of an idle phone
+            await asyncio.sleep(args.idle_wait)
         st["mem"] = memory(workers)
         st["per_worker"] = [sockets(p) for p in workers]
         out[name] = st
@@ -117,7 +139,7 @@ async def measure(server: phones.Server, fleet: phones.FleetProcs, args: argpars
               f"the server so far {st['closed']} {st['close_codes'] or ''}; "
               f"RSS {st['mem']['rss'] / 1024:,.0f} MiB; sockets per worker {st['per_worker']}",
               file=sys.stderr)  # fmt: skip
-    if args.idle_wait:
+    if args.idle_wait and not args.idle_stages:
         await asyncio.sleep(args.idle_wait)
         out["idle"] = {"mem": memory(workers), "after_s": args.idle_wait}
         print(f"  idle {args.idle_wait:g} s: RSS {out['idle']['mem']['rss'] / 1024:,.0f} MiB",
@@ -130,7 +152,7 @@ def run_variant(name: str, args: argparse.Namespace, tokens: list[str], lat: Any
                 ) -> dict[str, Any]:  # fmt: skip
     offer, extra = VARIANTS[name]
     env = {"JOTR_PUSH_PER_MINUTE": "1000", "JOTR_PUSH_BAD_MESSAGES": "10000000",
-           "JOTR_PUSH_MAX_CONNECTIONS": "5", **extra, **dict(args.env)}  # fmt: skip
+           "JOTR_PUSH_MAX_CONNECTIONS": "5", **SERVER_ENV, **extra, **dict(args.env)}  # fmt: skip
     server = phones.Server(args.url, args.workers, env, args.app)
     procs = max(1, math.ceil(args.phones / PER_PROC))
     fleet = None
@@ -199,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     add("--concurrency", type=int, default=200, help="connects in flight, all processes")
     add("--settle", type=float, default=3.0, help="seconds between a stage and its reading")
     add("--idle-wait", type=float, default=0.0, help="read once more after this long idle")
+    add("--idle-stages", action="store_true",
+        help="read each stage after --idle-wait idle: the KiB per idle phone")  # fmt: skip
     add("--seed", type=int, default=SEED)
     add("--reuse", action="store_true", help="reuse the database if it holds this data")
     add("--keep", action="store_true", help="keep the database afterwards")

@@ -95,10 +95,18 @@ class Settings(BaseSettings):
     push_frames_per_s: float = 10.0  # inbound frames per connection, refilled continuously
     push_frame_burst: int = 20
     push_flood_s: float = 5.0  # dropping frames for about this long closes with 1008
-    # permessage-deflate on websockets (uvicorn's, server-wide; the push socket is the only
-    # one). Its zlib state costs ~44 KiB per idle connection (bench/idle_phones.py); off,
-    # match frames travel uncompressed (docs/push-protocol.md, "Compression").
+    # permessage-deflate on websockets (server-wide; the push socket is the only one);
+    # off, match frames travel uncompressed (docs/push-protocol.md, "Compression").
     push_deflate: bool = True
+    # Keep the compression context between messages (uvicorn's own setting): ~28 % of
+    # the bytes instead of ~46 %, for ~50 KiB of zlib state per connection, idle or
+    # not. Off (the default), each message is compressed alone and an idle
+    # connection holds no zlib state (api/push_socket.py has the figures).
+    push_deflate_context: bool = False
+    # An idle push connection lets its seeker's occupation fit go (~57 KiB at full ESCO)
+    # after a sweep without reading it; a vacancy scored for them later computes it
+    # again (~150 us a person: CPU against memory, push/session.py `shed`).
+    push_shed_fits: bool = True
     # Retention (docs/privacy.md, "Retention"): accounts unused this long are deleted
     # by the sweeper, which each worker runs this often (one at a time, advisory lock).
     inactive_delete_after_days: int = Field(default=365, ge=30)

@@ -27,7 +27,7 @@ from matcher.esco.esco_import import bundled_esco_dir
 from matcher.esco.esco_read import discover, read
 from matcher.esco.taxonomy import Taxonomy
 from matcher.matching.eligibility import build_columns
-from matcher.matching.scoring import CandidateBatch, SeekerContext, occupation_fit
+from matcher.matching.scoring import CandidateBatch, SeekerContext, SkillCredit, occupation_fit
 
 SHARED_ESCO = Path(__file__).resolve().parents[2] / "shared" / "data" / "esco_en"
 
@@ -188,7 +188,7 @@ def seeker_for(
     credit = esco.taxonomy.credit_vector(held)
     return SeekerContext(
         age=19,
-        credit=credit,
+        credit=SkillCredit.from_dense(credit),
         certificates=frozenset(),
         work_profile=work_profile,
         radius_m=radius_m,

@@ -40,7 +40,7 @@ from matcher.models import Jobseeker
 from matcher.people import consent
 from matcher.posting.events import VacancyEvent
 from matcher.settings import Settings
-from push import candidates, catchup, delivery, metrics, presence
+from push import candidates, catchup, delivery, memory, metrics, presence
 from push import protocol as p
 from push.allowance import Allowance
 from push.areas import AreaCache
@@ -212,11 +212,15 @@ class PushHub:
                     next_refresh = time.monotonic() + self.refresh_s
                 except Exception:
                     log.exception("refreshing presence failed")
-                # Idle phones' expired candidate caches (push/session.py `shed`).
+                # Idle phones' expired candidate caches and occupation fits
+                # (push/session.py `shed`), and the pages they held (push/memory.py).
                 now_m = time.monotonic()
+                shed = 0
                 for peers in self.connections.values():
                     for c in peers:
-                        c.session.shed(now_m)
+                        shed += c.session.shed(now_m)
+                if shed:
+                    memory.trim()
 
     async def refresh_presence(self) -> None:
         # Only connections `admit` has registered (`live` is set after it): the

@@ -46,7 +46,14 @@ from matcher.matching import geo
 from matcher.matching import matches as matching
 from matcher.matching.matches import SkillLookup
 from matcher.matching.push_policy import Why, Wishes, in_quiet_hours, may_tell, walk_in_now
-from matcher.matching.scoring import CandidateBatch, Scores, SeekerContext, static_total, weak_rows
+from matcher.matching.scoring import (
+    CandidateBatch,
+    Scores,
+    SeekerContext,
+    SheddableFit,
+    static_total,
+    weak_rows,
+)
 from matcher.settings import Settings
 from push import candidates
 from push.allowance import Allowance
@@ -88,6 +95,7 @@ class Knobs:
     position_write_m: float = 100.0
     walk_in_m: float = 300.0
     matches_per_update: int = MATCHES_PER_UPDATE
+    shed_fits: bool = True  # an idle session lets its seeker's occupation fit go (`shed`)
 
     @classmethod
     def of(cls, settings: Settings) -> Knobs:
@@ -96,6 +104,7 @@ class Knobs:
             position_write_s=settings.position_write_s,
             position_write_m=settings.position_write_m,
             walk_in_m=settings.push_walk_in_m,
+            shed_fits=settings.push_shed_fits,
         )
 
 
@@ -380,11 +389,23 @@ class SeekerSession:
         """Drop a candidate cache past its TTL. The next location rebuilds it anyway
         (`valid_at`), and a vacancy change needs no cache to be pushed (`on_vacancy`
         tests the radius), so an idle phone's cache only cost memory: tens of KiB
-        a connection (bench/idle_phones.py)."""
+        a connection (bench/idle_phones.py).
+
+        The seeker's occupation fit (scoring.SheddableFit, ~57 KiB at full ESCO)
+        goes at the first sweep that finds it unread since the one before (every
+        `JOTR_PUSH_PRESENCE_REFRESH_S`, 20 s): a phone idle for two sweeps holds
+        none. Scoring a vacancy for the person later computes it again (~150 us;
+        a new vacancy near 1,000 such phones took 194 ms to score instead of 8 ms,
+        once per sweep), and it stays while it is read; `JOTR_PUSH_SHED_FITS=false`
+        keeps every fit instead. Returns whether anything was dropped."""
+        dropped = False
         if self.cache is not None and now_m - self.cache.built_at > candidates.TTL_S:
             self.cache = None
-            return True
-        return False
+            dropped = True
+        occ = self.state.ctx.occupations if self.state is not None else None
+        if self.knobs.shed_fits and isinstance(occ, SheddableFit):
+            dropped = occ.shed(idle_only=True) or dropped
+        return dropped
 
     def forget_position(self) -> None:
         """Location consent given or withdrawn: start from no position."""

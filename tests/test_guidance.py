@@ -210,7 +210,7 @@ async def test_vectorised_unlocks_equal_rescoring_with_each_skill(
     for r in np.flatnonzero(below).tolist():
         entries.update(batch.req_ids[batch.req_offsets[r] : batch.req_offsets[r + 1]].tolist())
         entries.update(batch.opt_ids[batch.opt_offsets[r] : batch.opt_offsets[r + 1]].tolist())
-    for s in sorted(x for x in entries if ctx.credit[x] < 1.0):
+    for s in sorted(x for x in entries if ctx.credit.at([x])[0] < 1.0):
         plus = matching.seeker_context(_Seeker([*held, s]), esco, 3000.0)
         total = score_batch(plus, batch).total
         newly = set(np.flatnonzero(below & (total >= threshold)).tolist())

@@ -25,8 +25,10 @@ import pytest
 from typer.testing import CliRunner, Result
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.extensions.permessage_deflate import PerMessageDeflate
 
 from api.cli import app as cli_app
+from api.push_socket import deflate_factory
 from api.ratelimit import Limiter, RateLimited
 from matcher.settings import Settings, get_settings
 from tests.builders import (
@@ -394,6 +396,26 @@ async def _half_request(i: int, port: int) -> tuple[asyncio.StreamReader, asynci
 async def _cut_after(reader: asyncio.StreamReader, started: float) -> tuple[float, bytes]:
     data = await asyncio.wait_for(reader.read(), timeout=SLOW_S + 10)  # until EOF
     return time.monotonic() - started, data
+
+
+async def test_push_compression_keeps_no_context_between_messages(
+    defaults_server: ServerProcess,
+) -> None:
+    """`jotr serve` answers permessage-deflate with no context takeover either way
+    (api/push_socket.py): each message is compressed alone, so an idle connection
+    holds no zlib state; the frames still arrive compressed and whole."""
+    url = defaults_server.base_url.replace("http://", "ws://") + "/v1/push"
+    async with client_from(defaults_server, "127.0.0.51") as c:
+        token = (await new_seeker(c))["token"]
+        remember(token)
+    headers = {"Authorization": f"Bearer {token}", "Jotr-Device": new_device()}
+    async with connect(url, local_addr=("127.0.0.51", 0), additional_headers=headers) as ws:
+        (ext,) = ws.protocol.extensions
+        assert isinstance(ext, PerMessageDeflate)
+        # The client's view: the server keeps none (remote), nor may we (local).
+        assert ext.remote_no_context_takeover and ext.local_no_context_takeover
+        assert orjson.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "hello"
+    assert deflate_factory(Settings(push_deflate_context=True)).server_no_context_takeover is False
 
 
 async def test_half_sent_requests_are_cut(defaults_server: ServerProcess) -> None:

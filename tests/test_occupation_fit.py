@@ -18,6 +18,7 @@ from matcher.matching.scoring import (
     SKILLS_BESIDE_WISHES,
     SKILLS_SAME_GROUP,
     Scores,
+    SkillCredit,
     occupation_fit,
 )
 from tests.test_scoring import make_batch, seeker
@@ -86,7 +87,7 @@ def test_batch_rows_read_the_part_by_occupation(tax: Taxonomy) -> None:
     from matcher.matching.scoring import score_batch
 
     ctx = replace(
-        seeker(), credit=np.zeros(tax.n_slots, dtype=np.float32),
+        seeker(), credit=SkillCredit.from_dense(np.zeros(tax.n_slots, dtype=np.float32)),
         occupations=occupation_fit(tax.occupation_index, np.zeros(tax.n_slots), [100]),
     )  # fmt: skip
     batch = replace(make_batch([{}, {}, {}]), occupation_ids=np.array([100, 101, -1]))
@@ -132,3 +133,44 @@ def test_rank_puts_every_fitting_match_first_and_hides_weak(
     assert set(got) <= set(ok)
     pushable = matching.pushable(scores)
     assert pushable.tolist() == [bool(f and not w) for f, w in zip(fits, weak, strict=True)]
+
+
+def test_a_shed_fit_is_computed_again_to_the_same_numbers(tax: Taxonomy) -> None:
+    """An idle push session lets its seeker's fit go (scoring.SheddableFit); the
+    next score computes it again, from the skills and wishes alone, bit for bit."""
+    import datetime as dt
+    from dataclasses import dataclass, field, replace
+
+    from matcher.matching.scoring import SheddableFit, fit_of, score_batch
+
+    @dataclass
+    class Person:
+        birth_date: dt.date = dt.date(2005, 1, 1)
+        skill_ids: list[int] = field(default_factory=lambda: [0, 1, 8])
+        certificates: list[str] = field(default_factory=list)
+        work_profile: list[float] | None = None
+        job_types: list[str] = field(default_factory=list)
+        hours_min: float | None = None
+        hours_max: float | None = None
+        walk_in_interest: bool = True
+        finished_compulsory_school: bool | None = True
+        subsidy_eligibility: list[str] = field(default_factory=list)
+        interests: list[str] = field(default_factory=lambda: ["o3"])
+
+    ctx = matching.seeker_context(Person(), tax, 3000.0, dt.date(2026, 12, 1))
+    occ = ctx.occupations
+    assert isinstance(occ, SheddableFit) and occ.fit is not None
+    before = occ.fit
+    batch = replace(make_batch([{}, {"req": [0]}, {}]), occupation_ids=np.array([100, 102, 103]))
+    want = score_batch(ctx, batch)
+
+    tax.occupation_index.fit_cache.clear()  # nothing to fall back on: computed afresh
+    assert occ.shed() and occ.fit is None and not occ.shed()
+    got = score_batch(ctx, batch)
+    again = fit_of(ctx)
+    assert again is not None and again is not before
+    for name in ("part", "reason", "wished_by", "cover"):
+        assert np.array_equal(getattr(again, name), getattr(before, name), equal_nan=True)
+    assert np.array_equal(got.total, want.total)
+    for p, v in want.parts.items():
+        assert np.array_equal(got.parts[p], v, equal_nan=True)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from matcher import profile
 from matcher.matching import matches as matching
 from matcher.matching.replica import VacancyReplica
-from matcher.matching.scoring import OccupationFit, SeekerContext, ceiling, weak_rows
+from matcher.matching.scoring import OccupationFit, SeekerContext, SkillCredit, ceiling, weak_rows
 from tests.test_replica import _COLUMNS, NOW, Row
 
 CPH = (55.6761, 12.5683)
@@ -66,7 +66,8 @@ def seeker(rnd: random.Random, spec: Any) -> SeekerContext:
         )  # fmt: skip
     wp = np.array([rnd.random() for _ in range(profile.SIZE)], np.float32) if has_profile else None
     return SeekerContext(
-        age=19, credit=credit, certificates=frozenset(), work_profile=wp, radius_m=radius,
+        age=19, credit=SkillCredit.from_dense(credit), certificates=frozenset(),
+        work_profile=wp, radius_m=radius,
         job_types=frozenset(job_types), hours_min=hours[0], hours_max=hours[1],
         today=NOW.date(), occupations=occupations,
     )  # fmt: skip

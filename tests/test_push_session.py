@@ -374,3 +374,55 @@ def test_a_cache_built_from_an_area_keeps_what_scoring_all_of_it_keeps(
             want.by_id[vid].lat,
             want.by_id[vid].lon,
         )
+
+
+def test_an_idle_phone_lets_its_occupation_fit_go_and_scores_the_same() -> None:
+    """A sweep that finds the seeker's occupation fit unread since the last one
+    lets it go; a vacancy scored for the person later gets it computed again,
+    the same numbers, and it stays while it is read."""
+    from matcher.matching.scoring import OccupationFit, SheddableFit
+
+    s = session()
+    assert s.state is not None
+    fit = OccupationFit(
+        part=np.array([0.9, np.nan]), reason=np.zeros(2, dtype=np.int8),
+        wished_by=np.full(2, -1, dtype=np.int16), cover=np.array([0.5, np.nan]),
+    )  # fmt: skip
+    computed: list[int] = []
+
+    def compute() -> OccupationFit:
+        computed.append(1)
+        return fit
+
+    occ = SheddableFit(compute=compute, fit=fit)
+    s.state.ctx = dataclasses.replace(s.state.ctx, occupations=occ)
+    batch = dataclasses.replace(make_batch([{}]), occupation_ids=np.array([0]))
+    want = score_batch(s.state.ctx, batch).total
+    assert not s.shed(1.0) and occ.fit is fit  # read just now: kept
+    assert s.shed(2.0) and occ.fit is None  # unread since the last sweep: let go
+    assert np.array_equal(score_batch(s.state.ctx, batch).total, want) and computed == [1]
+    assert not s.shed(3.0) and occ.fit is not None  # read since: kept
+    assert s.shed(4.0) and occ.fit is None  # idle again: let go
+
+
+def test_freed_memory_can_be_handed_back() -> None:
+    """The sweep's malloc_trim (push/memory.py): glibc here, so it runs."""
+    from push import memory
+
+    took = memory.trim()
+    assert took is not None and took >= 0.0
+
+
+def test_with_fits_kept_an_idle_session_holds_its_fit() -> None:
+    from matcher.matching.scoring import OccupationFit, SheddableFit
+
+    s = session()
+    s.knobs = dataclasses.replace(s.knobs, shed_fits=False)
+    assert s.state is not None
+    fit = OccupationFit(
+        part=np.zeros(1), reason=np.zeros(1, dtype=np.int8),
+        wished_by=np.full(1, -1, dtype=np.int16), cover=np.zeros(1),
+    )  # fmt: skip
+    occ = SheddableFit(compute=lambda: fit, fit=fit)
+    s.state.ctx = dataclasses.replace(s.state.ctx, occupations=occ)
+    assert not s.shed(1.0) and not s.shed(2.0) and occ.fit is fit

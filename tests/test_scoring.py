@@ -10,7 +10,13 @@ import pytest
 
 from matcher import profile
 from matcher.matching.eligibility import build_columns
-from matcher.matching.scoring import WEIGHTS, CandidateBatch, SeekerContext, score_batch
+from matcher.matching.scoring import (
+    WEIGHTS,
+    CandidateBatch,
+    SeekerContext,
+    SkillCredit,
+    score_batch,
+)
 
 N_SKILLS = 50
 
@@ -69,7 +75,7 @@ def seeker(credit: dict[int, float] | None = None, **kw: object) -> SeekerContex
         vec[k] = v
     args: dict[str, object] = {
         "age": 20,
-        "credit": vec,
+        "credit": SkillCredit.from_dense(vec),
         "certificates": frozenset(),
         "work_profile": None,
         "radius_m": 5000.0,

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher import profile
+from matcher.matching import scoring
 from matcher.matching.scoring import (
     HOURS_TOLERANCE,
     NEUTRAL,
@@ -34,6 +35,7 @@ from matcher.matching.scoring import (
     CandidateBatch,
     OccupationFit,
     SeekerContext,
+    SkillCredit,
     best_with_distance,
     combine,
     concat,
@@ -85,7 +87,9 @@ def seekers(draw: st.DrawFn) -> SeekerContext:
         occupations=draw(occupation_fits()),
     )
     if draw(st.booleans()):  # a shorter credit vector: the taxonomy grew since
-        ctx = dataclasses.replace(ctx, credit=ctx.credit[: N_SKILLS // 2])
+        ctx = dataclasses.replace(
+            ctx, credit=SkillCredit.from_dense(ctx.credit.dense()[: N_SKILLS // 2])
+        )
     return ctx
 
 
@@ -119,7 +123,8 @@ def reference(s: SeekerContext, v: dict[str, Any], distance_m: float | None) -> 
     """One pair, in plain Python, from the rules (docs/matching.md)."""
 
     def credit(i: int) -> float:
-        return float(s.credit[i]) if i < len(s.credit) else 0.0
+        dense = s.credit.dense()
+        return float(dense[i]) if i < len(dense) else 0.0
 
     req, req_w, opt = v["req"], v["req_w"], v["opt"]
     covered = sum(credit(i) * w for i, w in zip(req, req_w, strict=True))
@@ -313,3 +318,76 @@ def test_a_batch_of_changed_vacancies_scores_as_each_alone(case: tuple[Any, ...]
         assert_same(eligible[:, j], ok)
         for i, st_ in enumerate(states):
             assert not ok[i] or required[j] <= st_.certificates
+
+
+# --- The sparse credit against the dense vector it came from (the oracle) ------
+
+
+def dense_credits(vectors: list[np.ndarray], ids: np.ndarray) -> np.ndarray:
+    """The scorer's gather before credits were kept sparse: index each seeker's
+    dense vector, nothing for ids outside it."""
+    got = np.zeros((len(vectors), len(ids)), dtype=np.float32)
+    for i, v in enumerate(vectors):
+        if len(v) == 0:
+            continue
+        known = (ids >= 0) & (ids < len(v))
+        got[i] = np.where(known, v[np.where(known, ids, 0)], 0.0)
+    return got
+
+
+dense_vectors = st.integers(0, 3 * N_SKILLS).flatmap(
+    lambda n: st.lists(st.sampled_from([0.0, 0.2, 0.4, 0.5, 0.8, 1.0]), min_size=n, max_size=n)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(dense_vectors, min_size=1, max_size=6),
+    st.lists(st.integers(-2, 4 * N_SKILLS), max_size=40),
+    st.integers(0, 3000),
+)
+def test_the_sparse_credit_gathers_what_the_dense_vector_holds(
+    vectors: list[list[float]], ids: list[int], many: int
+) -> None:
+    dense = [np.asarray(v, dtype=np.float32) for v in vectors]
+    sparse = [SkillCredit.from_dense(v) for v in dense]
+    query = np.asarray(ids, dtype=np.int32)
+    for d, s in zip(dense, sparse, strict=True):
+        assert_same(s.dense(), d)
+        assert len(s) == len(d)
+        assert_same(s.at(query), dense_credits([d], query)[0])
+        # Thousands of entries take the dense path: the same numbers.
+        big = np.resize(query, many) if len(query) else np.zeros(0, dtype=np.int32)
+        assert_same(s.at(big), dense_credits([d], big)[0])
+    # One search over every seeker at once (the fan-out), and one at a time.
+    assert_same(scoring._credits(sparse, query), dense_credits(dense, query))
+    for i, s in enumerate(sparse):
+        assert_same(scoring._credits([s], query), dense_credits([dense[i]], query))
+
+
+@settings(max_examples=100, deadline=None)
+@given(grid)
+def test_scoring_sparse_credit_equals_scoring_the_dense_vector(case: tuple[Any, ...]) -> None:
+    """The whole score, with the credit gathered sparse (as served) and with the
+    dense vectors gathered the old way: the same numbers, bit for bit."""
+    people, rows, seed = case
+    rng = np.random.default_rng(seed)
+    batch = batch_of(rows)
+    dist = rng.uniform(0.0, 8000.0, (len(people), len(rows)))
+    got = score(people, batch, dist)
+    vectors = [s.credit.dense() for s in people]
+    ids = np.concatenate([batch.req_ids, batch.opt_ids])
+    try:
+        scoring._credits = lambda _credits, ids: dense_credits(vectors, ids)  # type: ignore[assignment]
+        want = score(people, batch, dist)
+    finally:
+        scoring._credits = SPARSE_CREDITS  # type: ignore[assignment]
+    assert_same(scoring._credits([s.credit for s in people], ids), dense_credits(vectors, ids))
+    assert_same(got.total, want.total)
+    for p in PARTS:
+        assert_same(got.parts[p], want.parts[p])
+    assert_same(got.fits, want.fits)
+    assert_same(got.weak, want.weak)
+
+
+SPARSE_CREDITS = scoring._credits

@@ -135,8 +135,7 @@ def _entries_to_lift(scored: matching.Scored, threshold: float) -> _Entries:
         skill_entry_scales(req_w[keep_r], req_sum[req_row[keep_r]], opt_n[opt_row[keep_o]])
     )
     known = skill < len(credit)
-    held = np.zeros(len(skill), dtype=np.float64)
-    held[known] = credit[skill[known]]
+    held = credit.at(skill).astype(np.float64)
     # Skills added to ESCO after this process loaded it cannot be credited: left out.
     return _Entries(
         current=current,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import time
 import uuid
@@ -27,9 +28,13 @@ from matcher.matching.scoring import (
     PARTS,
     REASONS,
     CandidateBatch,
+    OccupationFit,
     Scores,
     SeekerContext,
+    SheddableFit,
+    SkillCredit,
     ceiling,
+    fit_of,
     occupation_fit,
     weak_rows,
     weights,
@@ -111,7 +116,7 @@ def seeker_context(
     credit = taxonomy.credit_vector(skill_ids)
     return SeekerContext(
         age=age,
-        credit=credit,
+        credit=SkillCredit.from_dense(credit),
         certificates=frozenset(c for c in seeker.certificates or () if c is not None),
         work_profile=_usable_profile(seeker.work_profile),
         radius_m=radius_m,
@@ -130,14 +135,18 @@ def seeker_context(
     )
 
 
-def _occupations(taxonomy: SkillLookup, skill_ids: Any, credit: np.ndarray, interests: Any) -> Any:
+def _occupations(
+    taxonomy: SkillLookup, skill_ids: Any, credit: np.ndarray, interests: Any
+) -> SheddableFit | None:
     """The occupation part per occupation for this seeker; None for a lookup
     without occupations (a bare test double). Wishes whose occupation ESCO
     retired are passed over.
 
     The same person asks again and again (the app refreshing, push on every
     move), so the result is kept per (skills, wishes) on the index itself: a
-    new taxonomy brings a new, empty cache, and it is bounded."""
+    new taxonomy brings a new, empty cache, and it is bounded. A push session
+    may let the arrays go while its phone is idle (`SheddableFit`); they come
+    back from that cache or are computed again from the skills and wishes."""
     index = getattr(taxonomy, "occupation_index", None)
     if index is None:
         return None
@@ -145,10 +154,22 @@ def _occupations(taxonomy: SkillLookup, skill_ids: Any, credit: np.ndarray, inte
     ids = [lookup.occupation_id(u) for u in interests or () if isinstance(u, str)]
     wishes = tuple(i for i in ids if i is not None)
     key = (tuple(sorted(set(skill_ids))), wishes)
+    fit = _fit_for(taxonomy, key, credit)
+    return SheddableFit(compute=functools.partial(_fit_for, taxonomy, key), fit=fit)
+
+
+def _fit_for(
+    taxonomy: Any, key: tuple[tuple[int, ...], tuple[int, ...]], credit: np.ndarray | None = None
+) -> OccupationFit:
+    """The fit for (skills, wishes), from the per-process cache or computed
+    (`credit`: the skills' credit vector if at hand; the same as computing it)."""
+    index = taxonomy.occupation_index
     cache = index.fit_cache
-    fit = cache.get(key)
+    fit: OccupationFit | None = cache.get(key)
     if fit is None:
-        fit = occupation_fit(index, credit, wishes)
+        if credit is None:
+            credit = taxonomy.credit_vector(key[0])
+        fit = occupation_fit(index, credit, key[1])
         if len(cache) >= OCCUPATION_CACHE:
             cache.pop(next(iter(cache)))  # the oldest entry
         cache[key] = fit
@@ -289,7 +310,7 @@ def _occupation(
     reason "wished" (one of the seeker's interests), "same_group" (an interest's
     ISCO unit group), "close" (close to an interest by shared skills), "skills"
     (what the seeker's skills point to), or null."""
-    ids, occ = batch.occupation_ids, ctx.occupations
+    ids, occ = batch.occupation_ids, fit_of(ctx)
     if ids is None or not hasattr(taxonomy, "occupation_uri"):
         return None
     o = int(ids[row])
@@ -318,8 +339,8 @@ def _int_or_none(x: float) -> int | None:
 
 def _skill_split(taxonomy: SkillLookup, ctx: SeekerContext, ids: np.ndarray) -> dict[str, Any]:
     matched, missing = [], []
-    for sid in ids.tolist():
-        credit = float(ctx.credit[sid]) if sid < len(ctx.credit) else 0.0
+    for sid, got in zip(ids.tolist(), ctx.credit.at(ids).tolist(), strict=True):
+        credit = float(got)
         item = {"uri": taxonomy.skill_uri(sid), "label": taxonomy.skill_label(sid, ctx.lang)}
         if credit > 0:
             matched.append({**item, "credit": round(credit, 2)})

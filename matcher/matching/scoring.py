@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -97,6 +97,62 @@ PROFILE_MIN_LEAN = 0.1
 PROFILE_MIN_ANSWERS = 3
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class SkillCredit:
+    """A seeker's credit per skill id (taxonomy.credit_vector), kept sparse.
+
+    A push connection keeps its seeker's context for as long as the phone is
+    connected, idle or not; the dense vector over every ESCO skill slot is
+    ~57 KiB (14.5k float32) where a seeker earns credit on ~50-200 skills. So
+    the context keeps the skills with credit (sorted ids) and their credit, and
+    the scorer gathers from them (`at`). The values are the dense vector's own
+    float32 numbers, so every score is the same, bit for bit.
+
+    `n`: the slots of the taxonomy it was computed over; ids beyond it (a skill
+    imported after this process loaded ESCO) earn nothing, as ids without credit."""
+
+    ids: np.ndarray  # int32, sorted, unique: the skills with credit
+    values: np.ndarray  # float32, aligned with ids (> 0)
+    n: int
+
+    @classmethod
+    def from_dense(cls, credit: np.ndarray) -> SkillCredit:
+        dense = np.asarray(credit, dtype=np.float32)
+        ids = np.flatnonzero(dense)
+        return cls(ids=ids.astype(np.int32), values=dense[ids], n=len(dense))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def dense(self) -> np.ndarray:
+        """float32[n], built afresh on every call (never kept: that is the point)."""
+        out = np.zeros(self.n, dtype=np.float32)
+        out[self.ids] = self.values
+        return out
+
+    def at(self, skill_ids: np.ndarray | Sequence[int]) -> np.ndarray:
+        """float32 per id: the credit, 0 for ids without any (or outside [0, n))."""
+        ids = np.asarray(skill_ids)
+        if len(ids) >= _DENSE_GATHER and len(ids) * 4 >= self.n > 0:
+            # Many entries (one seeker against thousands of rows): building the
+            # dense vector once and indexing it is cheaper than a binary search each.
+            known = (ids >= 0) & (ids < self.n)
+            return np.where(known, self.dense()[np.where(known, ids, 0)], np.float32(0.0))
+        return _sparse_gather(self.ids, self.values, ids)
+
+
+# From this many ids on, `SkillCredit.at` gathers from a dense vector built for the call.
+_DENSE_GATHER = 2048
+
+
+def _sparse_gather(keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """values[k] where keys[k] == q for each q of `query` (keys sorted), else 0."""
+    if len(keys) == 0 or len(query) == 0:
+        return np.zeros(len(query), dtype=np.float32)
+    pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+    return np.where(keys[pos] == query, values[pos], np.float32(0.0))
+
+
 @dataclass(frozen=True, slots=True)
 class OccupationFit:
     """Per occupation id: the occupation part (NaN: nothing to compare), why, and
@@ -106,6 +162,44 @@ class OccupationFit:
     reason: np.ndarray  # int8, index into REASONS
     wished_by: np.ndarray  # int16 (int32 past 32k occupations): the wish behind the part, or -1
     cover: np.ndarray  # float64: profile coverage (essential + PROFILE_OPTIONAL optional)
+
+
+@dataclass(eq=False, slots=True)
+class SheddableFit:
+    """A seeker's occupation fit that can be let go and computed again.
+
+    The fit is ~57 KiB of arrays at full ESCO (four per occupation), and a push
+    connection keeps its seeker's context as long as the phone is connected.
+    An idle phone needs the fit only when a new vacancy near it is scored, so
+    its session drops the arrays (`shed`) and keeps how to get them (`compute`,
+    which holds the skills and wishes, not the arrays): the next use computes
+    them again (~150 us at full ESCO), the same numbers."""
+
+    compute: Callable[[], OccupationFit]
+    fit: OccupationFit | None = None
+    used: bool = True  # read since the last `shed(idle_only=True)`
+
+    def get(self) -> OccupationFit:
+        self.used = True
+        if self.fit is None:
+            self.fit = self.compute()
+        return self.fit
+
+    def shed(self, idle_only: bool = False) -> bool:
+        """Let the arrays go; whether there were any. `idle_only`: only if they
+        were not read since the last such call (a sweep keeps an active
+        seeker's fit, and lets it go one sweep after its last use)."""
+        if idle_only and self.used:
+            self.used = False
+            return False
+        held, self.fit = self.fit is not None, None
+        return held
+
+
+def fit_of(ctx: SeekerContext) -> OccupationFit | None:
+    """The seeker's occupation fit (computed again if it was shed), None without one."""
+    occ = ctx.occupations
+    return occ.get() if isinstance(occ, SheddableFit) else occ
 
 
 def occupation_fit(
@@ -178,7 +272,7 @@ class SeekerContext:
     """What scoring needs to know about a seeker, prepared once per request."""
 
     age: int
-    credit: np.ndarray  # float32[n_slots]: credit per skill id (taxonomy.credit_vector)
+    credit: SkillCredit  # credit per skill id (taxonomy.credit_vector), sparse
     certificates: frozenset[str]
     work_profile: np.ndarray | None  # float32[profile.SIZE]
     radius_m: float
@@ -195,8 +289,9 @@ class SeekerContext:
     subsidy_types: frozenset[str] = frozenset()
     # The kinds of offer the person opted in to (matcher/offers.py); a hard rule.
     offer_kinds: frozenset[str] = frozenset({"job"})
-    # The occupation part per occupation (occupation_fit), None without a taxonomy.
-    occupations: OccupationFit | None = None
+    # The occupation part per occupation (occupation_fit), None without a taxonomy;
+    # read it with `fit_of` (a sheddable fit is computed again when it was let go).
+    occupations: OccupationFit | SheddableFit | None = None
 
 
 @dataclass(slots=True)
@@ -520,19 +615,28 @@ def _empty(shape: tuple[int, int]) -> Scores:
     return Scores(total=empty, parts={p: empty for p in PARTS}, fits=none, weak=none, static=empty)
 
 
-def _credits(credits: list[np.ndarray], ids: np.ndarray) -> np.ndarray:
-    """float32[seekers, entries]: each seeker's credit for each skill entry."""
+def _credits(credits: list[SkillCredit], ids: np.ndarray) -> np.ndarray:
+    """float32[seekers, entries]: each seeker's credit for each skill entry.
+
+    Many seekers (a new vacancy's fan-out over the phones near it) are looked up
+    in one binary search over all their credited skills at once, keyed (seeker,
+    skill), for the batch's distinct skills (sorted keys, sorted queries): the
+    same values `SkillCredit.at` gives one by one."""
     n_s = len(credits)
-    got = np.zeros((n_s, len(ids)), dtype=np.float32)
-    for members, known, safe in _by_length(credits, ids):
-        g = np.stack([credits[i][safe] for i in members])
-        # Skill ids beyond the taxonomy (added after this process loaded it) earn nothing.
-        g = g if known is None else np.where(known, g, 0.0)
-        if len(members) == n_s:
-            got[:] = g
-        else:
-            got[members] = g
-    return got
+    if n_s == 0 or len(ids) == 0:
+        return np.zeros((n_s, len(ids)), dtype=np.float32)
+    if n_s == 1:
+        return credits[0].at(ids)[None, :]
+    skills, back = np.unique(ids.astype(np.int64), return_inverse=True)
+    sizes = np.fromiter((len(c.ids) for c in credits), dtype=np.int64, count=n_s)
+    who = np.arange(n_s, dtype=np.int64) << 32
+    keys = np.concatenate([c.ids for c in credits]).astype(np.int64) + np.repeat(who, sizes)
+    values = np.concatenate([c.values for c in credits])
+    # A negative id (none in a sound batch) can match no stored skill: ids are < 2**31.
+    skills = np.where(skills >= 0, skills, 2**32 - 1)
+    query = (who[:, None] + skills[None, :]).ravel()
+    got = _sparse_gather(keys, values, query).reshape(n_s, len(skills))
+    return got[:, back.reshape(-1)]
 
 
 def _coverage(
@@ -575,9 +679,10 @@ def _occupation_grid(
     """(occupation part, profile coverage), seekers x rows: neutral / NaN where
     either side has nothing to compare (as `_occupation_columns`)."""
     part, cover = np.full((len(seekers), n), NEUTRAL), np.full((len(seekers), n), np.nan)
-    if ids is None or n == 0:
+    if ids is None or n == 0 or not (ids >= 0).any():
+        # No occupation to look up: no fit is read (nor computed again, if shed).
         return part, cover
-    fits = [s.occupations for s in seekers]
+    fits = [fit_of(s) for s in seekers]
     for members, known, safe in _by_length([f.part if f is not None else None for f in fits], ids):
         p = np.stack([fits[i].part[safe] for i in members])  # type: ignore[union-attr]
         c = np.stack([fits[i].cover[safe] for i in members])  # type: ignore[union-attr]
@@ -620,7 +725,7 @@ def _required_part(
 
 def profile_cover(seeker: SeekerContext, batch: CandidateBatch) -> np.ndarray:
     """Per row, how much of the vacancy's occupation profile the seeker covers (NaN: none)."""
-    return _occupation_columns(seeker.occupations, batch.occupation_ids, len(batch))[1]
+    return _occupation_columns(fit_of(seeker), batch.occupation_ids, len(batch))[1]
 
 
 def _occupation_columns(
@@ -773,7 +878,7 @@ def ceiling(seeker: SeekerContext, outline: Outline) -> tuple[np.ndarray, np.nda
     practical, fits = _practical_parts(
         [seeker], outline.hours_per_week, outline.start_in_days, wished
     )
-    top = np.full_like(required, max(NEUTRAL, float(np.max(seeker.credit, initial=0.0))))
+    top = np.full_like(required, max(NEUTRAL, float(np.max(seeker.credit.values, initial=0.0))))
     parts = {"required": required, "optional": top, "occupation": occupation, "profile": fit,
              "practical": practical}  # fmt: skip
     distance = distance_part(outline.distance_m, seeker.radius_m)
