@@ -105,11 +105,17 @@ FROM vacancies v"""
 # (an update that extends the expiry bumps change_no and brings the row back).
 LOAD_SQL = f"{_REPLICA_SELECT}\nWHERE {geo._OPEN}"
 ROWS_BY_CHANGE_SQL = f"{_REPLICA_SELECT}\nWHERE v.change_no = ANY($4::bigint[])"
-# The change numbers past the floor: both an index-only scan.
+# The change numbers past the floor: both an index-only scan. Each branch is
+# ordered and limited itself: the server runs generic plans
+# (matcher/db.py SERVER_SETTINGS), and a generic `change_no > $1` is estimated
+# at a third of the table, so the unlimited form was a scan and a sort of every
+# vacancy (~10 ms at 100k, on every sync) where this reads only what is new.
 NUMBERS_SQL = """
-SELECT change_no, false AS deleted FROM vacancies WHERE change_no > $1
+(SELECT change_no, false AS deleted FROM vacancies WHERE change_no > $1
+ ORDER BY change_no LIMIT $2)
 UNION ALL
-SELECT change_no, true FROM vacancy_deletions WHERE change_no > $1
+(SELECT change_no, true FROM vacancy_deletions WHERE change_no > $1
+ ORDER BY change_no LIMIT $2)
 ORDER BY 1 LIMIT $2
 """
 DELETED_SQL = "SELECT vacancy_id, change_no FROM vacancy_deletions WHERE change_no = ANY($1)"
