@@ -244,8 +244,9 @@ async def test_a_map_destroyed_at_once_leaves_no_page_error(
           const map = new JobMap(box, { zoom: 16 });
           map.destroy();
           box.remove();
-          // Past the map's own 50 ms resize timer.
-          await new Promise((done) => setTimeout(done, 150));
+          // Registered after the map's own 50 ms resize timer with the same
+          // delay, so it runs after it: an ordered probe, not a guess.
+          await new Promise((done) => setTimeout(done, 50));
         }"""
     )
     assert errors == []
