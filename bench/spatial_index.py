@@ -69,7 +69,7 @@ def build(name: str, lat: np.ndarray, lon: np.ndarray) -> tuple[Query, int]:
     """A query function over the points, and what its index holds in bytes."""
     if name == "grid":
         grid = GridIndex(lat, lon)
-        held = (grid._sorted_rows, grid._sorted_xyz, grid._keys, grid._xyz, grid._alive)
+        held = (grid._sorted_rows, *grid._sorted_xyz, grid._keys, grid._xyz, grid._alive)
         size = sum(a.nbytes for a in held)
         return grid.within, size
     if name == "kdtree":

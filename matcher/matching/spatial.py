@@ -146,13 +146,18 @@ class GridIndex:
         if radius_m < 0:
             raise ValueError("radius must not be negative")
         q = unit_vectors(np.array([lat]), np.array([lon]))[0]
-        rows, xyz = self._near(lat, lon, radius_m)
+        rows, xs, ys, zs = self._near(lat, lon, radius_m)
         if self._delta:
             delta = np.asarray(self._delta, dtype=np.int64)
             rows = np.concatenate([rows, delta])
-            xyz = np.concatenate([xyz, self._xyz[delta]])
-        d = xyz - q
-        chord2 = np.einsum("ij,ij->i", d, d)
+            xs, ys, zs = (
+                np.concatenate([c, self._xyz[delta, k]]) for k, c in enumerate((xs, ys, zs))
+            )
+        # One coordinate at a time over contiguous arrays: several times faster
+        # than the same sums over an (n x 3) block, and the same numbers.
+        chord2 = np.square(xs - q[0])
+        chord2 += np.square(ys - q[1])
+        chord2 += np.square(zs - q[2])
         keep = (chord2 <= m_to_chord2(radius_m)) & self._alive[rows]
         rows, dist = rows[keep], chord_to_m(chord2[keep])
         if nearest_first:
@@ -179,8 +184,11 @@ class GridIndex:
         cell = ci * self._ncols + cj
         order = np.argsort(cell, kind="stable")
         self._sorted_rows = rows[order]
-        # The rows' unit vectors in cell order, so a query reads contiguous slices.
-        self._sorted_xyz = self._xyz[self._sorted_rows]
+        # The rows' unit vectors in cell order, one array per coordinate, so a
+        # query reads contiguous slices.
+        self._sorted_xyz = tuple(
+            np.ascontiguousarray(self._xyz[self._sorted_rows, k]) for k in range(3)
+        )
         # Sorted cell keys, one per row: a range of cells is found by binary
         # search, so empty cells cost nothing (vacancies anywhere on Earth).
         self._keys = cell[order]
@@ -188,8 +196,11 @@ class GridIndex:
         self._in_grid[rows] = True
         self._delta = []
 
-    def _near(self, lat: float, lon: float, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
-        """Rows (and their unit vectors) in the cells overlapping the circle's bounding box."""
+    def _near(
+        self, lat: float, lon: float, radius_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Rows (and their unit vectors' x, y, z) in the cells overlapping the
+        circle's bounding box."""
         dlat = radius_m / METRES_PER_DEGREE
         i0 = max(math.floor((lat - dlat - self._lat0) / self._dlat), 0)
         i1 = min(math.floor((lat + dlat - self._lat0) / self._dlat), self._nrows - 1)
@@ -219,10 +230,10 @@ class GridIndex:
             ends = np.searchsorted(self._keys, band + j1 + 1, side="left")
             slices += [(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True) if b > a]
         if not slices:
-            return np.empty(0, dtype=np.int64), np.empty((0, 3))
+            return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0)
         rows = np.concatenate([self._sorted_rows[a:b] for a, b in slices])
-        xyz = np.concatenate([self._sorted_xyz[a:b] for a, b in slices])
-        return rows, xyz
+        xs, ys, zs = (np.concatenate([c[a:b] for a, b in slices]) for c in self._sorted_xyz)
+        return rows, xs, ys, zs
 
 
 def _grown(mask: np.ndarray, n: int) -> np.ndarray:
