@@ -2,7 +2,8 @@
 scoring every candidate: Hypothesis, with the full score as the oracle.
 
 - `scoring.ceiling` is never below a row's total, its `fits` is `Scores.fits`,
-  and `scoring.weak_rows` is `Scores.weak`, for random seekers and vacancies;
+  and `scoring.weak_rows` (and the replica's `weak`, on fixed-width heads of
+  the required skills) is `Scores.weak`, for random seekers and vacancies;
 - `rank` over the rows `best_in_circle` scored picks the same list (scores and
   distances, in order) as `rank` over every candidate in the circle, for any
   limit, minimum score, weak rows asked for or not, and dismissed vacancies.
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from matcher import profile
 from matcher.matching import matches as matching
 from matcher.matching.replica import VacancyReplica
+from matcher.matching.replica_store import REQ_HEAD, required_head
 from matcher.matching.scoring import OccupationFit, SeekerContext, SkillCredit, ceiling, weak_rows
 from tests.test_replica import _COLUMNS, NOW, Row
 
@@ -74,8 +76,10 @@ def seeker(rnd: random.Random, spec: Any) -> SeekerContext:
 
 
 skills = st.lists(st.integers(0, N_SKILLS - 1), max_size=4, unique=True)
+# Up to 11 required: past the replica's fixed-width head of 8 (replica_store.REQ_HEAD).
+required_skills = st.lists(st.integers(0, N_SKILLS - 1), max_size=11, unique=True)
 vacancy_specs = st.tuples(
-    st.tuples(st.floats(-0.03, 0.03), st.floats(-0.05, 0.05)), skills, skills,
+    st.tuples(st.floats(-0.03, 0.03), st.floats(-0.05, 0.05)), required_skills, skills,
     st.sampled_from(JOB_TYPES), st.sampled_from([float("nan"), 8.0, 20.0, 37.0]),
     st.sampled_from([None, TODAY, TODAY + 60.0]),
     st.sampled_from([None, *range(N_OCCUPATIONS)]), st.booleans(),
@@ -106,6 +110,40 @@ def test_the_ceiling_bounds_the_score_and_weak_rows_are_weak(
     assert np.all(top >= full.scores.total)
     assert fits.tolist() == full.scores.fits.tolist()
     assert weak_rows(ctx, *replica.required(rows)).tolist() == full.scores.weak.tolist()
+    # The same test on the fixed-width heads of the required skills.
+    assert replica.weak(ctx, rows).tolist() == full.scores.weak.tolist()
+
+
+def test_a_skill_past_the_head_still_makes_a_row_not_weak() -> None:
+    rnd = random.Random(7)
+    spec = ((0.0, 0.0), list(range(REQ_HEAD + 2)), [], "", float("nan"), None, None, False)
+    replica = replica_of([vacancy_row(rnd, spec)])
+    rows, _ = replica.circle(*CPH, 1_000.0, age=19, now=NOW)
+    no_profile = ([], [], [], (None, None), False, False, 1_000.0)
+    last_only = seeker(rnd, ([REQ_HEAD + 1], *no_profile[1:]))
+    none_of_them = seeker(rnd, ([N_SKILLS - 1], *no_profile[1:]))
+    assert replica.weak(last_only, rows).tolist() == [False]
+    assert replica.weak(none_of_them, rows).tolist() == [True]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(-3, 2**31 + 2), max_size=12), max_size=20))
+def test_the_required_head_holds_a_rows_first_ids_and_says_when_that_is_all(
+    lists: list[list[int]],
+) -> None:
+    ids = np.array([i for ls in lists for i in ls], dtype=np.int64)
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([len(ls) for ls in lists], out=offsets[1:])
+    head, complete = required_head(ids, offsets)
+    assert head.shape == (len(lists), REQ_HEAD)
+    for row, ls in enumerate(lists):
+        usable = all(0 <= i < 2**31 for i in ls)
+        assert bool(complete[row]) == (usable and len(ls) <= REQ_HEAD)
+        if usable:
+            first = ls[:REQ_HEAD]
+            assert head[row].tolist() == first + [-1] * (REQ_HEAD - len(first))
+        else:  # such a row is checked on its segment; its head claims nothing
+            assert head[row].tolist() == [-1] * REQ_HEAD
 
 
 @settings(max_examples=120, deadline=None)

@@ -36,7 +36,6 @@ from matcher.matching.scoring import (
     ceiling,
     fit_of,
     occupation_fit,
-    weak_rows,
     weights,
 )
 from matcher.matching.scoring import score as score_seekers
@@ -419,10 +418,13 @@ async def find_matches(
 
 
 # A dense circle (tens of thousands of candidates within 5 km of central
-# Copenhagen) is scored in full only where it can matter: by `scoring.ceiling`,
-# the PRUNE_FIRST most promising rows first, PRUNE_GROWTH times as many each
-# round, until no row left could take a place in `rank`'s answer.
-PRUNE_FIRST = 512
+# Copenhagen) is scored in full only where it can matter: by `scoring.ceiling`
+# (the total itself, from a few columns), the PRUNE_FIRST most promising rows
+# first, PRUNE_GROWTH times as many each round, until no row left could take a
+# place in `rank`'s answer. The rows no rule excludes, ordered by their exact
+# total, settle in the first round unless ties straddle its edge: 128 is a
+# few times the pool of a page, and scoring it is ~0.2 ms.
+PRUNE_FIRST = 128
 PRUNE_GROWTH = 4
 
 
@@ -443,9 +445,10 @@ def best_in_circle(
     all of them, and so the same answer (every candidate, no cap).
 
     `rank` takes the best `pool` of the fitting rows (by total, exactly), then
-    of the others; a row is left unscored only when it is weak (and weak rows
-    are not asked for), or when its ceiling is below the pool-th best score
-    already found in its group, so it could not enter."""
+    of the others; a row is left unscored only when the hard rules exclude it,
+    when it is weak (and weak rows are not asked for), or when its ceiling is
+    below the pool-th best score already found in its group, so it could not
+    enter."""
     now = now or dt.datetime.now(dt.UTC)
     rows, dist = replica.circle(lat, lon, ctx.radius_m, age=ctx.age, now=now)
     if exclude and len(rows):
@@ -454,7 +457,12 @@ def best_in_circle(
     if not include_weak and len(rows):
         # Most of a dense circle lists required skills the seeker has none of:
         # set aside on those columns alone.
-        keep = ~weak_rows(ctx, *replica.required(rows))
+        keep = ~replica.weak(ctx, rows)
+        rows, dist = rows[keep], dist[keep]
+    if len(rows):
+        # Rows the hard rules exclude are never listed: set aside before any
+        # round, or a seeker who may take none of them would have every one scored.
+        keep = replica.eligible(ctx, rows)
         rows, dist = rows[keep], dist[keep]
     if len(rows) == 0:
         return score(ctx, replica.hits(rows, dist, ctx.certificates, now).batch)

@@ -50,8 +50,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from matcher import metrics, offers
 from matcher.matching import geo
 from matcher.matching.change_log import ChangeLog
+from matcher.matching.eligibility import eligible_mask
 from matcher.matching.replica_store import ColumnStore
-from matcher.matching.scoring import CandidateBatch, Outline
+from matcher.matching.scoring import (
+    CandidateBatch,
+    Outline,
+    SeekerContext,
+    head_earns,
+    weak_rows,
+)
 from matcher.matching.spatial import GridIndex
 
 log = logging.getLogger("jotr.replica")
@@ -239,11 +246,14 @@ class VacancyReplica:
         """The columns `scoring.ceiling` reads, for rows of `circle`."""
         view = self._store.view()
         req_ids, req_weights, req_offsets = self._store.required(rows)
+        opt_ids, opt_offsets = self._store.optional(rows)
         return Outline(
             distance_m=np.asarray(dist, dtype=np.float64),
             req_ids=req_ids,
             req_weights=req_weights,
             req_offsets=req_offsets,
+            opt_ids=opt_ids,
+            opt_offsets=opt_offsets,
             occupation_ids=None if view.occupation_ids is None else view.occupation_ids[rows],
             hours_per_week=view.hours_per_week[rows],
             start_in_days=self._start_in_days(rows, now),
@@ -255,6 +265,27 @@ class VacancyReplica:
     def required(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The required skills of rows of `circle`: (ids, weights, offsets), flattened."""
         return self._store.required(rows)
+
+    def weak(self, seeker: SeekerContext, rows: np.ndarray) -> np.ndarray:
+        """`scoring.weak_rows` for rows of `circle`: on the fixed-width heads of
+        their required skills (one gather), the segments only for rows listing
+        more than the head holds and none of those earning."""
+        head, complete = self._store.required_head(rows)
+        listed = (head[:, 0] >= 0) | ~complete  # an incomplete head lists some
+        weak = listed & ~head_earns(seeker, head, self._store.req_id_bound)
+        unsure = weak & ~complete
+        if unsure.any():
+            weak[unsure] = weak_rows(seeker, *self._store.required(rows[unsure]))
+        return weak  # type: ignore[no-any-return]
+
+    def eligible(self, seeker: SeekerContext, rows: np.ndarray) -> np.ndarray:
+        """The hard rules (`eligibility.eligible_mask`, as `score` applies them)
+        for rows of `circle`, without building the rest of a batch."""
+        cols = dataclasses.replace(
+            self._store.eligibility(rows),
+            certificates_ok=self._certificates_ok(rows, frozenset(seeker.certificates)),
+        )
+        return eligible_mask(cols, seeker)
 
     def rows_of(self, vacancy_ids: Iterable[uuid.UUID]) -> np.ndarray:
         """The rows holding these vacancies (those held)."""
@@ -308,14 +339,18 @@ class VacancyReplica:
         batch = store.take(rows)
         batch.distance_m = np.asarray(dist, dtype=np.float64)
         sets = store.column("cert_set")[rows]
-        ok_by_set = np.fromiter(
-            (s <= certificates for s in self.cert_sets), dtype=bool, count=len(self.cert_sets)
-        )
-        ok = ok_by_set[sets]
+        ok = self._certificates_ok(rows, certificates)
         batch.eligibility = dataclasses.replace(batch.eligibility, certificates_ok=ok)
         batch.start_in_days = self._start_in_days(rows, now)
         lats, lons = store.column("lat")[rows], store.column("lon")[rows]
         return Hits(batch, lats, lons, sets, self.cert_sets)
+
+    def _certificates_ok(self, rows: np.ndarray, certificates: frozenset[str]) -> np.ndarray:
+        """Per row: whether the certificates held cover those it requires."""
+        ok_by_set = np.fromiter(
+            (s <= certificates for s in self.cert_sets), dtype=bool, count=len(self.cert_sets)
+        )
+        return ok_by_set[self._store.column("cert_set")[rows]]  # type: ignore[no-any-return]
 
     def _empty(self) -> Hits:
         empty = geo.batch_from_rows([])

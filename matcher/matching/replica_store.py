@@ -31,6 +31,36 @@ BATCH_ROW_FIELDS = tuple(
 ELIGIBILITY_FIELDS = tuple(f.name for f in dataclasses.fields(EligibilityColumns))
 
 
+# Required skill ids kept per row in a fixed-width column (`required_head`),
+# padded with -1: most vacancies list fewer, and a dense circle's weak test
+# (matcher/matching/scoring.py `head_earns`) then reads one (rows x 8) block
+# instead of walking tens of thousands of segments. Rows listing more (or an
+# id that cannot be a table index) are marked and checked on their segments.
+REQ_HEAD = 8
+_NO_SKILL = -1
+
+
+def required_head(req_ids: np.ndarray, req_offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a flattened required-skill list: its first REQ_HEAD ids
+    (int32, padded with -1) and whether the head holds all of them."""
+    n = len(req_offsets) - 1
+    head = np.full((n, REQ_HEAD), _NO_SKILL, dtype=np.int32)
+    starts = req_offsets[:-1]
+    lengths = req_offsets[1:] - starts
+    ids = np.asarray(req_ids, dtype=np.int64)
+    # An id outside [0, 2**31) would index the wrong slot: such a row goes to
+    # the segment walk (none in a sound batch; geo.sound_rows).
+    bad = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum((ids < 0) | (ids >= 2**31), out=bad[1:])
+    bad_rows = bad[req_offsets[1:]] > bad[starts]
+    for k in range(REQ_HEAD):
+        has = lengths > k
+        head[has, k] = ids[starts[has] + k]
+    complete = (lengths <= REQ_HEAD) & ~bad_rows
+    head[bad_rows] = _NO_SKILL
+    return head, complete
+
+
 def _grow(a: np.ndarray, need: int) -> np.ndarray:
     """`a` with room for at least `need` entries on its first axis."""
     if len(a) >= need:
@@ -51,6 +81,7 @@ class ColumnStore:
         self._rows: dict[str, np.ndarray] = {}  # batch and eligibility row fields
         self._flat: dict[str, np.ndarray] = {}
         self._flat_n = {"req_offsets": 0, "opt_offsets": 0}
+        self.req_id_bound = 0  # above every id in the required heads
         self._offsets = {
             "req_offsets": np.zeros(64, dtype=np.int64),
             "opt_offsets": np.zeros(64, dtype=np.int64),
@@ -89,6 +120,10 @@ class ColumnStore:
             off[first + 1 : end + 1] = src[1:] + off[first]
             self._offsets[offsets_name] = off
             self._flat_n[offsets_name] = int(off[end])
+        head, complete = required_head(batch.req_ids, batch.req_offsets)
+        self._put_row("req_head", head, first, end)
+        self._put_row("req_complete", complete, first, end)
+        self.req_id_bound = max(self.req_id_bound, int(head.max(initial=-1)) + 1)
         for name in self._extra_dtypes:
             arr = _grow(self.extra[name], end)
             arr[first:end] = extra[name]
@@ -148,7 +183,7 @@ class ColumnStore:
             self._flat["opt_ids"], None, self._offsets["opt_offsets"], rows
         )
         assert req_weights is not None
-        e = EligibilityColumns(**{f: self._rows["e." + f][rows] for f in ELIGIBILITY_FIELDS})
+        e = self.eligibility(rows)
         fields: dict[str, Any] = {f: self._rows[f][rows] for f in BATCH_ROW_FIELDS}
         return CandidateBatch(
             ids=self._ids_array[rows].tolist(),
@@ -168,6 +203,23 @@ class ColumnStore:
         )
         assert weights is not None
         return ids, weights, offsets
+
+    def eligibility(self, rows: np.ndarray) -> EligibilityColumns:
+        """The rows' eligibility columns (`take`'s, without the rest of a batch)."""
+        return EligibilityColumns(**{f: self._rows["e." + f][rows] for f in ELIGIBILITY_FIELDS})
+
+    def optional(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows' optional skills: (ids, offsets), flattened as in a batch."""
+        ids, _, offsets = _take_segments2(
+            self._flat["opt_ids"], None, self._offsets["opt_offsets"], rows
+        )
+        return ids, offsets
+
+    def required_head(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows' first REQ_HEAD required skill ids (padded with -1, each
+        below `req_id_bound`) and whether that is all of them (`required_head`)."""
+        head = np.take(self._rows["req_head"], rows, axis=0)  # far faster than [rows] in 2-D
+        return head, self._rows["req_complete"][rows]
 
     def compacted(self, rows: np.ndarray) -> ColumnStore:
         """A new store holding only `rows` (in that order)."""

@@ -824,6 +824,8 @@ class Outline:
     req_ids: np.ndarray  # int32, flattened as in CandidateBatch
     req_weights: np.ndarray  # float32
     req_offsets: np.ndarray  # int64, len n+1
+    opt_ids: np.ndarray  # int32, flattened as in CandidateBatch
+    opt_offsets: np.ndarray  # int64, len n+1
     occupation_ids: np.ndarray | None
     hours_per_week: np.ndarray  # float32, NaN: none
     start_in_days: np.ndarray  # float32, NaN: none
@@ -850,6 +852,21 @@ def weak_rows(
     return listed & (counts[req_offsets[1:]] == counts[req_offsets[:-1]])  # type: ignore[no-any-return]
 
 
+def head_earns(seeker: SeekerContext, head: np.ndarray, id_bound: int) -> np.ndarray:
+    """Per row of a (rows x k) block of required skill ids padded with -1, all
+    below `id_bound`: whether one of them earns credit. For a row whose block
+    holds all its required skills, `weak_rows` is "lists one and none earns"
+    (the same test on a fixed-width block: one gather for a dense circle)."""
+    credit = seeker.credit
+    # One slot per id, and a last one (False) that the padding -1 reads.
+    table = np.zeros(max(id_bound, credit.n) + 1, dtype=bool)
+    table[credit.ids[credit.values > 0]] = True
+    got = np.take(table, head)  # np.take: several times faster than table[head] here
+    if got.shape[1] == 8:  # a row's 8 flags are one 8-byte word: nonzero when one is set
+        return got.view(np.uint64)[:, 0] != 0  # type: ignore[no-any-return]
+    return got.any(axis=1)  # type: ignore[no-any-return]
+
+
 # Added to every ceiling, so a rounding difference in the last bit can never put
 # a row's ceiling under its score.
 _CEILING_SLACK = 1e-9
@@ -860,14 +877,20 @@ def ceiling(seeker: SeekerContext, outline: Outline) -> tuple[np.ndarray, np.nda
     total at the same distance), and whether it fits the seeker's wished hours
     and job types (`Scores.fits`, exactly).
 
-    Every part is computed as `score` computes it except the optional skills
-    (not read here: the weight of that part is small), which take the highest
-    value they can reach, the seeker's highest credit (1 for a held skill)."""
+    Every part is computed as `score` computes it, so the ceiling is the
+    total itself plus a hair (`_CEILING_SLACK`): a pruning round that scores
+    the rows with the highest ceilings has scored the rows that can win. What
+    it leaves to `score` is the rest of a candidate (eligibility, explanation)."""
     n = len(outline)
-    got = _credits([seeker.credit], outline.req_ids)
-    covered, total_w = _coverage(got, outline.req_weights, _segment_ids(outline.req_offsets), n)
+    got = _credits([seeker.credit], np.concatenate([outline.req_ids, outline.opt_ids]))
+    n_req = len(outline.req_ids)
+    covered, total_w = _coverage(
+        got[:, :n_req], outline.req_weights, _segment_ids(outline.req_offsets), n
+    )
     occupation, cover = _occupation_grid([seeker], outline.occupation_ids, n)
     required = _required_part(covered, total_w, outline.req_offsets, cover)
+    opt_cov, opt_n = _coverage(got[:, n_req:], None, _segment_ids(outline.opt_offsets), n)
+    optional = np.where(opt_n > 0, opt_cov / np.maximum(opt_n, 1.0), NEUTRAL)
     fit = _profile_grid([seeker.work_profile], outline.profiles)
     if seeker.job_types:
         ok = [c for c, name in enumerate(outline.job_type_names)
@@ -878,9 +901,8 @@ def ceiling(seeker: SeekerContext, outline: Outline) -> tuple[np.ndarray, np.nda
     practical, fits = _practical_parts(
         [seeker], outline.hours_per_week, outline.start_in_days, wished
     )
-    top = np.full_like(required, max(NEUTRAL, float(np.max(seeker.credit.values, initial=0.0))))
-    parts = {"required": required, "optional": top, "occupation": occupation, "profile": fit,
-             "practical": practical}  # fmt: skip
+    parts = {"required": required, "optional": optional, "occupation": occupation,
+             "profile": fit, "practical": practical}  # fmt: skip
     distance = distance_part(outline.distance_m, seeker.radius_m)
     return (_total(_static_sum(parts), distance) + _CEILING_SLACK)[0], fits[0]
 
