@@ -80,6 +80,8 @@ def make_bus(settings: Settings) -> Bus:
     )
     if settings.push_bus == "redis":
         return RedisBus(settings.redis_url, prefix, backoff, ping)
+    if not settings.database_url:  # make_engine says the same, earlier in start-up
+        raise RuntimeError("no database URL for the bus: set DATABASE_URL")
     url = make_url(settings.database_url).set(drivername="postgresql")
     return PgBus(url.render_as_string(hide_password=False), prefix, backoff, ping)
 

@@ -578,7 +578,7 @@ def _grid(
     required = _required_part(covered, total_w, batch.req_offsets, cover)
 
     opt_cov, opt_n = _coverage(got[:, n_req:], None, opt_seg, n_v)
-    optional = np.where(opt_n > 0, opt_cov / np.maximum(opt_n, 1.0), NEUTRAL)
+    optional = _optional_part(opt_cov, opt_n)
 
     fit = _profile_grid([s.work_profile for s in seekers], batch.profiles)
     practical, fits = _practical(seekers, batch)
@@ -723,6 +723,12 @@ def _required_part(
     return np.where(total_w > 0, covered / np.maximum(total_w, 1e-9), 1.0)  # type: ignore[no-any-return]
 
 
+def _optional_part(covered: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """The optional part: the share of the listed optional skills covered
+    (neutral when none are listed)."""
+    return np.where(listed > 0, covered / np.maximum(listed, 1.0), NEUTRAL)  # type: ignore[no-any-return]
+
+
 def profile_cover(seeker: SeekerContext, batch: CandidateBatch) -> np.ndarray:
     """Per row, how much of the vacancy's occupation profile the seeker covers (NaN: none)."""
     return _occupation_columns(fit_of(seeker), batch.occupation_ids, len(batch))[1]
@@ -864,7 +870,7 @@ def head_earns(seeker: SeekerContext, head: np.ndarray, id_bound: int) -> np.nda
     got = np.take(table, head)  # np.take: several times faster than table[head] here
     if got.shape[1] == 8:  # a row's 8 flags are one 8-byte word: nonzero when one is set
         return got.view(np.uint64)[:, 0] != 0  # type: ignore[no-any-return]
-    return got.any(axis=1)  # type: ignore[no-any-return]
+    return np.asarray(got.any(axis=1))
 
 
 # Added to every ceiling, so a rounding difference in the last bit can never put
@@ -890,7 +896,7 @@ def ceiling(seeker: SeekerContext, outline: Outline) -> tuple[np.ndarray, np.nda
     occupation, cover = _occupation_grid([seeker], outline.occupation_ids, n)
     required = _required_part(covered, total_w, outline.req_offsets, cover)
     opt_cov, opt_n = _coverage(got[:, n_req:], None, _segment_ids(outline.opt_offsets), n)
-    optional = np.where(opt_n > 0, opt_cov / np.maximum(opt_n, 1.0), NEUTRAL)
+    optional = _optional_part(opt_cov, opt_n)
     fit = _profile_grid([seeker.work_profile], outline.profiles)
     if seeker.job_types:
         ok = [c for c, name in enumerate(outline.job_type_names)
