@@ -396,7 +396,7 @@ def render(run: Run, base: dict[str, Any]) -> str:
         f"| update→push p50 / p99 at that rate | **{_pp(best['push_ms'])}** | p99 < 50 ms |",
         f"| highest rate sustained with update→push p99 < 50 ms | {fast[-1] if fast else 'none'}"
         f" | ≥ 2,000 /s |",
-        f"| new vacancy → its last eligible phone, p99 | **{last99}** | < 200 ms |",
+        f"| new vacancy → its last eligible phone, p99 | **{last99}** | ≤ 100 ms |",
         f"| memory per connection (workers' RSS) "
         f"| {(f['rss_after'] - f['rss_before']) / max(1, f['connected']):.0f} KiB | |",
         f"| bare candidate query alone, p50 / p99 | {_pp(base['alone_ms'])} | |",

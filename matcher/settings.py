@@ -69,9 +69,10 @@ class Settings(BaseSettings):
     # /readyz fails while the replica is not loaded or has not synced for this long.
     replica_stale_s: float = Field(default=30.0, gt=0)
     push_bus_queue: int = 1000  # bus messages waiting per worker; beyond, drop (catch-up heals)
-    # The consumer gathers vacancy changes this long after the first (scored and
-    # recorded together, push/hub.py `consume`), at most this many per batch.
-    push_batch_ms: float = Field(default=20.0, ge=0)
+    # A consumer batch is what queued while the last was handled (scored and
+    # recorded together, push/hub.py `consume`), at most push_batch_max; a
+    # positive push_batch_ms also lingers that long after the first message.
+    push_batch_ms: float = Field(default=0.0, ge=0)
     push_batch_max: int = Field(default=256, ge=1)
     push_per_minute: int = 6  # at most this many pushes a minute per connection
     # ...refilled over this many seconds; more wait (best first) for the refill.

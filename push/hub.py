@@ -24,7 +24,7 @@ import os
 import socket
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -66,6 +66,8 @@ POSITION_FLUSH_S = 0.2
 DEVICE_SWEEP_S = 3600.0
 # A connection without location consent re-reads it at most this often.
 CONSENT_RECHECK_S = 5.0
+# Own vacancy events whose bus echo is awaited (`announce`): a burst's worth.
+ECHOES_KEPT = 512
 
 
 class PushHub:
@@ -104,6 +106,10 @@ class PushHub:
         # Bus messages wait here for the one consumer (`consume`); when full,
         # they are dropped and catch-up (push/catchup.py) finds what they said.
         self._inbox: asyncio.Queue[str] = asyncio.Queue(maxsize=settings.push_bus_queue)
+        # This worker's own vacancy events, queued here before they were published:
+        # their echo from the bus is dropped on arrival, not after a sync and a read.
+        # Bounded, so echoes that never come (the bus was down) age out.
+        self._echoes: deque[str] = deque(maxlen=ECHOES_KEPT)
         self._changes = catchup.ChangeLog()
         # The worker's replica of open vacancies (matcher/matching/replica.py; set by api/app.py).
         self.replica: VacancyReplica | None = None
@@ -569,6 +575,12 @@ class PushHub:
     def ring(self, payload: str) -> None:
         """The bus's handler: queue a message for the consumer without waiting.
         A full queue drops it; catch-up finds what it announced."""
+        if payload in self._echoes:  # our own event, handled already or queued
+            self._echoes.remove(payload)
+            return
+        self._queue(payload)
+
+    def _queue(self, payload: str) -> None:
         try:
             self._inbox.put_nowait(payload)
         except asyncio.QueueFull:
@@ -582,7 +594,8 @@ class PushHub:
         echo from the bus finds the change already applied (`_apply_changes`)."""
         payloads = [e.encode() for e in events]
         for payload in payloads:
-            self.ring(payload)
+            self._queue(payload)
+            self._echoes.append(payload)
         try:
             await self.bus.publish(payloads)
         except Exception as exc:  # other workers catch up from the database
@@ -596,9 +609,12 @@ class PushHub:
 
     async def consume(self) -> None:
         """Run for the life of the worker: the one bounded consumer of bus
-        messages. After the first message it gathers more for
-        `JOTR_PUSH_BATCH_MS` (at most `JOTR_PUSH_BATCH_MAX`), so a burst of
-        vacancy changes is read, scored and recorded together (`_fan_out`)."""
+        messages. A batch is the first message and every one queued meanwhile
+        (at most `JOTR_PUSH_BATCH_MAX`), so a burst of vacancy changes is read,
+        scored and recorded together (`_fan_out`) while a lone change goes at
+        once: batches grow with the load on their own, as the messages queue
+        while one is handled. `JOTR_PUSH_BATCH_MS` (0 by default) lingers for
+        more after the first, trading each change's latency for fewer batches."""
         loop = asyncio.get_running_loop()
         window_s = self.settings.push_batch_ms / 1000
         while True:

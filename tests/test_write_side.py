@@ -390,3 +390,33 @@ async def test_a_match_recorded_while_the_vacancy_closes_is_withdrawn_or_not_rec
         await pusher.close()
     # Either it was not pushed at all, or the person is told it is gone.
     assert kinds in (set(), {"match", "withdrawn"}), kinds
+
+
+async def test_a_workers_own_announcement_is_queued_once_and_its_bus_echo_dropped(
+    database_url: str,
+) -> None:
+    """`PushHub.announce` queues a change for the worker's own consumer and
+    publishes it; the bus (real LISTEN/NOTIFY) brings it back to the same
+    worker, which drops that echo instead of handling the change twice. The
+    same message from another worker still counts. A marker published last
+    shows the echo has arrived (NOTIFY keeps commit order on a channel)."""
+    from matcher.settings import Settings
+    from push.bus import PgBus
+    from push.hub import PushHub
+
+    prefix = f"echo_{uuid.uuid4().hex[:8]}"
+    dsn = _libpq(database_url)
+    bus, other = PgBus(dsn, prefix), PgBus(dsn, prefix)
+    hub = PushHub(None, None, Settings(), bus)  # type: ignore[arg-type]  # no reads here
+    await bus.start(hub.ring)
+    try:
+        event = VacancyEvent(uuid.uuid4(), "created").encode()
+        await hub.announce([VacancyEvent.decode(event)])
+        await other.publish([event, "marker"])  # another worker: not an echo
+        queued = []
+        while "marker" not in queued:
+            queued.append(await asyncio.wait_for(hub._inbox.get(), 5.0))
+        assert queued == [event, event, "marker"]
+    finally:
+        await bus.close()
+        await other.close()
