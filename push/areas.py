@@ -190,13 +190,19 @@ class AreaCache:
     def changed(self, vacancy_id: uuid.UUID, lat: float | None, lon: float | None) -> None:
         """A vacancy was created, changed or closed: drop the areas it is or
         would be in, so the next rebuild there reads it afresh."""
-        for key, area in list(self._areas.items()):
-            if vacancy_id in area.ids:
-                del self._areas[key]
-            elif lat is not None and lon is not None:
-                d = haversine_many(*area.centre, np.array([lat]), np.array([lon]))[0]
-                if d <= area.reach_m:
-                    del self._areas[key]
+        if not self._areas:
+            return
+        # Every area at once: a worker holds hundreds after phones have moved,
+        # and this runs for each changed vacancy before anyone is told of it.
+        keys, areas = list(self._areas), list(self._areas.values())
+        drop = np.fromiter((vacancy_id in a.ids for a in areas), bool, len(areas))
+        if lat is not None and lon is not None:
+            centres = np.array([a.centre for a in areas])
+            reach = np.fromiter((a.reach_m for a in areas), np.float64, len(areas))
+            d = haversine_many(centres[:, 0], centres[:, 1], np.array([lat]), np.array([lon]))  # type: ignore[arg-type]
+            drop |= d <= reach
+        for k in np.flatnonzero(drop).tolist():
+            del self._areas[keys[k]]
 
     def clear(self) -> None:
         self._areas.clear()

@@ -9,6 +9,8 @@ import uuid
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.matching.eligibility import eligible_mask
 from matcher.matching.matches import explain
@@ -245,3 +247,36 @@ def test_vacancy_events_drop_the_areas_they_fall_in() -> None:
     assert list(cache._areas) == [(2, 2, 1.0)]  # the near one dropped
     cache.changed(batch.ids[0], None, None)  # type: ignore[arg-type]
     assert len(cache) == 0  # closed: every area holding it dropped
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    places=st.lists(
+        st.tuples(
+            st.floats(-8_000, 8_000), st.floats(-8_000, 8_000),
+            st.floats(100.0, 12_000.0), st.booleans(),
+        ),
+        min_size=0, max_size=30,
+    ),
+    at=st.one_of(st.none(), st.tuples(st.floats(-8_000, 8_000), st.floats(-8_000, 8_000))),
+)  # fmt: skip
+def test_a_vacancy_event_drops_exactly_the_areas_one_at_a_time_would(
+    places: list[tuple[float, float, float, bool]], at: tuple[float, float] | None
+) -> None:
+    """`AreaCache.changed` checks every area at once; the oracle asks each area
+    on its own: does it hold the vacancy, or is the vacancy within its reach."""
+    batch, _, lats, lons = random_scene(2, 5)
+    vacancy_id = uuid.uuid4()
+    cache = AreaCache()
+    for k, (north, east, reach, holds) in enumerate(places):
+        ids = frozenset(batch.ids) | ({vacancy_id} if holds else set())  # type: ignore[attr-defined]
+        cache._areas[(k, k, 1.0)] = Area(batch, lats, lons, np.zeros(2, dtype=bool), {}, ids,  # type: ignore[arg-type]
+                                         around(*AARHUS, north, east), reach)  # fmt: skip
+    point = around(*AARHUS, *at) if at is not None else (None, None)
+    want = [
+        key for key, a in cache._areas.items()
+        if not (vacancy_id in a.ids or (at is not None and
+                haversine_m(*a.centre, *point) <= a.reach_m))  # type: ignore[misc]
+    ]  # fmt: skip
+    cache.changed(vacancy_id, *point)
+    assert list(cache._areas) == want
