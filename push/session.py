@@ -127,7 +127,9 @@ class ScoredVacancy:
     lat: float
     lon: float
     batch: CandidateBatch  # the vacancy as a one-row batch
-    scores: Scores  # one row: this person's score
+    # One row: this person's score. None when the hard rules or the push filter
+    # rule the vacancy out for them (`scored_for` checks a whole column at once).
+    scores: Scores | None
     eligible: bool  # the hard rules, certificates included
     distance_m: float  # from this connection's last point
 
@@ -330,21 +332,21 @@ class SeekerSession:
         within = change.distance_m <= state.radius_m
         if not covers and not within:
             return step
-        pushable = bool(matching.pushable(change.scores)[0])
-        if not change.eligible or not pushable:
+        scores = change.scores
+        if not change.eligible or scores is None or not matching.pushable(scores)[0]:
             if cache is not None:
                 cache.discard(vid)
             self.bucket.discard(vid)
             return step
-        total = float(change.scores.total[0])
+        total = float(scores.total[0])
         cand = candidates.Candidate(
             vacancy_id=vid,
             lat=change.lat,
             lon=change.lon,
-            static=float(static_total(change.scores)[0]),
+            static=float(static_total(scores)[0]),
             walk_in=bool(change.batch.walk_in[0]),
             batch=change.batch,  # one row, read for this change only and never changed
-            scores=change.scores,
+            scores=scores,
             row=0,
         )
         if cache is not None and covers:
@@ -473,14 +475,18 @@ def scored_for(
     scores: Scores,
     eligible: np.ndarray,
 ) -> list[ScoredVacancy]:
-    """Row k of a many-seekers x one-vacancy scoring, as session k's change."""
+    """Row k of a many-seekers x one-vacancy scoring, as session k's change.
+    Most of the people near a new vacancy may not be pushed it: the hard rules
+    and the push filter are checked for the column at once, and only the rows
+    that pass are cut out of it (hundreds of sessions share one vacancy)."""
+    open_to = (eligible & matching.pushable(scores)).tolist()
     return [
         ScoredVacancy(
             vacancy_id,
             vlat,
             vlon,
             batch,
-            scores.take(np.array([k])),
+            scores.take(np.array([k])) if open_to[k] else None,
             bool(eligible[k]),
             float(distance_m[k]),
         )

@@ -426,3 +426,48 @@ def test_with_fits_kept_an_idle_session_holds_its_fit() -> None:
     occ = SheddableFit(compute=lambda: fit, fit=fit)
     s.state.ctx = dataclasses.replace(s.state.ctx, occupations=occ)
     assert not s.shed(1.0) and not s.shed(2.0) and occ.fit is fit
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    people=st.lists(
+        st.tuples(st.sets(st.integers(0, N_SKILLS - 1), max_size=4), st.integers(13, 29)),
+        min_size=1, max_size=12,
+    ),
+)  # fmt: skip
+def test_a_column_scored_for_many_sessions_decides_as_each_scored_alone(
+    people: list[tuple[set[int], int]],
+) -> None:
+    """`scored_for` cuts a row out of a many-seekers x one-vacancy scoring only
+    for the people the hard rules and the push filter leave it open to; every
+    session still decides exactly as with its own row (pick, cache, allowance)."""
+    from push.rules import score_grid
+    from push.session import scored_for
+
+    col = [session(ctx=seeker({k: 1.0 for k in skills}, age=age, radius_m=1500.0))
+           for skills, age in people]  # fmt: skip
+    alone = [session(ctx=seeker({k: 1.0 for k in skills}, age=age, radius_m=1500.0))
+             for skills, age in people]  # fmt: skip
+    batch = one_vacancy()
+    batch.eligibility.min_age[0] = 16  # some of them too young
+    lat, lon = around(*AARHUS, 400.0, 0.0)
+    d = float(candidates.haversine_many(*AARHUS, np.array([lat]), np.array([lon]))[0])
+    batch.distance_m = np.array([d])
+    scores, eligible = score_grid(
+        [s.state for s in col],
+        batch,
+        np.full((len(col), 1), d),
+        [frozenset()],  # type: ignore[misc]
+    )
+    changes = scored_for(col, batch, batch.ids[0], lat, lon, np.full(len(col), d),  # type: ignore[arg-type]
+                         scores.column(0), eligible[:, 0])  # fmt: skip
+    for s, c, a in zip(col, changes, alone, strict=True):
+        assert a.state is not None
+        own = ScoredVacancy(batch.ids[0], lat, lon, batch, score_batch(a.state.ctx, batch),  # type: ignore[arg-type]
+                            bool(eligible_mask(batch.eligibility, a.state.ctx)[0]), d)  # fmt: skip
+        got, want = s.on_vacancy(c, NOON, True), a.on_vacancy(own, NOON, True)
+        assert (got.pick is None) == (want.pick is None)
+        if got.pick is not None and want.pick is not None:
+            assert got.pick.score == want.pick.score
+        assert s.cache is not None and a.cache is not None
+        assert set(s.cache.by_id) == set(a.cache.by_id)
