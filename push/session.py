@@ -328,15 +328,16 @@ class SeekerSession:
         if state is None:
             return step
         vid = change.vacancy_id
-        covers = cache is not None and cache.covers(change.lat, change.lon)
-        within = change.distance_m <= state.radius_m
-        if not covers and not within:
-            return step
         scores = change.scores
         if not change.eligible or scores is None or not matching.pushable(scores)[0]:
+            # Not for this person (wherever it is): out of the cache and the allowance.
             if cache is not None:
                 cache.discard(vid)
             self.bucket.discard(vid)
+            return step
+        covers = cache is not None and cache.covers(change.lat, change.lon)
+        within = change.distance_m <= state.radius_m
+        if not covers and not within:
             return step
         total = float(scores.total[0])
         cand = candidates.Candidate(
@@ -439,7 +440,8 @@ def fan_out(
     chosen: set[tuple[uuid.UUID, uuid.UUID]] = set()
     for sess, change in changes:
         mine = peers.get(sess.seeker_id) or (sess,)
-        token = any(s.bucket.available(now_m) >= 1 for s in mine)
+        # A change cut out for nobody (`scored_for`) only clears: no token asked.
+        token = change.scores is not None and any(s.bucket.available(now_m) >= 1 for s in mine)
         step = sess.on_vacancy(change, now, token)
         if step.deferred:
             deferred[id(sess)] = sess
