@@ -665,6 +665,13 @@ class PushHub:
     async def _apply_changes(self, changes: list[catchup.Change]) -> int:
         """Apply vacancy changes not applied here yet; returns how many. The
         open ones go out together (`_fan_out`), then to Web Push."""
+        try:
+            return await self._apply(changes)
+        finally:
+            # The areas the changes made stale are freed once the phones are told.
+            self.areas.release()
+
+    async def _apply(self, changes: list[catchup.Change]) -> int:
         fresh = [c for c in changes if self._changes.claim(c.change_no)]
         applied = 0
         for change in fresh:
