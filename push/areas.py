@@ -116,9 +116,17 @@ class AreaCache:
             return area
         return None
 
-    async def get(self, raw: asyncpg.Connection, lat: float, lon: float, radius_m: float) -> Area:
+    @property
+    def in_memory(self) -> bool:
+        """Whether areas come from the replica (`get` needs no connection)."""
+        return self.replica is not None and self.replica.loaded
+
+    async def get(
+        self, raw: asyncpg.Connection | None, lat: float, lon: float, radius_m: float
+    ) -> Area:
         """The area around (lat, lon) holding every open vacancy within
-        `radius_m` of any point of its cell (or the nearest `cap`)."""
+        `radius_m` of any point of its cell (or the nearest `cap`). `raw` may be
+        None while the areas are `in_memory`."""
         area = self.peek(lat, lon, radius_m)
         if area is not None:
             return area
@@ -140,12 +148,14 @@ class AreaCache:
         finally:
             del self._loading[key]
 
-    async def _fetch(self, raw: asyncpg.Connection, key: tuple[int, int, float]) -> Area:
+    async def _fetch(self, raw: asyncpg.Connection | None, key: tuple[int, int, float]) -> Area:
         i, j, radius_class = key
         centre = ((i + 0.5) * CELL_LAT, (j + 0.5) * CELL_LON)
         reach = radius_class + CELL_REACH_M
         if self.replica is not None and self.replica.loaded:
             return self._from_replica(self.replica, centre, reach)
+        if raw is None:
+            raise RuntimeError("an area from the database needs a connection")
         rows = await raw.fetch(
             geo.AREA_CANDIDATES_SQL, centre[1], centre[0], [], reach, ANY_AGE, self.cap
         )

@@ -395,14 +395,27 @@ class PushHub:
             self._arm(conn)
             metrics.LOCATION_SECONDS.observe(time.perf_counter() - started)
             return 0
-        async with self.sessionmaker() as session, session.begin():
-            raw = await geo.raw_connection(session)
-            if step.load_state and not await self._load_state(session, raw, conn, now_m):
-                return 0
+        if step.load_state or (step.load_area and not self.areas.in_memory):
+            async with self.sessionmaker() as session, session.begin():
+                raw = await geo.raw_connection(session)
+                if step.load_state and not await self._load_state(session, raw, conn, now_m):
+                    return 0
+                if step.load_area:
+                    sess.use_area(await self.areas.get(raw, *point, sess.reach_m), point, now_m)
+                    self._rebuilt(conn)
+                deliveries = await self._push_picks(session, raw, conn, point, now)
+        else:
+            # The area from the replica, in memory: the database only if there is
+            # something to push (most rebuilds and looks find nothing new).
             if step.load_area:
-                sess.use_area(await self.areas.get(raw, *point, sess.reach_m), point, now_m)
+                sess.use_area(await self.areas.get(None, *point, sess.reach_m), point, now_m)
                 self._rebuilt(conn)
-            deliveries = await self._push_picks(session, raw, conn, point, now)
+            deliveries = []
+            picks = sess.choose(now, time.monotonic())
+            if picks:
+                async with self.sessionmaker() as session, session.begin():
+                    raw = await geo.raw_connection(session)
+                    deliveries = await self._record_picks(session, raw, conn, picks, point, now)
         if sess.announce_batch(len(deliveries)):
             conn.offer(p.batch_message(len(deliveries), deliveries[0].seq, deliveries[-1].seq))
         await self._send(conn.seeker_id, deliveries)
@@ -441,10 +454,22 @@ class PushHub:
         point: tuple[float, float],
         now: dt.datetime,
     ) -> list[delivery.Delivery]:
-        sess = conn.session
-        picks = sess.choose(now, time.monotonic())
+        picks = conn.session.choose(now, time.monotonic())
         if not picks:
             return []
+        return await self._record_picks(session, raw, conn, picks, point, now)
+
+    async def _record_picks(
+        self,
+        session: AsyncSession,
+        raw: asyncpg.Connection,
+        conn: Connection,
+        picks: list[candidates.Pick],
+        point: tuple[float, float],
+        now: dt.datetime,
+    ) -> list[delivery.Delivery]:
+        """Confirm the session's picks with their cards and record them."""
+        sess = conn.session
         lat, lon = point
         # Open-only: a vacancy closed since the cache was built is not pushed.
         cards = await geo.vacancy_cards(
