@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
@@ -105,3 +106,26 @@ async def test_a_race_to_record_the_same_match_leaves_no_gap(
         await first.close()
         await second.close()
     assert last == 1
+
+
+async def test_raw_connection_opens_the_sessions_transaction_and_shares_it(
+    sessionmaker: Any,
+) -> None:
+    """`geo.raw_connection` hands out asyncpg inside the session's own
+    transaction: what it writes, SQLAlchemy's later statements see (the same
+    transaction id, no second BEGIN), and a rollback of the session undoes it."""
+    from sqlalchemy import text
+
+    async with sessionmaker() as session:
+        raw = await geo.raw_connection(session)
+        assert raw.is_in_transaction()
+        xid = await raw.fetchval("SELECT txid_current()")
+        assert (await session.execute(text("SELECT txid_current()"))).scalar() == xid
+        await raw.execute("CREATE TEMP TABLE raw_probe (n int) ON COMMIT DROP")
+        await raw.execute("INSERT INTO raw_probe VALUES (1)")
+        assert (await session.execute(text("SELECT count(*) FROM raw_probe"))).scalar() == 1
+        await session.rollback()
+        assert not raw.is_in_transaction()
+        raw = await geo.raw_connection(session)  # a new transaction on the same session
+        assert await raw.fetchval("SELECT to_regclass('pg_temp.raw_probe')") is None
+        assert await raw.fetchval("SELECT txid_current()") != xid
