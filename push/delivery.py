@@ -155,15 +155,17 @@ async def _record_many(
         [i[2] for _, i in items],
     )
     out = [Delivery(r["jobseeker_id"], r["seq"], _json(r["payload"])) for r in rows]
-    if kind == MATCH:  # each new match is also a `pushed` feedback event, in this transaction
-        by_seeker: dict[uuid.UUID, list[tuple[uuid.UUID, dict[str, Any]]]] = {}
-        for r, d in zip(rows, out, strict=True):
-            by_seeker.setdefault(d.jobseeker_id, []).append((r["vacancy_id"], d.payload))
-        for seeker_id, pushed in by_seeker.items():
-            await feedback.record_pushed(conn, seeker_id, pushed)
-            # For the municipality's case system, if the person shares (one statement).
-            scores = [(v, float(p.get("score") or 0.0)) for v, p in pushed]
-            await integration_events.emit_pushed(conn, seeker_id, scores)
+    if kind == MATCH and out:
+        # Each new match is also a `pushed` feedback event, and for the
+        # municipality's case system (if the person shares) a `match.pushed`: in
+        # this transaction, one statement each for everyone in the batch.
+        pushed = [
+            (d.jobseeker_id, r["vacancy_id"], d.payload) for r, d in zip(rows, out, strict=True)
+        ]
+        await feedback.record_pushed(conn, pushed)
+        await integration_events.emit_pushed(
+            conn, [(s, v, float(p.get("score") or 0.0)) for s, v, p in pushed]
+        )
     return sorted(out, key=lambda d: (str(d.jobseeker_id), d.seq))
 
 

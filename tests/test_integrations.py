@@ -592,13 +592,15 @@ async def test_pushed_matches_become_events_only_for_people_who_share(
     payload = {"type": "match", "vacancy": {"id": vacancy["id"]}, "score": 0.8123456}
     conn = await asyncpg.connect(_libpq(database_url))
     try:
-        for seeker in (sharing, other):
-            async with conn.transaction():
-                sent = await delivery.record(
-                    conn, uuid.UUID(seeker["id"]), delivery.MATCH,
-                    [(uuid.UUID(vacancy["id"]), payload, 0.8123456)],
-                )  # fmt: skip
-                assert len(sent) == 1
+        # Both in one batch, as a new vacancy's fan-out records them: one statement
+        # decides per person.
+        async with conn.transaction():
+            sent = await delivery.record_many(
+                conn, delivery.MATCH,
+                [(uuid.UUID(s["id"]), (uuid.UUID(vacancy["id"]), payload, 0.8123456))
+                 for s in (sharing, other)],
+            )  # fmt: skip
+            assert len(sent) == 2
         rows = await conn.fetch(
             "SELECT jobseeker_id, data, municipalities FROM integration_events"
             " WHERE type = 'match.pushed' AND data->>'vacancy_id' = $1",

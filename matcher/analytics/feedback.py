@@ -70,10 +70,9 @@ INSERT INTO match_events
 SELECT j.id, e.vacancy_id, $2, $3, $4, e.score,
        ($6::real[])[(e.ord - 1) * $7 + 1 : e.ord * $7],
        e.scorer, {age_band_sql("j.birth_date")}, e.area
-FROM jobseekers j,
-     unnest($5::uuid[], $8::real[], $9::text[], $10::text[])
-        WITH ORDINALITY AS e(vacancy_id, score, scorer, area, ord)
-WHERE j.id = $1
+FROM unnest($1::uuid[], $5::uuid[], $8::real[], $9::text[], $10::text[])
+        WITH ORDINALITY AS e(jobseeker_id, vacancy_id, score, scorer, area, ord)
+JOIN jobseekers j ON j.id = e.jobseeker_id
 ORDER BY e.ord
 RETURNING id, occurred_at, jobseeker_id, vacancy_id, kind, actor, actor_id, score, features,
           scorer, age_band, area
@@ -229,6 +228,18 @@ async def insert_events(
 ) -> list[Event]:
     """Insert events of one kind for one seeker: (vacancy id, score, features,
     scorer, area) each. Returns them in the order given."""
+    return await _insert(conn, [jobseeker_id] * len(items), kind, actor, actor_id, items)
+
+
+async def _insert(
+    conn: asyncpg.Connection,
+    jobseeker_ids: Sequence[uuid.UUID],
+    kind: str,
+    actor: str,
+    actor_id: uuid.UUID | None,
+    items: Sequence[tuple[uuid.UUID, float, list[float], str, str | None]],
+) -> list[Event]:
+    """Events of one kind, item k about `jobseeker_ids[k]`, in one statement."""
     if not items:
         return []
     width = len(FEATURE_NAMES)
@@ -237,7 +248,7 @@ async def insert_events(
             raise ValueError(f"features must have {width} values, got {len(item[2])}")
     rows = await conn.fetch(
         _INSERT_SQL,
-        jobseeker_id,
+        list(jobseeker_ids),
         kind,
         actor,
         actor_id,
@@ -253,13 +264,13 @@ async def insert_events(
 
 async def record_pushed(
     conn: asyncpg.Connection,
-    jobseeker_id: uuid.UUID,
-    pushed: Sequence[tuple[uuid.UUID, Mapping[str, Any]]],
+    pushed: Sequence[tuple[uuid.UUID, uuid.UUID, Mapping[str, Any]]],
 ) -> list[Event]:
-    """`pushed` events for match deliveries just recorded: (vacancy id, the
-    `match` frame's payload) each. Pushed matches passed the hard rules."""
+    """`pushed` events for match deliveries just recorded, for any number of
+    people in one statement: (seeker id, vacancy id, the `match` frame's
+    payload) each. Pushed matches passed the hard rules."""
     items = []
-    for vacancy_id, payload in pushed:
+    for _, vacancy_id, payload in pushed:
         card = payload.get("vacancy") or {}
         lat, lon = card.get("lat"), card.get("lon")
         area = area_of(float(lat), float(lon)) if lat is not None and lon is not None else None
@@ -268,7 +279,7 @@ async def record_pushed(
         )
         score = float(payload.get("score") or 0.0)
         items.append((vacancy_id, score, features, str(payload.get("scorer", HAND_SCORER)), area))
-    return await insert_events(conn, jobseeker_id, "pushed", "system", None, items)
+    return await _insert(conn, [p[0] for p in pushed], "pushed", "system", None, items)
 
 
 # The seeker's current state per vacancy: their latest action on it, where

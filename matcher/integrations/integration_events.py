@@ -57,21 +57,26 @@ TYPES: tuple[str, ...] = (
 # holding them, if they share; NULL if none. $5 (if given) overrides it, for the
 # one event written as sharing ends (consent withdrawn).
 _EMIT_SQL = """
-WITH audience AS (
-    SELECT CASE
+WITH item AS (
+    SELECT * FROM unnest($1::uuid[], $3::text[], $4::jsonb[])
+        WITH ORDINALITY AS item(jobseeker_id, subject, data, ord)
+), audience AS (
+    -- Per person the events are about (NULL: about nobody, for every listener).
+    SELECT p.jobseeker_id, CASE
         WHEN $5::text[] IS NOT NULL THEN $5::text[]
-        WHEN $1::uuid IS NULL THEN NULL
+        WHEN p.jobseeker_id IS NULL THEN NULL
         ELSE (SELECT array_agg(DISTINCT c.municipality ORDER BY c.municipality)
               FROM caseload cl
               JOIN consultants c ON c.id = cl.consultant_id
               JOIN jobseekers j ON j.id = cl.jobseeker_id
-              WHERE cl.jobseeker_id = $1 AND j.share_with_municipality)
+              WHERE cl.jobseeker_id = p.jobseeker_id AND j.share_with_municipality)
     END AS m
+    FROM (SELECT DISTINCT jobseeker_id FROM item) p
 ), ev AS (
     INSERT INTO integration_events (type, subject, jobseeker_id, municipalities, data)
-    SELECT $2, item.subject, $1, audience.m, item.data
-    FROM audience, unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS item(subject, data, ord)
-    WHERE $1::uuid IS NULL OR audience.m IS NOT NULL
+    SELECT $2, item.subject, item.jobseeker_id, a.m, item.data
+    FROM item JOIN audience a ON a.jobseeker_id IS NOT DISTINCT FROM item.jobseeker_id
+    WHERE item.jobseeker_id IS NULL OR a.m IS NOT NULL
     ORDER BY item.ord
     RETURNING id, type, municipalities
 ), fanout AS (
@@ -101,12 +106,24 @@ async def emit_many(
     """Events of one type, (subject, data) each, about one person or none, in one
     statement on the caller's open transaction. Returns their ids ([] when the
     person is on no sharing caseload: then nothing is written)."""
+    return await _emit(conn, type_, [jobseeker_id] * len(items), items, audience)
+
+
+async def _emit(
+    conn: asyncpg.Connection,
+    type_: str,
+    people: Sequence[uuid.UUID | None],
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    audience: Sequence[str] | None = None,
+) -> list[int]:
+    """Events of one type, item k about `people[k]` (or nobody), in one statement;
+    an item about a person on no sharing caseload is not written."""
     _check_type(type_)
     if not items:
         return []
     rows = await conn.fetch(
         _EMIT_SQL,
-        jobseeker_id,
+        list(people),
         type_,
         [s for s, _ in items],
         [orjson.dumps(dict(d), default=str).decode() for _, d in items],
@@ -133,17 +150,16 @@ async def emit(
 
 async def emit_pushed(
     conn: asyncpg.Connection,
-    jobseeker_id: uuid.UUID,
-    pushed: Sequence[tuple[uuid.UUID, float]],
+    pushed: Sequence[tuple[uuid.UUID, uuid.UUID, float]],
 ) -> list[int]:
-    """`match.pushed` for matches just recorded for one seeker: (vacancy id, score)
-    each, one statement for the batch (nothing for people who do not share)."""
-    subject = f"jobseekers/{jobseeker_id}"
+    """`match.pushed` for matches just recorded, for any number of people:
+    (seeker id, vacancy id, score) each, one statement for the batch (nothing
+    for people who do not share)."""
     items = [
-        (subject, {"jobseeker_id": str(jobseeker_id), "vacancy_id": str(v), "score": round(s, 4)})
-        for v, s in pushed
+        (f"jobseekers/{p}", {"jobseeker_id": str(p), "vacancy_id": str(v), "score": round(s, 4)})
+        for p, v, s in pushed
     ]
-    return await emit_many(conn, "match.pushed", items, jobseeker_id)
+    return await _emit(conn, "match.pushed", [p for p, _, _ in pushed], items)
 
 
 async def emit_verdict(
