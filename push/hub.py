@@ -25,7 +25,7 @@ import socket
 import time
 import uuid
 from collections import Counter, defaultdict, deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import asyncpg
@@ -564,16 +564,26 @@ class PushHub:
     # --- sending -------------------------------------------------------------
 
     async def _send(self, seeker_id: uuid.UUID, deliveries: list[delivery.Delivery]) -> None:
-        """Offer new deliveries to this worker's connections of the seeker, and
+        await self._send_many({seeker_id: deliveries})
+
+    async def _send_many(self, sent: Mapping[uuid.UUID, list[delivery.Delivery]]) -> None:
+        """Offer new deliveries to this worker's connections of each seeker, and
         ring the other workers, which may hold more connections of the same
-        person (a phone and a tablet, or a reconnect that landed elsewhere)."""
-        if not deliveries:
+        person (a phone and a tablet, or a reconnect that landed elsewhere).
+        Every local frame is queued before the one publish of the doorbells, so
+        no phone here waits for the bus on another person's behalf."""
+        doorbells = []
+        for seeker_id, deliveries in sent.items():
+            if not deliveries:
+                continue
+            for conn in list(self.connections.get(seeker_id, ())):
+                self._deliver(conn, deliveries)
+            lo, hi = deliveries[0].seq, deliveries[-1].seq
+            doorbells.append(f"deliver:{self.origin}:{seeker_id}:{lo}:{hi}")
+        if not doorbells:
             return
-        for conn in list(self.connections.get(seeker_id, ())):
-            self._deliver(conn, deliveries)
-        lo, hi = deliveries[0].seq, deliveries[-1].seq
         try:
-            await self.bus.publish([f"deliver:{self.origin}:{seeker_id}:{lo}:{hi}"])
+            await self.bus.publish(doorbells)
         except Exception as exc:  # the rows are stored; catch-up or resume brings them
             self._bus_failed("ringing other workers failed", exc)
 
@@ -854,8 +864,7 @@ class PushHub:
         for seeker_id, vacancy_item in items:
             for conn in self.connections.get(seeker_id, ()):
                 conn.session.told([vacancy_item[0]])
-        for seeker_id, deliveries in sent.items():
-            await self._send(seeker_id, deliveries)
+        await self._send_many(sent)
         metrics.PUSHES.labels("match").inc(len(recorded))
         metrics.VACANCY_FANOUT_SECONDS.observe(time.perf_counter() - started)
 
