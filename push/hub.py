@@ -385,8 +385,12 @@ class PushHub:
             return 0
         now = dt.datetime.now(dt.UTC)
         if step.load_area and not step.load_state:
-            # Moved out of the margin: rebuilt from this worker's shared area if it has it.
+            # Moved out of the margin: rebuilt from this worker's shared area if it
+            # has it, or from the replica in memory. Either way no database session
+            # unless there is something to push (most rebuilds find nothing new).
             area = self.areas.peek(*point, sess.reach_m)
+            if area is None and self.areas.in_memory:
+                area = await self.areas.get(None, *point, sess.reach_m)
             if area is not None:
                 sess.use_area(area, point, now_m)
                 self._rebuilt(conn)
@@ -395,27 +399,14 @@ class PushHub:
             self._arm(conn)
             metrics.LOCATION_SECONDS.observe(time.perf_counter() - started)
             return 0
-        if step.load_state or (step.load_area and not self.areas.in_memory):
-            async with self.sessionmaker() as session, session.begin():
-                raw = await geo.raw_connection(session)
-                if step.load_state and not await self._load_state(session, raw, conn, now_m):
-                    return 0
-                if step.load_area:
-                    sess.use_area(await self.areas.get(raw, *point, sess.reach_m), point, now_m)
-                    self._rebuilt(conn)
-                deliveries = await self._push_picks(session, raw, conn, point, now)
-        else:
-            # The area from the replica, in memory: the database only if there is
-            # something to push (most rebuilds and looks find nothing new).
+        async with self.sessionmaker() as session, session.begin():
+            raw = await geo.raw_connection(session)
+            if step.load_state and not await self._load_state(session, raw, conn, now_m):
+                return 0
             if step.load_area:
-                sess.use_area(await self.areas.get(None, *point, sess.reach_m), point, now_m)
+                sess.use_area(await self.areas.get(raw, *point, sess.reach_m), point, now_m)
                 self._rebuilt(conn)
-            deliveries = []
-            picks = sess.choose(now, time.monotonic())
-            if picks:
-                async with self.sessionmaker() as session, session.begin():
-                    raw = await geo.raw_connection(session)
-                    deliveries = await self._record_picks(session, raw, conn, picks, point, now)
+            deliveries = await self._push_picks(session, raw, conn, point, now)
         if sess.announce_batch(len(deliveries)):
             conn.offer(p.batch_message(len(deliveries), deliveries[0].seq, deliveries[-1].seq))
         await self._send(conn.seeker_id, deliveries)
@@ -454,22 +445,10 @@ class PushHub:
         point: tuple[float, float],
         now: dt.datetime,
     ) -> list[delivery.Delivery]:
-        picks = conn.session.choose(now, time.monotonic())
+        sess = conn.session
+        picks = sess.choose(now, time.monotonic())
         if not picks:
             return []
-        return await self._record_picks(session, raw, conn, picks, point, now)
-
-    async def _record_picks(
-        self,
-        session: AsyncSession,
-        raw: asyncpg.Connection,
-        conn: Connection,
-        picks: list[candidates.Pick],
-        point: tuple[float, float],
-        now: dt.datetime,
-    ) -> list[delivery.Delivery]:
-        """Confirm the session's picks with their cards and record them."""
-        sess = conn.session
         lat, lon = point
         # Open-only: a vacancy closed since the cache was built is not pushed.
         cards = await geo.vacancy_cards(
